@@ -1,0 +1,3 @@
+# doc/: man pages and guides.
+dist_man_MANS += doc/vmseal.8
+dist_doc_DATA += doc/DESIGN.md

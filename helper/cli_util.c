@@ -1,0 +1,202 @@
+/*
+ * cli_util.c - shared pieces of the vmseal command (see cli.h).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sodium.h>
+
+#include "cli.h"
+#include "prompt.h"
+#include "reckey.h"
+
+int
+cli_exit_code(int status)
+{
+	switch (status) {
+	case VS_OK: return EX_VS_OK;
+	case VS_ENOTFOUND: return EX_VS_NOTFOUND;
+	case VS_EINVAL: return EX_VS_USAGE;
+	case VS_EBADKEY: return EX_VS_BADKEY;
+	case VS_EEXIST: return EX_VS_CONFLICT;
+	default: return EX_VS_STORE;
+	}
+}
+
+int
+cli_fail(const struct cli *cli, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	return cli_exit_code(status);
+}
+
+int
+cli_fail_err(const struct cli *cli, const struct vs_err *err)
+{
+	return cli_fail(cli, err->code, "%s", err->msg[0] ? err->msg :
+	    vs_strstatus(err->code));
+}
+
+int
+cli_usage(const struct cli *cli, const char *cmd, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", cli->prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s %s --help'.\n", cli->prog, cmd);
+	return EX_VS_USAGE;
+}
+
+bool
+cli_parse_u64(const char *s, uint64_t max, uint64_t *out)
+{
+	unsigned long long v;
+	char *end;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+bool
+cli_parse_fd(const char *s, int *fd_r)
+{
+	uint64_t v;
+
+	if (!cli_parse_u64(s, INT_MAX, &v))
+		return false;
+	*fd_r = (int)v;
+	return true;
+}
+
+bool
+cli_common_opt(struct cli *cli, int c, const char *arg, int *exit_r)
+{
+	*exit_r = -1;
+	switch (c) {
+	case 'P':
+		if (!cli_parse_fd(arg, &cli->passphrase_fd))
+			*exit_r = cli_fail(cli, VS_EINVAL,
+			    "--passphrase-fd needs a descriptor number");
+		return true;
+	case 'R':
+		if (!cli_parse_fd(arg, &cli->recovery_key_fd))
+			*exit_r = cli_fail(cli, VS_EINVAL,
+			    "--recovery-key-fd needs a descriptor number");
+		return true;
+	case 'j':
+		cli->json = true;
+		return true;
+	}
+	return false;
+}
+
+int
+cli_open(struct cli *cli, bool write, struct store **st_r)
+{
+	struct vs_err err;
+	struct secret sec = { NULL, 0 };
+	uint8_t key[RECKEY_BYTES];
+	char prompt[256];
+	int r;
+
+	vs_err_clear(&err);
+	r = store_open(cli->dir, write ? STORE_OPEN_WRITE : 0, st_r, &err);
+	if (r != VS_OK)
+		return cli_fail_err(cli, &err);
+	if (cli->recovery_key_fd >= 0) {
+		r = prompt_read_fd(cli->recovery_key_fd, "recovery key", &sec,
+		    &err);
+		if (r == VS_OK)
+			r = reckey_decode(sec.s, sec.len, key, &err);
+		if (r == VS_OK)
+			r = store_unseal_recovery(*st_r, key, &err);
+		sodium_memzero(key, sizeof(key));
+	} else {
+		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ",
+		    cli->dir);
+		r = prompt_secret(cli->passphrase_fd, prompt, "passphrase",
+		    false, &sec, &err);
+		if (r == VS_OK)
+			r = store_unseal_passphrase(*st_r, sec.s, sec.len,
+			    &err);
+	}
+	prompt_free(&sec);
+	if (r != VS_OK) {
+		store_close(st_r);
+		return cli_fail_err(cli, &err);
+	}
+	return EX_VS_OK;
+}
+
+int
+cli_open_txn(struct cli *cli, bool write, struct store **st_r,
+    struct store_txn **txn_r)
+{
+	struct vs_err err;
+	int ex;
+
+	if ((ex = cli_open(cli, write, st_r)) != EX_VS_OK)
+		return ex;
+	vs_err_clear(&err);
+	if (store_txn_begin(*st_r, write, txn_r, &err) != VS_OK) {
+		store_close(st_r);
+		return cli_fail_err(cli, &err);
+	}
+	return EX_VS_OK;
+}
+
+int
+cli_commit_close(struct cli *cli, struct store **st, struct store_txn **txn)
+{
+	struct vs_err err;
+	int r;
+
+	vs_err_clear(&err);
+	r = store_txn_commit(txn, &err);
+	store_close(st);
+	if (r != VS_OK)
+		return cli_fail_err(cli, &err);
+	return EX_VS_OK;
+}
+
+void
+cli_abort_close(struct store **st, struct store_txn **txn)
+{
+	store_txn_abort(txn);
+	store_close(st);
+}
+
+void
+cli_fmt_time(int64_t t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t == 0 || gmtime_r(&tt, &tm) == NULL) {
+		snprintf(buf, len, "-");
+		return;
+	}
+	strftime(buf, len, "%Y-%m-%d %H:%M:%S UTC", &tm);
+}

@@ -1,0 +1,246 @@
+/*
+ * cmd_export.c - vmseal export: write the store in a plaintext format.
+ *
+ * Formats: json (everything, default), htpasswd (login:hash),
+ * dovecot-passwd (passwd-file with userdb fields), postfix-map (address
+ * login), postfix-aliases (address dest,dest).
+ *
+ * Security: an export is the store in the clear.  It always warns on
+ * stderr, refuses to write to a terminal unless --force is given, and
+ * writes -o FILE with mode 0600, never over an existing file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "cmd_opts.h"
+#include "json.h"
+#include "pwhash.h"
+
+static const char export_help[] =
+"usage: vmseal [-d DIR] export [--format FORMAT] [-o FILE] [--force]\n"
+"\n"
+"Write the store in a plaintext format, to standard output or FILE\n"
+"(created with mode 0600; an existing file is not overwritten).\n"
+"  --format json             domains, users (with hashes), addresses,\n"
+"                            aliases (default)\n"
+"  --format htpasswd         login:hash\n"
+"  --format dovecot-passwd   Dovecot passwd-file with userdb fields\n"
+"  --format postfix-map      address login (virtual_mailbox_maps)\n"
+"  --format postfix-aliases  address dest,dest (virtual_alias_maps)\n"
+"  --force                   write to a terminal anyway\n"
+"\n"
+"WARNING: the output holds password hashes and addresses in the clear.\n";
+
+enum exp_format { EXP_JSON, EXP_HTPASSWD, EXP_DOVECOT, EXP_MAP, EXP_ALIASES };
+
+struct export_opts {
+	enum exp_format fmt;
+	const char *out;
+	bool force;
+};
+
+static int
+export_opt(struct cli *cli, void *vctx, int c, const char *arg)
+{
+	struct export_opts *o = vctx;
+
+	switch (c) {
+	case 'f':
+		if (strcmp(arg, "json") == 0) o->fmt = EXP_JSON;
+		else if (strcmp(arg, "htpasswd") == 0) o->fmt = EXP_HTPASSWD;
+		else if (strcmp(arg, "dovecot-passwd") == 0) o->fmt = EXP_DOVECOT;
+		else if (strcmp(arg, "postfix-map") == 0) o->fmt = EXP_MAP;
+		else if (strcmp(arg, "postfix-aliases") == 0) o->fmt = EXP_ALIASES;
+		else
+			return cli_usage(cli, "export", "unknown format '%s'",
+			    arg);
+		return CMD_OPT_OK;
+	case 'o': o->out = arg; return CMD_OPT_OK;
+	case 'F': o->force = true; return CMD_OPT_OK;
+	}
+	return cli_usage(cli, "export", "unknown option");
+}
+
+static void
+export_json(FILE *fp, struct vs_domain *d, size_t nd, struct vs_user *u,
+    size_t nu, struct vs_alias *a, size_t na)
+{
+	struct json j;
+	size_t i, k;
+
+	json_init(&j, fp);
+	json_obj_begin(&j);
+	json_key(&j, "format"); json_str(&j, "vmseal-export-1");
+	json_key(&j, "domains");
+	json_arr_begin(&j);
+	for (i = 0; i < nd; i++)
+		json_str(&j, d[i].name);
+	json_arr_end(&j);
+	json_key(&j, "users");
+	json_arr_begin(&j);
+	for (i = 0; i < nu; i++) {
+		json_obj_begin(&j);
+		json_key(&j, "login"); json_str(&j, u[i].login);
+		json_key(&j, "password_hash"); json_str(&j, u[i].pwhash);
+		json_key(&j, "enabled"); json_bool(&j, u[i].enabled);
+		json_key(&j, "home"); json_str(&j, u[i].home);
+		json_key(&j, "uid");
+		if (u[i].has_uid) json_int(&j, u[i].uid); else json_str(&j, NULL);
+		json_key(&j, "gid");
+		if (u[i].has_gid) json_int(&j, u[i].gid); else json_str(&j, NULL);
+		json_key(&j, "mail"); json_str(&j, u[i].mail);
+		json_key(&j, "quota_rule"); json_str(&j, u[i].quota);
+		json_key(&j, "addresses");
+		json_arr_begin(&j);
+		for (k = 0; k < u[i].n_addresses; k++)
+			json_str(&j, u[i].addresses[k]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_key(&j, "aliases");
+	json_arr_begin(&j);
+	for (i = 0; i < na; i++) {
+		json_obj_begin(&j);
+		json_key(&j, "address"); json_str(&j, a[i].address);
+		json_key(&j, "destinations");
+		json_arr_begin(&j);
+		for (k = 0; k < a[i].n_dests; k++)
+			json_str(&j, a[i].dests[k]);
+		json_arr_end(&j);
+		json_obj_end(&j);
+	}
+	json_arr_end(&j);
+	json_obj_end(&j);
+	json_end(&j);
+}
+
+static const char *
+or_empty(const char *s)
+{
+	return s ? s : "";
+}
+
+static void
+export_text(FILE *fp, enum exp_format fmt, struct vs_user *u, size_t nu,
+    struct vs_alias *a, size_t na, unsigned long *nopw)
+{
+	size_t i, k;
+
+	for (i = 0; fmt == EXP_HTPASSWD && i < nu; i++) {
+		if (u[i].pwhash == NULL) {
+			(*nopw)++;
+			continue;
+		}
+		fprintf(fp, "%s:%s\n", u[i].login, u[i].pwhash);
+	}
+	for (i = 0; fmt == EXP_DOVECOT && i < nu; i++) {
+		if (u[i].pwhash == NULL)
+			(*nopw)++;
+		fprintf(fp, "%s:%s:", u[i].login,
+		    u[i].pwhash ? u[i].pwhash : "!");
+		if (u[i].has_uid)
+			fprintf(fp, "%u", u[i].uid);
+		fputc(':', fp);
+		if (u[i].has_gid)
+			fprintf(fp, "%u", u[i].gid);
+		fprintf(fp, "::%s::", or_empty(u[i].home));
+		if (u[i].mail)
+			fprintf(fp, "userdb_mail=%s", u[i].mail);
+		if (u[i].quota)
+			fprintf(fp, "%suserdb_quota_rule=%s",
+			    u[i].mail ? " " : "", u[i].quota);
+		if (!u[i].enabled)
+			fprintf(fp, "%snologin", u[i].mail || u[i].quota ?
+			    " " : "");
+		fputc('\n', fp);
+	}
+	for (i = 0; fmt == EXP_MAP && i < nu; i++)
+		for (k = 0; k < u[i].n_addresses; k++)
+			fprintf(fp, "%s %s\n", u[i].addresses[k], u[i].login);
+	for (i = 0; fmt == EXP_ALIASES && i < na; i++) {
+		fprintf(fp, "%s ", a[i].address);
+		for (k = 0; k < a[i].n_dests; k++)
+			fprintf(fp, "%s%s", k ? "," : "", a[i].dests[k]);
+		fputc('\n', fp);
+	}
+}
+
+int
+cmd_export(struct cli *cli, int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "force", no_argument, NULL, 'F' },
+	};
+	struct export_opts o = { EXP_JSON, NULL, false };
+	struct store *st = NULL;
+	struct store_txn *txn = NULL;
+	struct vs_domain *d = NULL;
+	struct vs_user *u = NULL;
+	struct vs_alias *a = NULL;
+	size_t nd = 0, nu = 0, na = 0;
+	unsigned long nopw = 0;
+	struct vs_err err;
+	FILE *fp = stdout;
+	char **pos;
+	int npos, ex, r, fd;
+
+	ex = cmd_parse(cli, "export", export_help, argc, argv, lo, 3,
+	    export_opt, &o, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (npos != 0)
+		return cli_usage(cli, "export", "too many arguments");
+	if (o.out == NULL && isatty(1) && !o.force)
+		return cli_fail(cli, VS_EINVAL, "refusing to write secrets to "
+		    "a terminal (redirect the output, use -o FILE, or --force)");
+	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
+		return ex;
+	vs_err_clear(&err);
+	if ((r = store_domain_list(txn, &d, &nd, &err)) != VS_OK ||
+	    (r = store_user_list(txn, &u, &nu, &err)) != VS_OK ||
+	    (r = store_alias_list(txn, &a, &na, &err)) != VS_OK) {
+		ex = cli_fail_err(cli, &err);
+		goto out;
+	}
+	if (o.out != NULL) {
+		fd = open(o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+			ex = cli_fail(cli, VS_EIO, "cannot create %s: %s",
+			    o.out, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			goto out;
+		}
+	}
+	fprintf(stderr, "vmseal: warning: this export holds %s in the clear; "
+	    "keep it as safe as the passphrase, and delete it after use\n",
+	    (o.fmt == EXP_MAP || o.fmt == EXP_ALIASES) ? "addresses" :
+	    "password hashes");
+	if (o.fmt == EXP_JSON)
+		export_json(fp, d, nd, u, nu, a, na);
+	else
+		export_text(fp, o.fmt, u, nu, a, na, &nopw);
+	if (nopw > 0)
+		fprintf(stderr, "vmseal: %lu user(s) without a password %s\n",
+		    nopw, o.fmt == EXP_HTPASSWD ? "left out" :
+		    "written with '!' (cannot log in)");
+	if (fp != stdout && fclose(fp) != 0)
+		ex = cli_fail(cli, VS_EIO, "cannot write %s: %s", o.out,
+		    strerror(errno));
+out:
+	store_domain_list_free(d, nd);
+	store_user_list_free(u, nu);
+	store_alias_list_free(a, na);
+	cli_abort_close(&st, &txn);
+	return ex;
+}

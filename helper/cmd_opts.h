@@ -1,0 +1,26 @@
+/*
+ * cmd_opts.h - option parsing shared by vmseal's subcommands.
+ */
+#ifndef VS_CMD_OPTS_H
+#define VS_CMD_OPTS_H
+
+#include <getopt.h>
+#include <stddef.h>
+
+#include "cli.h"
+
+/* Returned by cmd_parse() when parsing went through and the command should
+ * run; any other value is an exit code to return at once. */
+#define CMD_PARSED (-1)
+/* Returned by a cmd_opt_fn that took its option. */
+#define CMD_OPT_OK (-1)
+
+typedef int cmd_opt_fn(struct cli *cli, void *ctx, int c, const char *arg);
+
+/* Parse argv (argv[0] is the action or command word) with the common
+ * options plus extra; positional arguments are returned in *pos_r. */
+int cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
+    char **argv, const struct option *extra, size_t n_extra,
+    cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r);
+
+#endif

@@ -1,0 +1,16 @@
+# lib/: the core library.  Nothing outside lib/ touches LMDB or libsodium.
+noinst_LTLIBRARIES += lib/libvmseal.la
+lib_libvmseal_la_SOURCES = \
+	lib/vs_err.c lib/vs_err.h \
+	lib/buf.c lib/buf.h \
+	lib/names.c lib/names.h \
+	lib/reckey.c lib/reckey.h \
+	lib/digest.c lib/digest.h \
+	lib/pwhash.c lib/pwhash.h \
+	lib/import.c lib/import.h \
+	lib/record.c lib/record.h \
+	lib/kv.h lib/kv_lmdb.c \
+	lib/seal.c lib/seal.h \
+	lib/store.c lib/store.h
+lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
+lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)

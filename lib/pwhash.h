@@ -1,0 +1,101 @@
+/*
+ * pwhash.h - password hashing (Argon2id) and verification of legacy hashes.
+ *
+ * New passwords are always hashed with Argon2id through libsodium's
+ * crypto_pwhash_str(); the cost is a store setting passed in by the caller.
+ * Hashes imported from older systems are kept as they are and verified here:
+ *
+ *   crypt(3) forms (through libcrypt):  DES (13 chars), $1$ MD5-crypt,
+ *       $5$ SHA-256-crypt, $6$ SHA-512-crypt, $2a$/$2b$/$2y$ bcrypt
+ *   $apr1$ Apache MD5 (own code: libcrypt does not know it)
+ *   {SHA} {SSHA} {SHA256} {SSHA256} {SHA512} {SSHA512} {PLAIN-MD5}
+ *       {LDAP-MD5} {SMD5} (base64, as Dovecot and Apache write them)
+ *   Dovecot prefixes for the crypt forms: {CRYPT} {DES-CRYPT} {MD5-CRYPT}
+ *       {MD5} {SHA256-CRYPT} {SHA512-CRYPT} {BLF-CRYPT}, and {ARGON2ID}
+ *       {ARGON2I} in front of a $argon2id$/$argon2i$ string
+ *   $argon2id$ / $argon2i$ strings (libsodium)
+ *
+ * {PLAIN} and {CLEARTEXT} are recognised so that import can hash them at
+ * once; pw_verify() refuses them (a clear password is never stored).
+ *
+ * Security: every comparison of a computed hash with a stored one is done in
+ * constant time (sodium_memcmp); intermediate buffers are wiped.  Error
+ * messages name the scheme, never the hash or the password.
+ */
+#ifndef VS_PWHASH_H
+#define VS_PWHASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vs_err.h"
+
+/* Longest stored hash string we accept, NUL included. */
+#define PW_HASH_MAX 512
+/* Longest password we accept. */
+#define PW_PASSWORD_MAX 1024
+
+enum pw_scheme {
+	PW_UNKNOWN = 0,
+	PW_ARGON2ID,
+	PW_ARGON2I,
+	PW_DES_CRYPT,
+	PW_MD5_CRYPT,
+	PW_APR1,
+	PW_SHA256_CRYPT,
+	PW_SHA512_CRYPT,
+	PW_BCRYPT,
+	PW_SHA1,        /* {SHA} */
+	PW_SSHA1,       /* {SSHA} */
+	PW_SHA256,      /* {SHA256} */
+	PW_SSHA256,     /* {SSHA256} */
+	PW_SHA512,      /* {SHA512} */
+	PW_SSHA512,     /* {SSHA512} */
+	PW_MD5,         /* {PLAIN-MD5} / {LDAP-MD5} */
+	PW_SMD5,        /* {SMD5} */
+	PW_PLAIN,       /* {PLAIN} / {CLEARTEXT}: import hashes it at once */
+	PW_SCHEME_COUNT
+};
+
+struct pw_cost {
+	uint64_t opslimit;
+	size_t memlimit;        /* bytes */
+};
+
+/* Default cost of user password hashes: OWASP's Argon2id minimum,
+ * m = 19 MiB, t = 2, p = 1. */
+#define PW_DEFAULT_OPSLIMIT 2
+#define PW_DEFAULT_MEMLIMIT (19u * 1024u * 1024u)
+
+/* The scheme of a stored hash string, from its prefix and shape only
+ * (PW_UNKNOWN if none matches).  Does not validate the whole string. */
+enum pw_scheme pw_identify(const char *stored);
+
+/* A fixed display name: "argon2id", "des-crypt", "md5-crypt", "apr1",
+ * "sha256-crypt", "sha512-crypt", "bcrypt", "sha1", "ssha1", ... */
+const char *pw_scheme_name(enum pw_scheme s);
+
+/* Check that a stored hash is well formed for a scheme we can verify
+ * (used by import).  Returns VS_OK and *scheme_r, or VS_EINVAL with a reason
+ * that does not quote the hash. PW_PLAIN is returned as valid. */
+int pw_check_format(const char *stored, enum pw_scheme *scheme_r,
+    struct vs_err *err);
+
+/* Hash a password with Argon2id at the given cost into out (PW_HASH_MAX
+ * bytes).  Returns VS_OK, VS_EINVAL (cost out of libsodium's range,
+ * password too long) or VS_ENOMEM. */
+int pw_hash(const char *password, size_t len, const struct pw_cost *cost,
+    char out[PW_HASH_MAX], struct vs_err *err);
+
+/* Verify a password against a stored hash of any supported scheme.
+ * Returns 1 on match, 0 on mismatch, or a negative VS_* code
+ * (VS_EINVAL: unknown or malformed hash, or {PLAIN}). */
+int pw_verify(const char *stored, const char *password, size_t len,
+    struct vs_err *err);
+
+/* True when the stored hash is not Argon2id at (at least) the given cost,
+ * i.e. a successful login should re-hash the password. */
+bool pw_needs_upgrade(const char *stored, const struct pw_cost *cost);
+
+#endif

@@ -1,0 +1,148 @@
+/*
+ * store.h - the encrypted store: domains, users, addresses and aliases.
+ *
+ * A store is a folder (default /var/lib/vmseal, mode 0700) holding an LMDB
+ * database reached through kv.h.  Every name is normalized (names.h), looked
+ * up by its blind index and kept in a sealed record (seal.h, record.h): the
+ * files hold no user name, address, domain or hash in the clear.
+ *
+ * Life of a handle:
+ *   store_init()      make a new store: root key, passphrase slot 0,
+ *                     recovery slot 1, sealed settings.
+ *   store_open()      open the files; the handle starts sealed (no key).
+ *   store_unseal_*()  load the key from a passphrase or the recovery key.
+ *   store_txn_*()     read or write in one transaction; every change of a
+ *                     command happens in one, so it lands whole or not at all.
+ *   store_seal()      wipe the key; store_close() wipes and closes.
+ *
+ * Opening for writing takes an exclusive lock (flock on DIR/vmseal.lock):
+ * a second writer - the CLI while vmsealed runs - gets VS_EBUSY.
+ *
+ * Names passed in are raw (as typed or imported); names in returned records
+ * are normalized.  Returned records are owned by the caller: release with
+ * vs_*_clear() (record.h) or store_*_list_free().
+ *
+ * Consistency kept by this module: an address belongs to an existing user
+ * and a hosted domain; an address is either a mailbox address or an alias,
+ * never both; a user's record lists its addresses and deleting the user
+ * deletes them; a domain is deleted only when nothing refers to it.
+ */
+#ifndef VS_STORE_H
+#define VS_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "record.h"
+#include "seal.h"
+#include "vs_err.h"
+
+#define STORE_DEFAULT_DIR "/var/lib/vmseal"
+#define STORE_FORMAT 1
+
+struct store;
+struct store_txn;
+
+struct store_init_params {
+	struct seal_slot_cost slot_cost;        /* passphrase slot Argon2id */
+	struct vs_settings settings;
+};
+
+/* Defaults: slot cost = libsodium MODERATE (ops 3, 256 MiB); user hashes
+ * m = 19 MiB, t = 2 (OWASP); local parts folded. */
+void store_init_params_default(struct store_init_params *p);
+
+/* Create a store in dir (created with mode 0700 if missing; an existing
+ * store there is VS_EEXIST).  Writes the 32-byte recovery key to reckey_r:
+ * show it once, then wipe it. */
+int store_init(const char *dir, const struct store_init_params *p,
+    const char *pass, size_t passlen, uint8_t reckey_r[SEAL_KEY_BYTES],
+    struct vs_err *err);
+
+#define STORE_OPEN_WRITE 0x1
+
+int store_open(const char *dir, unsigned flags, struct store **st_r,
+    struct vs_err *err);
+/* Try every passphrase slot.  VS_EBADKEY if none opens. */
+int store_unseal_passphrase(struct store *st, const char *pass,
+    size_t passlen, struct vs_err *err);
+int store_unseal_recovery(struct store *st,
+    const uint8_t reckey[SEAL_KEY_BYTES], struct vs_err *err);
+bool store_is_sealed(const struct store *st);
+/* Wipe the key now; the handle stays open, sealed. */
+void store_seal(struct store *st);
+void store_close(struct store **st);
+
+const char *store_dir(const struct store *st);
+/* The sealed settings (valid while unsealed). */
+const struct vs_settings *store_settings(const struct store *st);
+/* The key handle (valid while unsealed; owned by the store). */
+const struct seal_keys *store_keys(const struct store *st);
+
+int store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
+    struct vs_err *err);
+int store_txn_commit(struct store_txn **txn, struct vs_err *err);
+void store_txn_abort(struct store_txn **txn);
+
+struct store_counts {
+	size_t domains, users, addresses, aliases;
+};
+int store_count(struct store_txn *txn, struct store_counts *c,
+    struct vs_err *err);
+
+/* Domains. */
+int store_domain_add(struct store_txn *txn, const char *domain,
+    struct vs_err *err);
+int store_domain_del(struct store_txn *txn, const char *domain,
+    struct vs_err *err);
+int store_domain_get(struct store_txn *txn, const char *domain,
+    struct vs_domain *d_r, struct vs_err *err);
+int store_domain_list(struct store_txn *txn, struct vs_domain **list_r,
+    size_t *n_r, struct vs_err *err);
+void store_domain_list_free(struct vs_domain *list, size_t n);
+
+/* Users.  store_user_add() takes u as a template: login and addresses are
+ * normalized, timestamps set; u is not modified. */
+int store_user_add(struct store_txn *txn, const struct vs_user *u,
+    struct vs_err *err);
+int store_user_get(struct store_txn *txn, const char *login,
+    struct vs_user *u_r, struct vs_err *err);
+/* Rewrite an existing user from u (as returned by store_user_get() and
+ * changed); the address list is not changed by this call. */
+int store_user_update(struct store_txn *txn, const struct vs_user *u,
+    struct vs_err *err);
+int store_user_del(struct store_txn *txn, const char *login,
+    struct vs_err *err);
+int store_user_list(struct store_txn *txn, struct vs_user **list_r,
+    size_t *n_r, struct vs_err *err);
+void store_user_list_free(struct vs_user *list, size_t n);
+/* Hash a new password with Argon2id at the store's cost and save it. */
+int store_user_set_password(struct store_txn *txn, const char *login,
+    const char *password, size_t len, struct vs_err *err);
+
+/* Addresses (mailbox address -> login). */
+int store_address_add(struct store_txn *txn, const char *address,
+    const char *login, struct vs_err *err);
+int store_address_del(struct store_txn *txn, const char *address,
+    struct vs_err *err);
+int store_address_get(struct store_txn *txn, const char *address,
+    struct vs_address *a_r, struct vs_err *err);
+int store_address_list(struct store_txn *txn, struct vs_address **list_r,
+    size_t *n_r, struct vs_err *err);
+void store_address_list_free(struct vs_address *list, size_t n);
+
+/* Aliases (address or "@domain" -> destinations).  replace: overwrite an
+ * existing alias instead of VS_EEXIST. */
+int store_alias_put(struct store_txn *txn, const char *address,
+    const char *const *dests, size_t n_dests, bool replace,
+    struct vs_err *err);
+int store_alias_del(struct store_txn *txn, const char *address,
+    struct vs_err *err);
+int store_alias_get(struct store_txn *txn, const char *address,
+    struct vs_alias *a_r, struct vs_err *err);
+int store_alias_list(struct store_txn *txn, struct vs_alias **list_r,
+    size_t *n_r, struct vs_err *err);
+void store_alias_list_free(struct vs_alias *list, size_t n);
+
+#endif

@@ -1,0 +1,30 @@
+# tests/unit/: cmocka unit tests, one program per module.
+if HAVE_CMOCKA
+UNIT_TESTS = \
+	tests/unit/test_names \
+	tests/unit/test_reckey \
+	tests/unit/test_pwhash \
+	tests/unit/test_import \
+	tests/unit/test_record \
+	tests/unit/test_seal \
+	tests/unit/test_store
+check_PROGRAMS += $(UNIT_TESTS)
+TESTS += $(UNIT_TESTS)
+UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
+UNIT_LDADD = lib/libvmseal.la $(CMOCKA_LIBS)
+tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_names_LDADD = $(UNIT_LDADD)
+tests_unit_test_reckey_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_reckey_LDADD = $(UNIT_LDADD)
+tests_unit_test_pwhash_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pwhash_LDADD = $(UNIT_LDADD)
+tests_unit_test_import_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_import_LDADD = $(UNIT_LDADD)
+tests_unit_test_record_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_record_LDADD = $(UNIT_LDADD)
+tests_unit_test_seal_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_seal_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_LDADD = $(UNIT_LDADD)
+endif
+EXTRA_DIST += tests/unit/fixtures
