@@ -194,7 +194,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	char **pos;
 	int npos, ex, r, fd;
 
-	ex = cmd_parse(cli, "export", export_help, argc, argv, lo, 3,
+	ex = cmd_parse(cli, "export", export_help, argc, argv, "o:", lo, 3,
 	    export_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;

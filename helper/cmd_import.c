@@ -413,7 +413,7 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	else
 		return cli_usage(cli, "import", "unknown format '%s'", argv[1]);
 	memset(&o, 0, sizeof(o));
-	ex = cmd_parse(cli, "import", import_help, argc - 1, argv + 1, lo,
+	ex = cmd_parse(cli, "import", import_help, argc - 1, argv + 1, "", lo,
 	    sizeof(lo) / sizeof(lo[0]), import_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;

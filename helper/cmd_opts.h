@@ -19,8 +19,9 @@ typedef int cmd_opt_fn(struct cli *cli, void *ctx, int c, const char *arg);
 
 /* Parse argv (argv[0] is the action or command word) with the common
  * options plus extra; positional arguments are returned in *pos_r. */
+/* shortopts: extra short options in getopt form ("o:"), or "". */
 int cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
-    char **argv, const struct option *extra, size_t n_extra,
+    char **argv, const char *shortopts, const struct option *extra, size_t n_extra,
     cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r);
 
 #endif

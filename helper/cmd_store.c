@@ -23,49 +23,6 @@
 
 #define MIN_PASSPHRASE 8
 
-/* --- option parsing shared by the subcommands --- */
-
-int
-cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
-    char **argv, const struct option *extra, size_t n_extra,
-    cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r)
-{
-	struct option lo[64] = { CLI_COMMON_LONGOPTS };
-	size_t nlo = 4, i;
-	int c, ex;
-
-	for (i = 0; i < n_extra && nlo < 63; i++)
-		lo[nlo++] = extra[i];
-	memset(&lo[nlo], 0, sizeof(lo[nlo]));
-	optind = 0;     /* glibc: full re-initialisation */
-	opterr = 0;
-	/* GNU permutation: options may follow the positional arguments, as in
-	 * "user add LOGIN --address ADDR". */
-	while ((c = getopt_long(argc, argv, ":h", lo, NULL)) != -1) {
-		if (c == 'h') {
-			fputs(help, stdout);
-			return EX_VS_OK;
-		}
-		if (c == '?')
-			return cli_usage(cli, cmd, "unknown option '%s'",
-			    argv[optind - 1]);
-		if (c == ':')
-			return cli_usage(cli, cmd, "option '%s' needs a value",
-			    argv[optind - 1]);
-		if (cli_common_opt(cli, c, optarg, &ex)) {
-			if (ex >= 0)
-				return ex;
-			continue;
-		}
-		if (on_opt == NULL ||
-		    (ex = on_opt(cli, ctx, c, optarg)) != CMD_OPT_OK)
-			return ex == CMD_OPT_OK ? EX_VS_USAGE : ex;
-	}
-	*pos_r = argv + optind;
-	*npos_r = argc - optind;
-	return CMD_PARSED;
-}
-
 static int
 need_args(struct cli *cli, const char *cmd, int n, int min, int max)
 {
@@ -163,7 +120,7 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	int npos, ex, r;
 
 	store_init_params_default(&o.p);
-	ex = cmd_parse(cli, "init", init_help, argc, argv, lo, 3, init_opt, &o,
+	ex = cmd_parse(cli, "init", init_help, argc, argv, "", lo, 3, init_opt, &o,
 	    &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
@@ -245,7 +202,7 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 		    "(add, del, list, show)");
 	}
 	act = argv[1];
-	ex = cmd_parse(cli, "domain", domain_help, argc - 1, argv + 1, NULL, 0,
+	ex = cmd_parse(cli, "domain", domain_help, argc - 1, argv + 1, "", NULL, 0,
 	    NULL, NULL, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
@@ -603,7 +560,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "user", "unknown action '%s'", act);
 	memset(&o, 0, sizeof(o));
 	o.password_fd = -1;
-	ex = cmd_parse(cli, "user", user_help, argc - 1, argv + 1, lo,
+	ex = cmd_parse(cli, "user", user_help, argc - 1, argv + 1, "", lo,
 	    sizeof(lo) / sizeof(lo[0]), user_opt, &o, &pos, &npos);
 	if (ex == CMD_PARSED)
 		ex = need_args(cli, "user", npos, strcmp(act, "list") ? 1 : 0,
@@ -820,7 +777,7 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 		    "(add, del, list, show)");
 	}
 	act = argv[1];
-	ex = cmd_parse(cli, cmd, help, argc - 1, argv + 1, alias ? lo : NULL,
+	ex = cmd_parse(cli, cmd, help, argc - 1, argv + 1, "", alias ? lo : NULL,
 	    alias ? 1 : 0, alias ? alias_opt : NULL, &ao, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;

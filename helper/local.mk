@@ -2,7 +2,7 @@
 bin_PROGRAMS += helper/vmseal
 helper_vmseal_SOURCES = \
 	helper/vmseal.c helper/cli.h \
-	helper/cli_util.c helper/cmd_opts.h \
+	helper/cli_util.c helper/cmd_opts.c helper/cmd_opts.h \
 	helper/cmd_store.c helper/cmd_import.c helper/cmd_export.c \
 	helper/prompt.c helper/prompt.h \
 	helper/json.c helper/json.h

@@ -2,9 +2,9 @@
  * import.c - line reader and parsers for htpasswd, Dovecot passwd-file and
  * Postfix table sources (see import.h for the formats and the rules).
  *
- * The reader reads with fgets() into a fixed buffer, so a line never costs
- * more than IMPORT_LINE_MAX bytes of memory however long it is; the rest of
- * an over-long line is read and thrown away.  The parsers split the line in
+ * The reader reads with fgets() in chunks into a fixed buffer, so a line
+ * never costs more than IMPORT_LINE_MAX bytes of memory however long it
+ * is; the rest of an over-long line is read and thrown away.  The parsers split the line in
  * place and allocate nothing.  Neither ever puts a hash (or anything from
  * the password field) into an error message; buffers that held lines are
  * wiped when the reader is freed.
@@ -24,6 +24,10 @@
 #define IMPORT_KEY_MAX NAME_ADDRESS_MAX
 /* Longest password hash, without its NUL. */
 #define IMPORT_HASH_MAX (PW_HASH_MAX - 1)
+
+/* fgets() reads this much at a time: a line costs time in proportion to
+ * its length, not to IMPORT_LINE_MAX. */
+#define IMPORT_CHUNK 256
 
 /* What a physical line looks like, from its first non-blank byte. */
 enum pl_kind {
@@ -53,8 +57,8 @@ struct import_reader {
 	unsigned long pno;
 	enum pl_kind pkind;
 	enum pl_bad pbad;
-	/* content, optional "\r\n", NUL: one fgets() call reads a whole
-	 * acceptable line. */
+	char chunk[IMPORT_CHUNK];
+	/* content, optional "\r\n", NUL */
 	char phys[IMPORT_LINE_MAX + 3];
 	char line[IMPORT_LINE_MAX + 1];
 };
@@ -100,71 +104,77 @@ classify(const char *s, size_t len)
 
 /*
  * One fgets() call.  A NUL byte read from the stream cannot be told from
- * the terminator by strlen(), so the buffer is first filled with '\n':
- * fgets() writes the bytes read and one NUL after them, hence the last NUL
- * in the buffer is the terminator.  Returns the number of bytes read, or
- * -1 at end of input or on a read error (see ferror()).
+ * the terminator by strlen(), so the buffer is first filled with 0xff:
+ * fgets() stops after the first '\n' it reads, so a '\n' in the buffer
+ * ends the data; without one, the data ends at the last NUL in the buffer
+ * (the terminator fgets() wrote after the bytes read).  Returns the number
+ * of bytes read, or -1 at end of input or on a read error (see ferror()).
  */
 static long
 read_chunk(FILE *fp, char *buf, size_t size)
 {
+	const char *nl;
 	size_t n;
 
-	memset(buf, '\n', size);
+	memset(buf, 0xff, size);
 	if (fgets(buf, (int)size, fp) == NULL)
 		return -1;
+	if ((nl = memchr(buf, '\n', size)) != NULL)
+		return (long)(nl - buf) + 1;
 	for (n = size; n > 0 && buf[n - 1] != '\0'; n--)
 		;
 	return n == 0 ? 0 : (long)(n - 1);
 }
 
 /*
- * Read one physical line into r->phys (or take the one read ahead).
- * Returns 1, 0 at end of input, or VS_EIO.
+ * Read one physical line into r->phys (or take the one read ahead), in
+ * chunks of IMPORT_CHUNK bytes.  What does not fit in r->phys is read and
+ * dropped, and the line marked too long.  Returns 1, 0 at end of input, or
+ * VS_EIO.
  */
 static int
 read_phys(struct import_reader *r)
 {
-	long n;
-	size_t len;
-	bool nl;
+	size_t len = 0, n;
+	bool got = false, nl = false, toolong = false;
+	long c;
 
 	if (r->ahead) {
 		r->ahead = false;
 		return 1;
 	}
-	n = read_chunk(r->fp, r->phys, sizeof(r->phys));
-	if (n < 0) {
-		if (ferror(r->fp)) {
-			r->io_errno = errno != 0 ? errno : EIO;
-			r->failed = true;
-			return VS_EIO;
+	while (!nl) {
+		if ((c = read_chunk(r->fp, r->chunk, sizeof(r->chunk))) < 0) {
+			if (ferror(r->fp)) {
+				r->io_errno = errno != 0 ? errno : EIO;
+				r->failed = true;
+				return VS_EIO;
+			}
+			break;
 		}
-		return 0;
+		got = true;
+		n = (size_t)c;
+		nl = n > 0 && r->chunk[n - 1] == '\n';
+		if (toolong)
+			continue;
+		/* r->phys holds IMPORT_LINE_MAX bytes, "\r\n" and a NUL:
+		 * more than that is too long whatever the line ending. */
+		if (n > sizeof(r->phys) - 1 - len) {
+			toolong = true;
+			continue;
+		}
+		memcpy(r->phys + len, r->chunk, n);
+		len += n;
 	}
-	len = (size_t)n;
+	if (!got)
+		return 0;
 	r->pno = ++r->lineno;
 	r->pbad = PL_OK;
-	nl = len > 0 && r->phys[len - 1] == '\n';
-	if (!nl && len == sizeof(r->phys) - 1) {
-		/* Buffer full and no end of line: too long.  Classify it
-		 * from what we have, then skip the rest. */
+	if (toolong) {
+		/* classified from its first part */
 		r->pkind = classify(r->phys, len);
 		r->pbad = PL_TOOLONG;
 		r->plen = 0;
-		for (;;) {
-			n = read_chunk(r->fp, r->phys, sizeof(r->phys));
-			if (n < 0) {
-				if (ferror(r->fp)) {
-					r->io_errno = errno != 0 ? errno : EIO;
-					r->failed = true;
-					return VS_EIO;
-				}
-				break;
-			}
-			if (n > 0 && r->phys[n - 1] == '\n')
-				break;
-		}
 		r->phys[0] = '\0';
 		return 1;
 	}

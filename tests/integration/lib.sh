@@ -1,0 +1,67 @@
+# lib.sh - helpers for vmseal's shell integration tests (sourced).
+#
+# Each test prints "ok N - what" / "not ok N - what" lines and exits 1 if
+# any check failed, 0 otherwise (automake's test driver reads the status).
+
+: "${VMSEAL:?VMSEAL must name the vmseal binary}"
+PASS='correct horse battery staple'
+T_N=0
+T_FAILED=0
+
+t_ok() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N - $*"
+}
+
+t_fail() {
+	T_N=$((T_N + 1))
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_N - $*"
+}
+
+# check DESCRIPTION COMMAND...: the command must succeed.
+check() {
+	local what=$1; shift
+	if "$@"; then t_ok "$what"; else t_fail "$what"; fi
+}
+
+# expect_exit CODE DESCRIPTION COMMAND...: exact exit status.
+expect_exit() {
+	local want=$1 what=$2 got; shift 2
+	"$@" >"${WORK:-/tmp}/last.out" 2>&1; got=$?
+	if [ "$got" -eq "$want" ]; then t_ok "$what (exit $got)"
+	else t_fail "$what: exit $got, wanted $want"
+		head -n 20 "${WORK:-/tmp}/last.out" | sed 's/^/#   /'; fi
+}
+
+# expect_in FILE TEXT DESCRIPTION: FILE holds TEXT (fixed string).
+expect_in() {
+	if grep -qF -- "$2" "$1"; then t_ok "$3"
+	else t_fail "$3: '$2' not in output:"; head -n 20 "$1" | sed 's/^/#   /'; fi
+}
+
+expect_not_in() {
+	if grep -qF -- "$2" "$1"; then t_fail "$3: '$2' found"
+	else t_ok "$3"; fi
+}
+
+t_done() {
+	echo "# $T_N checks, $T_FAILED failed"
+	[ "$T_FAILED" -eq 0 ]
+}
+
+# A fresh store in $WORK/store with cheap Argon2 costs; the recovery key
+# lands in $WORK/reckey.
+t_new_store() {
+	STORE=$WORK/store
+	rm -rf "$STORE"
+	"$VMSEAL" -d "$STORE" init --unseal-cost 1:8 --hash-cost 1:8 \
+	    --passphrase-fd 3 3<<<"$PASS" >"$WORK/init.out" || return 1
+	sed -n 's/^    \([0-9A-Z]\{5\}-.*\)$/\1/p' "$WORK/init.out" | paste -sd- \
+	    >"$WORK/reckey"
+}
+
+# vs ARGS...: vmseal on the store, passphrase from fd 3.
+vs() {
+	"$VMSEAL" -d "$STORE" --passphrase-fd 3 "$@" 3<<<"$PASS"
+}

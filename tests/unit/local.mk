@@ -11,7 +11,8 @@ UNIT_TESTS = \
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
-UNIT_LDADD = lib/libvmseal.la $(CMOCKA_LIBS)
+UNIT_LDADD = lib/libvmseal.la $(CMOCKA_LIBS) $(LMDB_LIBS)
+tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
 tests_unit_test_reckey_CFLAGS = $(UNIT_CFLAGS)

@@ -760,6 +760,42 @@ test_reader_long(void **state)
 	free(b);
 }
 
+/* Every line length around the reader's chunk boundaries, with LF, CRLF
+ * and no line end, and a NUL at the end of the line. */
+static void
+test_reader_chunks(void **state)
+{
+	static const char *const ends[] = { "\n", "\r\n", "" };
+	struct rd_exp e[2];
+	char *b, *want;
+	size_t n, i, len, wl;
+
+	(void)state;
+	for (n = 1; n <= 1100; n++) {
+		want = mk(&wl, "", 'a', n, "");
+		for (i = 0; i < NELEM(ends); i++) {
+			b = mk(&len, "", 'a', n, ends[i]);
+			e[0] = (struct rd_exp){ 1, 1, want };
+			run_reader(IMPORT_HTPASSWD, b, len, e, 1);
+			b[n - 1] = '\0';
+			e[0] = (struct rd_exp){ VS_EINVAL, 1, "NUL byte" };
+			run_reader(IMPORT_HTPASSWD, b, len, e, 1);
+			free(b);
+			if (*ends[i] == '\0')
+				continue;
+			b = mk(&len, "", 'a', n, ends[i]);
+			b = realloc(b, len + 4);
+			assert_non_null(b);
+			memcpy(b + len, "b:c", 4);
+			e[0] = (struct rd_exp){ 1, 1, want };
+			e[1] = (struct rd_exp){ 1, 2, "b:c" };
+			run_reader(IMPORT_POSTFIX_MAP, b, len + 3, e, 2);
+			free(b);
+		}
+		free(want);
+	}
+}
+
 static void
 test_reader_long_postfix(void **state)
 {
@@ -919,6 +955,7 @@ main(void)
 		cmocka_unit_test(test_reader_continuation),
 		cmocka_unit_test(test_reader_nul),
 		cmocka_unit_test(test_reader_long),
+		cmocka_unit_test(test_reader_chunks),
 		cmocka_unit_test(test_reader_long_postfix),
 		cmocka_unit_test(test_reader_new),
 		cmocka_unit_test(test_end_to_end),

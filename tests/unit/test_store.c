@@ -1,7 +1,481 @@
+/*
+ * test_store.c - the store API on a real LMDB store in a temporary folder:
+ * keys and slots, the consistency rules, tampering, locking.
+ */
+#include "config.h"
+
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
-static void t(void **s){(void)s;}
-int main(void){const struct CMUnitTest x[]={cmocka_unit_test(t)};return cmocka_run_group_tests(x,NULL,NULL);}
+
+#include <lmdb.h>
+#include <sodium.h>
+
+#include "pwhash.h"
+#include "store.h"
+
+#define PASS "correct horse battery"
+
+struct fx {
+	char dir[64];
+	struct store *st;
+	uint8_t reckey[SEAL_KEY_BYTES];
+};
+
+static void
+rm_rf(const char *dir)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+static int
+setup(void **state)
+{
+	struct store_init_params p;
+	struct fx *f = calloc(1, sizeof(*f));
+
+	if (sodium_init() < 0 || f == NULL)
+		return -1;
+	strcpy(f->dir, "/tmp/vmseal-test-XXXXXX");
+	if (mkdtemp(f->dir) == NULL)
+		return -1;
+	store_init_params_default(&p);
+	p.slot_cost.opslimit = 1;
+	p.slot_cost.memlimit = 8192;
+	p.settings.pw_opslimit = 1;
+	p.settings.pw_memlimit = 8192;
+	if (store_init(f->dir, &p, PASS, strlen(PASS), f->reckey, NULL) != 0)
+		return -1;
+	if (store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL) != 0 ||
+	    store_unseal_passphrase(f->st, PASS, strlen(PASS), NULL) != 0)
+		return -1;
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(&f->st);
+	rm_rf(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct store_txn *
+wtxn(struct fx *f)
+{
+	struct store_txn *t = NULL;
+
+	assert_int_equal(store_txn_begin(f->st, true, &t, NULL), VS_OK);
+	return t;
+}
+
+static void
+commit(struct store_txn **t)
+{
+	assert_int_equal(store_txn_commit(t, NULL), VS_OK);
+}
+
+static void
+expect_err(int got, int want, const struct vs_err *err, const char *msg)
+{
+	if (got != want)
+		fail_msg("got %d (%s), want %d", got, err->msg, want);
+	if (msg != NULL && strstr(err->msg, msg) == NULL)
+		fail_msg("got \"%s\", want \"%s\"", err->msg, msg);
+}
+
+/* Seed data: the seed's two domains, ron and alice. */
+static void
+seed(struct fx *f)
+{
+	struct store_txn *t = wtxn(f);
+	struct vs_user u;
+	char *ra[] = { "Ron@LinuxCoaching.EU" };
+	char *aa[] = { "alice@somedomain.ie" };
+
+	assert_int_equal(store_domain_add(t, "LinuxCoaching.eu", NULL), VS_OK);
+	assert_int_equal(store_domain_add(t, "somedomain.ie", NULL), VS_OK);
+	memset(&u, 0, sizeof(u));
+	u.login = "Ron";
+	u.pwhash = "hLILWelxS7E82";
+	u.enabled = true;
+	u.addresses = ra;
+	u.n_addresses = 1;
+	assert_int_equal(store_user_add(t, &u, NULL), VS_OK);
+	u.login = "alice";
+	u.pwhash = NULL;
+	u.addresses = aa;
+	assert_int_equal(store_user_add(t, &u, NULL), VS_OK);
+	commit(&t);
+}
+
+static void
+test_unseal(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	struct vs_err err;
+
+	store_close(&f->st);    /* release the write lock */
+	assert_int_equal(store_open(f->dir, 0, &st, NULL), VS_OK);
+	assert_true(store_is_sealed(st));
+	expect_err(store_unseal_passphrase(st, "wrong", 5, &err), VS_EBADKEY,
+	    &err, "wrong passphrase");
+	assert_true(store_is_sealed(st));
+	assert_int_equal(store_unseal_recovery(st, f->reckey, NULL), VS_OK);
+	assert_false(store_is_sealed(st));
+	store_seal(st);
+	assert_true(store_is_sealed(st));
+	f->reckey[0] ^= 1;
+	expect_err(store_unseal_recovery(st, f->reckey, &err), VS_EBADKEY,
+	    &err, "wrong recovery key");
+	f->reckey[0] ^= 1;
+	{
+		struct store_txn *t = NULL;
+
+		expect_err(store_txn_begin(st, false, &t, &err), VS_ESEALED,
+		    &err, "sealed");
+	}
+	assert_int_equal(store_unseal_passphrase(st, PASS, strlen(PASS),
+	    NULL), VS_OK);
+	{
+		struct store_txn *t = NULL;
+
+		/* Read-only handle: no write transaction. */
+		expect_err(store_txn_begin(st, true, &t, &err), VS_EINVAL,
+		    &err, "read-only");
+	}
+	store_close(&st);
+	assert_null(st);
+	/* A second store in the same folder is refused. */
+	{
+		struct store_init_params p;
+		uint8_t rk[32];
+
+		store_init_params_default(&p);
+		expect_err(store_init(f->dir, &p, PASS, strlen(PASS), rk, &err),
+		    VS_EEXIST, &err, "already exists");
+	}
+	/* Missing folder. */
+	expect_err(store_open("/nonexistent/vmseal", 0, &st, &err),
+	    VS_ENOTFOUND, &err, "cannot open store");
+	assert_int_equal(store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL),
+	    VS_OK);
+}
+
+static void
+test_lock(void **state)
+{
+	struct fx *f = *state;
+	struct store *st = NULL;
+	struct vs_err err;
+
+	expect_err(store_open(f->dir, STORE_OPEN_WRITE, &st, &err), VS_EBUSY,
+	    &err, "in use");
+	/* Readers are not locked out. */
+	assert_int_equal(store_open(f->dir, 0, &st, NULL), VS_OK);
+	store_close(&st);
+}
+
+static void
+test_domains(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct vs_domain *l, d;
+	struct vs_err err;
+	size_t n;
+
+	seed(f);
+	t = wtxn(f);
+	expect_err(store_domain_add(t, "SOMEDOMAIN.ie.", &err), VS_EEXIST,
+	    &err, "domain somedomain.ie already exists");
+	expect_err(store_domain_add(t, "bad..domain", &err), VS_EINVAL, &err,
+	    NULL);
+	assert_int_equal(store_domain_list(t, &l, &n, NULL), VS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].name, "linuxcoaching.eu");
+	assert_string_equal(l[1].name, "somedomain.ie");
+	store_domain_list_free(l, n);
+	assert_int_equal(store_domain_get(t, "LinuxCoaching.EU", &d, NULL),
+	    VS_OK);
+	vs_domain_clear(&d);
+	expect_err(store_domain_get(t, "nope.org", &d, &err), VS_ENOTFOUND,
+	    &err, "domain nope.org not found");
+	expect_err(store_domain_del(t, "somedomain.ie", &err), VS_EEXIST,
+	    &err, "still has 1 address(es) and 0 alias(es)");
+	assert_int_equal(store_domain_add(t, "empty.org", NULL), VS_OK);
+	assert_int_equal(store_domain_del(t, "empty.org", NULL), VS_OK);
+	commit(&t);
+}
+
+static void
+test_users_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct vs_user u, *ul;
+	struct vs_address a, *al;
+	struct vs_err err;
+	size_t n;
+
+	seed(f);
+	t = wtxn(f);
+	assert_int_equal(store_user_get(t, "RON", &u, NULL), VS_OK);
+	assert_string_equal(u.login, "ron");
+	assert_string_equal(u.pwhash, "hLILWelxS7E82");
+	assert_int_equal(u.n_addresses, 1);
+	assert_string_equal(u.addresses[0], "ron@linuxcoaching.eu");
+	vs_user_clear(&u);
+	/* Conflicts. */
+	memset(&u, 0, sizeof(u));
+	u.login = "ron";
+	expect_err(store_user_add(t, &u, &err), VS_EEXIST, &err,
+	    "user ron already exists");
+	expect_err(store_address_add(t, "ron@linuxcoaching.eu", "alice", &err),
+	    VS_EEXIST, &err, "already belongs to ron");
+	expect_err(store_address_add(t, "x@unhosted.org", "alice", &err),
+	    VS_ENOTFOUND, &err, "domain unhosted.org is not hosted");
+	expect_err(store_address_add(t, "x@somedomain.ie", "nobody", &err),
+	    VS_ENOTFOUND, &err, "user nobody not found");
+	expect_err(store_address_add(t, "no-at-sign", "alice", &err),
+	    VS_EINVAL, &err, NULL);
+	/* A second address, then delete it: the user's list follows. */
+	assert_int_equal(store_address_add(t, "Alice.B@somedomain.ie", "ALICE",
+	    NULL), VS_OK);
+	assert_int_equal(store_address_get(t, "alice.b@SOMEDOMAIN.ie", &a,
+	    NULL), VS_OK);
+	assert_string_equal(a.login, "alice");
+	vs_address_clear(&a);
+	assert_int_equal(store_user_get(t, "alice", &u, NULL), VS_OK);
+	assert_int_equal(u.n_addresses, 2);
+	vs_user_clear(&u);
+	assert_int_equal(store_address_del(t, "alice.b@somedomain.ie", NULL),
+	    VS_OK);
+	assert_int_equal(store_user_get(t, "alice", &u, NULL), VS_OK);
+	assert_int_equal(u.n_addresses, 1);
+	vs_user_clear(&u);
+	expect_err(store_address_del(t, "alice.b@somedomain.ie", &err),
+	    VS_ENOTFOUND, &err, "not found");
+	/* Password: Argon2id at the store's cost. */
+	assert_int_equal(store_user_set_password(t, "alice", "s3cret", 6,
+	    NULL), VS_OK);
+	assert_int_equal(store_user_get(t, "alice", &u, NULL), VS_OK);
+	assert_int_equal(pw_identify(u.pwhash), PW_ARGON2ID);
+	assert_int_equal(pw_verify(u.pwhash, "s3cret", 6, NULL), 1);
+	assert_int_equal(pw_verify(u.pwhash, "s3creT", 6, NULL), 0);
+	assert_true(u.pw_changed > 0);
+	/* Update keeps the address list. */
+	u.enabled = false;
+	assert_int_equal(store_user_update(t, &u, NULL), VS_OK);
+	vs_user_clear(&u);
+	assert_int_equal(store_user_get(t, "alice", &u, NULL), VS_OK);
+	assert_false(u.enabled);
+	assert_int_equal(u.n_addresses, 1);
+	vs_user_clear(&u);
+	/* Deleting a user deletes its addresses. */
+	assert_int_equal(store_user_del(t, "ron", NULL), VS_OK);
+	expect_err(store_address_get(t, "ron@linuxcoaching.eu", &a, &err),
+	    VS_ENOTFOUND, &err, NULL);
+	assert_int_equal(store_user_list(t, &ul, &n, NULL), VS_OK);
+	assert_int_equal(n, 1);
+	store_user_list_free(ul, n);
+	assert_int_equal(store_address_list(t, &al, &n, NULL), VS_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(al[0].address, "alice@somedomain.ie");
+	store_address_list_free(al, n);
+	commit(&t);
+}
+
+static void
+test_aliases(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct vs_alias a, *l;
+	struct vs_err err;
+	const char *d1[] = { "alice@somedomain.ie" };
+	const char *d2[] = { "Ron@linuxcoaching.eu", "someone@elsewhere.org" };
+	const char *self[] = { "info@somedomain.ie" };
+	const char *dup[] = { "a@b.org", "A@b.org" };
+	size_t n;
+
+	seed(f);
+	t = wtxn(f);
+	assert_int_equal(store_alias_put(t, "@SomeDomain.ie", d1, 1, false,
+	    NULL), VS_OK);
+	assert_int_equal(store_alias_put(t, "Info@somedomain.ie", d2, 2, false,
+	    NULL), VS_OK);
+	expect_err(store_alias_put(t, "info@somedomain.ie", d1, 1, false,
+	    &err), VS_EEXIST, &err, "alias info@somedomain.ie already exists");
+	assert_int_equal(store_alias_put(t, "info@somedomain.ie", d2, 2, true,
+	    NULL), VS_OK);
+	expect_err(store_alias_put(t, "alice@somedomain.ie", d2, 1, false,
+	    &err), VS_EEXIST, &err, "is a mailbox address of alice");
+	expect_err(store_alias_put(t, "x@unhosted.org", d1, 1, false, &err),
+	    VS_ENOTFOUND, &err, "not hosted");
+	expect_err(store_alias_put(t, "y@somedomain.ie", self, 0, false,
+	    &err), VS_EINVAL, &err, "needs 1 to");
+	expect_err(store_alias_put(t, "info2@somedomain.ie", dup, 2, false,
+	    &err), VS_EINVAL, &err, "given twice");
+	expect_err(store_alias_put(t, "info@somedomain.ie", self, 1, true,
+	    &err), VS_EINVAL, &err, "points to itself");
+	/* An alias blocks a mailbox address of the same name. */
+	expect_err(store_address_add(t, "info@somedomain.ie", "alice", &err),
+	    VS_EEXIST, &err, "is an alias");
+	assert_int_equal(store_alias_get(t, "INFO@somedomain.ie", &a, NULL),
+	    VS_OK);
+	assert_int_equal(a.n_dests, 2);
+	assert_string_equal(a.dests[0], "ron@linuxcoaching.eu");
+	vs_alias_clear(&a);
+	assert_int_equal(store_alias_list(t, &l, &n, NULL), VS_OK);
+	assert_int_equal(n, 2);
+	assert_string_equal(l[0].address, "@somedomain.ie");
+	store_alias_list_free(l, n);
+	assert_int_equal(store_alias_del(t, "@somedomain.ie", NULL), VS_OK);
+	expect_err(store_alias_del(t, "@somedomain.ie", &err), VS_ENOTFOUND,
+	    &err, "alias @somedomain.ie not found");
+	commit(&t);
+}
+
+/* Reach under the store with LMDB itself, as an attacker with write
+ * access to the files would. */
+static void
+with_users_table(const char *dir, void (*fn)(MDB_txn *, MDB_dbi))
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi dbi;
+
+	assert_int_equal(mdb_env_create(&env), 0);
+	assert_int_equal(mdb_env_set_maxdbs(env, 16), 0);
+	assert_int_equal(mdb_env_set_mapsize(env, (size_t)1 << 30), 0);
+	assert_int_equal(mdb_env_open(env, dir, 0, 0600), 0);
+	assert_int_equal(mdb_txn_begin(env, NULL, 0, &txn), 0);
+	assert_int_equal(mdb_dbi_open(txn, "users", 0, &dbi), 0);
+	fn(txn, dbi);
+	assert_int_equal(mdb_txn_commit(txn), 0);
+	mdb_env_close(env);
+}
+
+static size_t flip_at;
+
+static void
+flip_first(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_cursor *c;
+	MDB_val k, v;
+	uint8_t *copy;
+
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k, &v, MDB_FIRST), 0);
+	copy = malloc(v.mv_size);
+	memcpy(copy, v.mv_data, v.mv_size);
+	copy[flip_at % v.mv_size] ^= 0x20;
+	v.mv_data = copy;
+	assert_int_equal(mdb_cursor_put(c, &k, &v, MDB_CURRENT), 0);
+	mdb_cursor_close(c);
+	free(copy);
+}
+
+static void
+swap_two(MDB_txn *txn, MDB_dbi dbi)
+{
+	MDB_cursor *c;
+	MDB_val k1, v1, k2, v2;
+	uint8_t kk1[64], *vv1;
+
+	assert_int_equal(mdb_cursor_open(txn, dbi, &c), 0);
+	assert_int_equal(mdb_cursor_get(c, &k1, &v1, MDB_FIRST), 0);
+	memcpy(kk1, k1.mv_data, k1.mv_size);
+	k1.mv_data = kk1;
+	vv1 = malloc(v1.mv_size);
+	memcpy(vv1, v1.mv_data, v1.mv_size);
+	v1.mv_data = vv1;
+	assert_int_equal(mdb_cursor_get(c, &k2, &v2, MDB_NEXT), 0);
+	/* Copy record 2's value onto record 1's key. */
+	assert_int_equal(mdb_put(txn, dbi, &k1, &v2, 0), 0);
+	mdb_cursor_close(c);
+	free(vv1);
+}
+
+static int
+read_both(struct fx *f, struct vs_err *err)
+{
+	struct store_txn *t = NULL;
+	struct vs_user u;
+	int r1, r2;
+
+	assert_int_equal(store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL),
+	    VS_OK);
+	assert_int_equal(store_unseal_passphrase(f->st, PASS, strlen(PASS),
+	    NULL), VS_OK);
+	assert_int_equal(store_txn_begin(f->st, false, &t, NULL), VS_OK);
+	r1 = store_user_get(t, "ron", &u, err);
+	if (r1 == VS_OK)
+		vs_user_clear(&u);
+	r2 = store_user_get(t, "alice", &u, r1 == VS_OK ? err : NULL);
+	if (r2 == VS_OK)
+		vs_user_clear(&u);
+	store_txn_abort(&t);
+	return r1 != VS_OK ? r1 : r2;
+}
+
+static void
+test_tamper(void **state)
+{
+	struct fx *f = *state;
+	struct vs_err err;
+	size_t i;
+
+	seed(f);
+	/* Flip bytes all over the first user's sealed record. */
+	for (i = 0; i < 120; i += 7) {
+		store_close(&f->st);
+		flip_at = i;
+		with_users_table(f->dir, flip_first);
+		/* Byte 0 is the version ("unknown version"), the rest
+		 * fail authentication: both name the sealed record. */
+		expect_err(read_both(f, &err), VS_ECORRUPT, &err,
+		    i == 0 ? "sealed record has unknown version" :
+		    "sealed record failed to authenticate");
+		store_close(&f->st);
+		with_users_table(f->dir, flip_first);   /* flip back */
+		assert_int_equal(read_both(f, &err), VS_OK);
+	}
+	/* A record copied onto another record's key fails to open. */
+	store_close(&f->st);
+	with_users_table(f->dir, swap_two);
+	expect_err(read_both(f, &err), VS_ECORRUPT, &err,
+	    "failed to authenticate");
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_unseal, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lock, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domains, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_users_addresses, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

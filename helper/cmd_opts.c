@@ -1,0 +1,56 @@
+/*
+ * cmd_opts.c - option parsing shared by vmseal's subcommands (see
+ * cmd_opts.h).
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd_opts.h"
+
+int
+cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
+    char **argv, const char *shortopts, const struct option *extra,
+    size_t n_extra,
+    cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r)
+{
+	struct option lo[64] = { CLI_COMMON_LONGOPTS };
+	char optstring[32];
+	size_t nlo = 4, i;
+	int c, ex;
+
+	for (i = 0; i < n_extra && nlo < 63; i++)
+		lo[nlo++] = extra[i];
+	memset(&lo[nlo], 0, sizeof(lo[nlo]));
+	optind = 0;     /* glibc: full re-initialisation */
+	opterr = 0;
+	/* GNU permutation: options may follow the positional arguments, as in
+	 * "user add LOGIN --address ADDR". */
+	snprintf(optstring, sizeof(optstring), ":h%s", shortopts);
+	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
+		if (c == 'h') {
+			fputs(help, stdout);
+			return EX_VS_OK;
+		}
+		if (c == '?')
+			return cli_usage(cli, cmd, "unknown option '%s'",
+			    argv[optind - 1]);
+		if (c == ':')
+			return cli_usage(cli, cmd, "option '%s' needs a value",
+			    argv[optind - 1]);
+		if (cli_common_opt(cli, c, optarg, &ex)) {
+			if (ex >= 0)
+				return ex;
+			continue;
+		}
+		if (on_opt == NULL ||
+		    (ex = on_opt(cli, ctx, c, optarg)) != CMD_OPT_OK)
+			return ex == CMD_OPT_OK ? EX_VS_USAGE : ex;
+	}
+	*pos_r = argv + optind;
+	*npos_r = argc - optind;
+	return CMD_PARSED;
+}
+

@@ -1,0 +1,385 @@
+#!/usr/bin/env bash
+# tests/bench/import.sh - benchmark: import N virtual users into a vmseal
+# store, against Postfix's own postmap building the plaintext map from the
+# same input (the seed setup), measured in the same run on the same machine.
+#
+# This is a benchmark, not a test: it prints figures and ratios and fails
+# only if a step fails.
+#
+# usage: tests/bench/import.sh [VMSEAL]
+#   VMSEAL        vmseal binary: first argument, else $VMSEAL, else
+#                 ../../helper/vmseal from this script, else ./helper/vmseal
+#   BENCH_USERS   number of users (default 100000)
+#   BENCH_DOMAINS number of domains the addresses are spread over (10)
+#   BENCH_KEEP=1  keep the work folder (its path is printed)
+#
+# What is measured (wall time; user and system CPU; peak RSS when GNU time
+# is there):
+#   cp          copy of the htpasswd file: the floor of "write N lines"
+#   postmap     postmap lmdb:MAP (hash:MAP if Postfix has no lmdb) of the
+#               N-line "address login" map; without Postfix, mdb_load -T of
+#               an equivalent plaintext dump (said so in the output)
+#   init        vmseal init (unseal cost 1:8, hash cost 1:8)
+#   import-users    vmseal import htpasswd (N users, legacy hashes kept)
+#   import-map      vmseal import postfix-map (N addresses, domains added)
+#   user-list   vmseal user list: opens (decrypts) every user record
+#   user-show   vmseal user show: best of 3; with unseal cost 1:8 the
+#               Argon2id unseal is negligible, so this is the open + lookup +
+#               decrypt cost of one command
+set -eu
+set -o pipefail
+
+LC_ALL=C
+export LC_ALL
+
+N=${BENCH_USERS:-100000}
+NDOM=${BENCH_DOMAINS:-10}
+UNSEAL_COST=1:8
+HASH_COST=1:8
+PASS='bench passphrase'
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+case $N in ''|*[!0-9]*) die "BENCH_USERS must be a number, not '$N'" ;; esac
+case $NDOM in ''|*[!0-9]*) die "BENCH_DOMAINS must be a number" ;; esac
+[ "$N" -ge 1 ] || die "BENCH_USERS must be at least 1"
+[ "$NDOM" -ge 1 ] || die "BENCH_DOMAINS must be at least 1"
+
+# --- the binary ---
+here=$(cd "$(dirname "$0")" && pwd)
+if [ $# -ge 1 ]; then
+	VMSEAL=$1
+elif [ -z "${VMSEAL:-}" ]; then
+	if [ -x "$here/../../helper/vmseal" ]; then
+		VMSEAL=$here/../../helper/vmseal
+	else
+		VMSEAL=./helper/vmseal
+	fi
+fi
+[ -f "$VMSEAL" ] && [ -x "$VMSEAL" ] ||
+	die "no vmseal binary at '$VMSEAL' (build it, or give its path as " \
+	    "the first argument or in \$VMSEAL)"
+case $VMSEAL in /*) ;; *) VMSEAL=$(cd "$(dirname "$VMSEAL")" && pwd)/$(basename "$VMSEAL") ;; esac
+
+for t in awk openssl du stat cp; do
+	command -v "$t" >/dev/null 2>&1 || die "needs $t"
+done
+
+# Postfix tools often live in /usr/sbin, off a user's PATH.
+find_tool() {
+	local p
+	p=$(command -v "$1" 2>/dev/null) && { echo "$p"; return 0; }
+	for p in /usr/sbin/$1 /usr/local/sbin/$1 /sbin/$1; do
+		[ -x "$p" ] && { echo "$p"; return 0; }
+	done
+	return 1
+}
+POSTMAP=$(find_tool postmap || true)
+POSTCONF=$(find_tool postconf || true)
+MDB_LOAD=$(find_tool mdb_load || true)
+MDB_STAT=$(find_tool mdb_stat || true)
+GNU_TIME=
+if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
+	GNU_TIME=/usr/bin/time
+fi
+
+W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-bench.XXXXXX")
+cleanup() {
+	if [ "${BENCH_KEEP:-0}" = 1 ]; then
+		echo "bench: work folder kept: $W" >&2
+	else
+		rm -rf "$W"
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+printf '%s\n' "$PASS" >"$W/pass"
+STORE=$W/store
+
+# --- timing ---
+# run LABEL CMD...: run CMD (stdout/stderr to $W/LABEL.out/.err, fd 3 the
+# passphrase, stdin /dev/null); record wall/user/sys seconds and peak RSS.
+declare -A T_REAL T_USER T_SYS T_RSS
+TIMEFORMAT='%3R %3U %3S'
+run() {
+	local label=$1 real user sys rss=-
+	shift
+	if [ -n "$GNU_TIME" ]; then
+		set -- "$GNU_TIME" -f %M -o "$W/$label.rss" "$@"
+	fi
+	if ! { time "$@" <"/dev/null" 3<"$W/pass" >"$W/$label.out" \
+	    2>"$W/$label.err"; } 2>"$W/$label.time"; then
+		echo "bench: step '$label' failed: $*" >&2
+		sed 's/^/  | /' "$W/$label.err" | tail -n 20 >&2
+		exit 1
+	fi
+	read -r real user sys <"$W/$label.time"
+	if [ -n "$GNU_TIME" ]; then
+		rss=$(tail -n 1 "$W/$label.rss")
+	fi
+	T_REAL[$label]=$real
+	T_USER[$label]=$user
+	T_SYS[$label]=$sys
+	T_RSS[$label]=$rss
+}
+
+# Best of K runs (by wall time) under one label.
+run_best() {
+	local label=$1 k=$2 i best=
+	shift 2
+	for ((i = 0; i < k; i++)); do
+		run "$label.try" "$@"
+		if [ -z "$best" ] || awk -v a="${T_REAL[$label.try]}" \
+		    -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=${T_REAL[$label.try]}
+			T_REAL[$label]=$best
+			T_USER[$label]=${T_USER[$label.try]}
+			T_SYS[$label]=${T_SYS[$label.try]}
+			T_RSS[$label]=${T_RSS[$label.try]}
+			cp "$W/$label.try.out" "$W/$label.out"
+		fi
+	done
+}
+
+apparent() { stat -c %s "$1"; }
+allocated() { echo $(( $(du -k "$1" | awk '{ print $1 }') * 1024 )); }
+# div A B [FMT]: A/B, or "n/a" when B is 0.
+div() {
+	awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" \
+	    'BEGIN { if (b + 0 == 0) print "n/a"; else printf f "\n", a / b }'
+}
+human() {
+	awk -v b="$1" 'BEGIN {
+		if (b >= 1048576) printf "%.1f MiB\n", b / 1048576;
+		else if (b >= 1024) printf "%.1f KiB\n", b / 1024;
+		else printf "%d B\n", b }'
+}
+
+# --- parameters and versions ---
+echo "== vmseal import benchmark"
+echo "users:          $N over $NDOM domains (one address per user)"
+echo "vmseal:         $VMSEAL ($("$VMSEAL" -V 2>&1 | head -n 1))"
+echo "store costs:    --unseal-cost $UNSEAL_COST --hash-cost $HASH_COST" \
+    "(cheap: the unseal of each command is negligible)"
+if [ -n "$POSTCONF" ]; then
+	echo "postfix:        $("$POSTCONF" -h mail_version 2>/dev/null ||
+	    echo '?') ($POSTMAP)"
+else
+	echo "postfix:        not found"
+fi
+[ -n "$MDB_STAT" ] && echo "lmdb:           $("$MDB_STAT" -V 2>&1 | head -n 1)"
+echo "openssl:        $(openssl version 2>&1)"
+echo "machine:        $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null ||
+    echo ?) CPU(s), $(awk -F': *' '/^model name/ { print $2; exit }' \
+    /proc/cpuinfo 2>/dev/null || echo ?)"
+echo "work folder:    $W ($(df -PT "$W" 2>/dev/null | awk 'NR == 2 { print $2 }'))"
+echo "timer:          bash time (wall, user, sys)${GNU_TIME:+; peak RSS from $GNU_TIME}"
+
+# --- input ---
+# A few real hashes, reused cyclically: generating input takes a second.
+# Even users get a $6$ SHA-512-crypt hash, odd users an {SSHA} one.
+echo
+echo "== generating input"
+gen_start=$EPOCHREALTIME
+POOL=16
+: >"$W/pool6"
+: >"$W/poolssha"
+sha512_ok=1
+for ((i = 0; i < POOL; i++)); do
+	salt=$(printf 'bench%03dsalt%03d' "$i" "$i")
+	if [ "$sha512_ok" = 1 ] &&
+	    h=$(openssl passwd -6 -salt "$salt" "pw$i" 2>/dev/null) &&
+	    [ "${h#\$6\$}" != "$h" ]; then
+		echo "$h" >>"$W/pool6"
+	else
+		sha512_ok=0
+	fi
+	s4=$(printf 's%03d' "$i")
+	h=$({ printf '%s%s' "pw$i" "$s4" | openssl dgst -sha1 -binary
+	    printf '%s' "$s4"; } | openssl base64 -A)
+	echo "{SSHA}$h" >>"$W/poolssha"
+done
+[ "$sha512_ok" = 1 ] || {
+	echo "note: openssl passwd -6 is not available: {SSHA} hashes only"
+	cp "$W/poolssha" "$W/pool6"
+}
+awk -v n="$N" -v nd="$NDOM" -v pool="$POOL" \
+    -v users="$W/htpasswd" -v map="$W/virtual_mailbox_map" \
+    -v dump="$W/map.txt" '
+	FILENAME == ARGV[1] { h6[c6++] = $0; next }
+	FILENAME == ARGV[2] { hs[cs++] = $0; next }
+	END {
+		for (i = 1; i <= n; i++) {
+			login = sprintf("user%07d", i)
+			addr = sprintf("%s@dom%02d.example", login, i % nd)
+			h = (i % 2 == 0) ? h6[i % c6] : hs[i % cs]
+			print login ":" h > users
+			print addr " " login > map
+			# mdb_load -T: key line, value line (as postmap
+			# stores them: with the NUL)
+			print addr "\\00" > dump
+			print login "\\00" > dump
+		}
+	}' "$W/pool6" "$W/poolssha"
+gen_end=$EPOCHREALTIME
+HT_BYTES=$(apparent "$W/htpasswd")
+MAP_BYTES=$(apparent "$W/virtual_mailbox_map")
+PLAIN_BYTES=$((HT_BYTES + MAP_BYTES))
+echo "htpasswd:            $N lines, $HT_BYTES bytes ($(human "$HT_BYTES"))"
+echo "virtual_mailbox_map: $N lines, $MAP_BYTES bytes ($(human "$MAP_BYTES"))"
+echo "generated in $(awk -v a="$gen_start" -v b="$gen_end" \
+    'BEGIN { printf "%.2f", b - a }') s"
+
+# --- baseline ---
+echo
+echo "== baseline"
+run cp cp "$W/htpasswd" "$W/htpasswd.copy"
+BASE_KIND=
+if [ -n "$POSTMAP" ]; then
+	if [ -n "$POSTCONF" ] && "$POSTCONF" -m 2>/dev/null | grep -qx lmdb; then
+		BASE_KIND=lmdb
+	elif [ -n "$POSTCONF" ] && "$POSTCONF" -m 2>/dev/null | grep -qx hash; then
+		BASE_KIND=hash
+		echo "note: this Postfix has no lmdb map type: baseline is" \
+		    "postmap hash: (Berkeley DB)"
+	fi
+fi
+if [ -n "$BASE_KIND" ]; then
+	BASE_LABEL="postmap $BASE_KIND:"
+	run postmap "$POSTMAP" "$BASE_KIND:$W/virtual_mailbox_map"
+	if [ "$BASE_KIND" = lmdb ]; then
+		BASE_FILE=$W/virtual_mailbox_map.lmdb
+	else
+		BASE_FILE=$W/virtual_mailbox_map.db
+	fi
+	# Check that the map answers, as Postfix would query it.
+	q=$("$POSTMAP" -q "user$(printf %07d "$N")@dom$(printf %02d \
+	    $((N % NDOM))).example" "$BASE_KIND:$W/virtual_mailbox_map")
+	[ "$q" = "user$(printf %07d "$N")" ] ||
+		die "postmap -q gave '$q'"
+elif [ -n "$MDB_LOAD" ]; then
+	BASE_KIND=mdb_load
+	BASE_LABEL="mdb_load -T"
+	echo "note: Postfix (postmap) is not available: the baseline is" \
+	    "mdb_load -T of the same N key/value pairs (what postmap lmdb:" \
+	    "would write), not postmap itself"
+	run postmap "$MDB_LOAD" -n -T -f "$W/map.txt" "$W/map.mdb"
+	BASE_FILE=$W/map.mdb
+else
+	die "neither postmap (package postfix, postfix-lmdb) nor mdb_load" \
+	    "(package lmdb-utils) is installed: no baseline"
+fi
+[ -f "$BASE_FILE" ] || die "baseline wrote no $BASE_FILE"
+BASE_APP=$(apparent "$BASE_FILE")
+BASE_DU=$(allocated "$BASE_FILE")
+echo "$BASE_LABEL ${T_REAL[postmap]} s -> $BASE_APP bytes"
+
+# --- vmseal ---
+echo
+echo "== vmseal"
+run init "$VMSEAL" -d "$STORE" init --passphrase-fd 3 \
+    --unseal-cost "$UNSEAL_COST" --hash-cost "$HASH_COST"
+run import_users "$VMSEAL" -d "$STORE" --passphrase-fd 3 import htpasswd \
+    "$W/htpasswd" --uid 5000 --gid 5000 --home '/var/vmail/%n'
+cat "$W/import_users.out"
+U_APP=$(apparent "$STORE/data.mdb")
+U_DU=$(allocated "$STORE/data.mdb")
+run import_map "$VMSEAL" -d "$STORE" --passphrase-fd 3 import postfix-map \
+    "$W/virtual_mailbox_map"
+cat "$W/import_map.out"
+S_APP=$(apparent "$STORE/data.mdb")
+S_DU=$(allocated "$STORE/data.mdb")
+run user_list "$VMSEAL" -d "$STORE" --passphrase-fd 3 user list
+LISTED=$(wc -l <"$W/user_list.out")
+# user list may print a header line: accept N or N+1 lines.
+[ "$LISTED" -eq "$N" ] || [ "$LISTED" -eq $((N + 1)) ] ||
+	die "user list printed $LISTED lines for $N users"
+SHOW_LOGIN=user$(printf %07d $(((N + 1) / 2)))
+run_best user_show 3 "$VMSEAL" -d "$STORE" --passphrase-fd 3 user show \
+    "$SHOW_LOGIN"
+grep -q "$SHOW_LOGIN" "$W/user_show.out" ||
+	die "user show $SHOW_LOGIN did not name the user"
+# The cost of a command that does nothing but unseal: subtract it from
+# user show to see the lookup itself.
+run_best domain_list 3 "$VMSEAL" -d "$STORE" --passphrase-fd 3 domain list
+echo "user list: $LISTED lines; user show $SHOW_LOGIN: ok"
+if [ -n "$MDB_STAT" ]; then
+	echo "store pages (mdb_stat -ef):"
+	"$MDB_STAT" -ef "$STORE" 2>/dev/null | awk '
+		/Page size/ || /Number of pages used/ || /Free pages/ {
+			sub(/^ +/, ""); print "  " $0 }' | head -n 3 || true
+	"$MDB_STAT" -a "$STORE" 2>/dev/null | awk '
+		/^Status of/ { db = $3 }
+		/Entries:/ && db != "" { e[db] = $2 }
+		/Leaf pages:/ && db != "" { l[db] = $3 }
+		/Overflow pages:/ && db != "" { o[db] = $3 }
+		END { for (d in e) printf "  table %-10s %8d entries, " \
+		    "%6d leaf pages, %6d overflow pages\n", d, e[d], l[d], o[d] }' |
+	    sort || true
+fi
+
+# --- table ---
+row() {
+	local label=$1 name=$2 items=$3 rate
+	rate=$(div "$items" "${T_REAL[$label]}" '%.0f')
+	[ "$items" = 0 ] && rate=-
+	printf '%-26s %9s %9s %9s %9s %10s\n' "$name" "${T_REAL[$label]}" \
+	    "${T_USER[$label]}" "${T_SYS[$label]}" \
+	    "$(if [ "${T_RSS[$label]}" = - ]; then echo -; else
+	    echo "$((${T_RSS[$label]} / 1024))M"; fi)" "$rate"
+}
+TOTAL_IMPORT=$(awk -v a="${T_REAL[import_users]}" \
+    -v b="${T_REAL[import_map]}" 'BEGIN { printf "%.3f", a + b }')
+echo
+echo "== results (N=$N)"
+printf '%-26s %9s %9s %9s %9s %10s\n' step "wall s" "user s" "sys s" \
+    "peak RSS" "items/s"
+row cp "cp htpasswd (floor)" 0
+row postmap "$BASE_LABEL map" "$N"
+row init "vmseal init" 0
+row import_users "vmseal import htpasswd" "$N"
+row import_map "vmseal import postfix-map" "$N"
+row user_list "vmseal user list" "$N"
+row user_show "vmseal user show (best/3)" 0
+row domain_list "vmseal domain list (best/3)" 0
+printf '%-26s %9s\n' "vmseal import, both" "$TOTAL_IMPORT"
+echo
+printf '%-34s %12s %12s %10s\n' size apparent "du" "B/user"
+sz() {
+	printf '%-34s %12s %12s %10s\n' "$1" "$2" "$3" "$(div "$2" "$N" '%.0f')"
+}
+sz "htpasswd (plaintext)" "$HT_BYTES" "$(allocated "$W/htpasswd")"
+sz "virtual_mailbox_map (plaintext)" "$MAP_BYTES" \
+    "$(allocated "$W/virtual_mailbox_map")"
+sz "plaintext, both" "$PLAIN_BYTES" "-"
+sz "$BASE_LABEL output" "$BASE_APP" "$BASE_DU"
+sz "vmseal data.mdb after users" "$U_APP" "$U_DU"
+sz "vmseal data.mdb after addresses" "$S_APP" "$S_DU"
+echo
+echo "ratios"
+printf '  %-50s %8s\n' \
+    "import htpasswd / $BASE_LABEL (time)" \
+    "$(div "${T_REAL[import_users]}" "${T_REAL[postmap]}")x" \
+    "import postfix-map / $BASE_LABEL (time)" \
+    "$(div "${T_REAL[import_map]}" "${T_REAL[postmap]}")x" \
+    "both imports / $BASE_LABEL (time)" \
+    "$(div "$TOTAL_IMPORT" "${T_REAL[postmap]}")x" \
+    "import htpasswd / cp (time)" \
+    "$(div "${T_REAL[import_users]}" "${T_REAL[cp]}" '%.0f')x" \
+    "user list / $BASE_LABEL (time)" \
+    "$(div "${T_REAL[user_list]}" "${T_REAL[postmap]}")x" \
+    "store / plaintext htpasswd+map (apparent size)" \
+    "$(div "$S_APP" "$PLAIN_BYTES")x" \
+    "store / plaintext htpasswd+map (du)" \
+    "$(div "$S_DU" "$PLAIN_BYTES")x" \
+    "store / $BASE_LABEL output (apparent size)" \
+    "$(div "$S_APP" "$BASE_APP")x"
+echo
+echo "notes: one transaction per import; hashes are a pool of $POOL" \
+    "\$6\$ and $POOL {SSHA} reused"
+echo "cyclically (import keeps legacy hashes as they are, so their" \
+    "content does not"
+echo "change the work); 'user show' at unseal cost $UNSEAL_COST is" \
+    "mostly open + lookup +"
+echo "decrypt, 'domain list' on the same store is a command that" \
+    "only unseals."
