@@ -57,8 +57,9 @@ int cli_fail_err(const struct cli *cli, const struct vs_err *err);
 int cli_usage(const struct cli *cli, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Open the store and unseal it (passphrase from --passphrase-fd, or the
- * recovery key from --recovery-key-fd, or asked on the terminal). */
+/* Open the store and unseal it: with the recovery key when
+ * --recovery-key-fd was given (one line, or the two lines init prints),
+ * else with the passphrase from --passphrase-fd or the terminal. */
 int cli_open(struct cli *cli, bool write, struct store **st_r);
 /* Begin a transaction on an opened store; on failure the store is closed
  * and the exit code returned. */

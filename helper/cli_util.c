@@ -112,6 +112,42 @@ cli_common_opt(struct cli *cli, int c, const char *arg, int *exit_r)
 	return false;
 }
 
+/* The recovery key as init prints it: on one line, or on two (7 groups
+ * each).  A second line is read only when the first holds half a key. */
+static int
+read_recovery_key(int fd, struct secret *sec, struct vs_err *err)
+{
+	struct secret second = { NULL, 0 };
+	size_t i, alnum = 0;
+	int r;
+
+	if ((r = prompt_read_fd(fd, "recovery key", sec, err)) != VS_OK)
+		return r;
+	for (i = 0; i < sec->len; i++)
+		alnum += (sec->s[i] >= '0' && sec->s[i] <= '9') ||
+		    (sec->s[i] >= 'A' && sec->s[i] <= 'Z') ||
+		    (sec->s[i] >= 'a' && sec->s[i] <= 'z');
+	if (alnum != (RECKEY_GROUPS / 2) * 5)
+		return VS_OK;
+	if ((r = prompt_read_fd(fd, "recovery key (second line)", &second,
+	    err)) != VS_OK) {
+		prompt_free(sec);
+		return r;
+	}
+	if (sec->len + 1 + second.len > PROMPT_SECRET_MAX) {
+		r = vs_fail(err, VS_EINVAL, "the recovery key is too long");
+	} else {
+		sec->s[sec->len++] = '-';
+		memcpy(sec->s + sec->len, second.s, second.len);
+		sec->len += second.len;
+		sec->s[sec->len] = '\0';
+	}
+	prompt_free(&second);
+	if (r != VS_OK)
+		prompt_free(sec);
+	return r;
+}
+
 int
 cli_open(struct cli *cli, bool write, struct store **st_r)
 {
@@ -126,8 +162,7 @@ cli_open(struct cli *cli, bool write, struct store **st_r)
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	if (cli->recovery_key_fd >= 0) {
-		r = prompt_read_fd(cli->recovery_key_fd, "recovery key", &sec,
-		    &err);
+		r = read_recovery_key(cli->recovery_key_fd, &sec, &err);
 		if (r == VS_OK)
 			r = reckey_decode(sec.s, sec.len, key, &err);
 		if (r == VS_OK)

@@ -241,15 +241,39 @@ ensure_domain(struct store_txn *txn, const char *addr,
 	return r;
 }
 
+static int add_map_entry(struct store_txn *, const struct import_map *,
+    const struct import_opts *, struct vs_err *);
+
+/* One map line: add its domain if needed, then the entry; if the entry
+ * fails, the domain added for it is taken back, so that --partial never
+ * keeps half a line. */
 static int
 import_map(struct store_txn *txn, const struct import_map *m,
     const struct import_opts *o, struct import_stats *stats,
     struct vs_err *err)
 {
+	unsigned long before = stats->domains;
 	int r;
 
 	if ((r = ensure_domain(txn, m->key, o, stats, err)) != VS_OK)
 		return r;
+	r = add_map_entry(txn, m, o, err);
+	if (r != VS_OK && stats->domains > before) {
+		stats->domains = before;
+		if (store_domain_del(txn, strrchr(m->key, '@') + 1, NULL) !=
+		    VS_OK)
+			return vs_fail(err, VS_EIO, "cannot take back the "
+			    "domain added for a bad line");
+	}
+	return r;
+}
+
+static int
+add_map_entry(struct store_txn *txn, const struct import_map *m,
+    const struct import_opts *o, struct vs_err *err)
+{
+	int r;
+
 	if (o->aliases) {
 		char *copy, *tok, *save;
 		const char **d;

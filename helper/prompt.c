@@ -58,7 +58,7 @@ read_line(int fd, const char *what, struct secret *out, struct vs_err *err)
 			return vs_fail(err, VS_EINVAL,
 			    "the %s holds a NUL byte", what);
 		if (out->len >= PROMPT_SECRET_MAX)
-			return vs_fail(err, VS_ELIMIT,
+			return vs_fail(err, VS_EINVAL,
 			    "the %s is longer than %d bytes", what,
 			    PROMPT_SECRET_MAX);
 		out->s[out->len++] = c;

@@ -4,10 +4,11 @@
  *
  * The reader reads with fgets() in chunks into a fixed buffer, so a line
  * never costs more than IMPORT_LINE_MAX bytes of memory however long it
- * is; the rest of an over-long line is read and thrown away.  The parsers split the line in
- * place and allocate nothing.  Neither ever puts a hash (or anything from
- * the password field) into an error message; buffers that held lines are
- * wiped when the reader is freed.
+ * is; the rest of an over-long line is read and thrown away.  For
+ * postfix-map it reads one physical line ahead to find where a logical line
+ * ends.  The parsers split the line in place and allocate nothing.  Neither
+ * ever puts a hash (or anything else from the password field) into an
+ * error message; the reader's buffers are wiped when it is freed.
  */
 #include "config.h"
 
@@ -117,6 +118,7 @@ read_chunk(FILE *fp, char *buf, size_t size)
 	size_t n;
 
 	memset(buf, 0xff, size);
+	errno = 0;
 	if (fgets(buf, (int)size, fp) == NULL)
 		return -1;
 	if ((nl = memchr(buf, '\n', size)) != NULL)

@@ -2,30 +2,53 @@
  * import.h - parsers for the plaintext files vmseal takes over.
  *
  *   htpasswd        "login:hash" (Apache htpasswd, Dovecot passwd-file with
- *                   two fields; the seed's /kx/horde/htpasswd)
+ *                   two fields; the seed's /kx/horde/htpasswd): exactly two
+ *                   fields, both non-empty
  *   dovecot-passwd  Dovecot passwd-file:
  *                   "login:hash:uid:gid:gecos:home:shell:extra fields"
- *                   (fields after the hash optional; extra fields are
+ *                   (fields after the hash optional and may be empty; the
+ *                   extra fields are the rest of the line, ':' included,
  *                   space-separated name=value, of which userdb_mail,
  *                   userdb_quota_rule, userdb_home, userdb_uid and
  *                   userdb_gid are used and others ignored)
  *   postfix-map     a Postfix lookup table source ("key  value"): the seed's
- *                   virtual_mailbox_map, or a virtual_alias_maps source
+ *                   virtual_mailbox_map, or a virtual_alias_maps source;
+ *                   the value is the rest of the line, trimmed, and must
+ *                   not be empty
  *
  * Blank lines and lines whose first non-blank character is '#' are skipped
- * in every format.  Postfix continuation lines (a line starting with
- * white space continues the previous logical line) are joined by the reader
- * for postfix-map only.
+ * in every format ('#' later in a line is not a comment, as in Postfix).
+ * Postfix continuation lines (a line starting with white space continues
+ * the previous logical line) are joined by the reader for postfix-map only,
+ * with one space in place of the line break and the leading white space;
+ * as in Postfix, blank and comment lines between them do not end the
+ * logical line.  A continuation line with no line before it is an error.
+ *
+ * Rules (VS_EINVAL when broken):
+ *   - login and hash: no control character, no space; login at most
+ *     NAME_LOGIN_MAX bytes, hash at most PW_HASH_MAX - 1.  (A {PLAIN}
+ *     password with a space in it cannot be imported.)
+ *   - uid, gid: decimal digits only (no sign, no space), 0..4294967295.
+ *   - gecos, home, shell, extra fields: no control character.
+ *   - extra fields: names of [A-Za-z0-9_./-] (so a miscounted ':' is
+ *     caught, not ignored); a used userdb_* field needs a non-empty value
+ *     and may appear once.  userdb_home, userdb_uid and userdb_gid win over
+ *     the positional home, uid and gid.
+ *   - postfix-map: no control character but tab (white space, like
+ *     space); the key is at most NAME_ADDRESS_MAX bytes.
  *
  * The parsers work in place: they split the caller's mutable line and
  * return pointers into it, so they allocate nothing and every field lives as
  * long as the line.  No normalization is done here (the store does it);
- * the parsers check structure, lengths and characters only.
+ * the parsers check structure, lengths and characters only.  They also
+ * accept a line still ending in "\n" or "\r\n", and skip blank and comment
+ * lines themselves (the reader never returns those).
  *
  * Security: lines come from files an operator gives us, but are treated as
  * hostile all the same: every line is capped at IMPORT_LINE_MAX, numbers
  * are range-checked, control characters refused.  Error messages give the
- * reason and never quote a hash.
+ * reason and never quote a hash; they may quote a login or key (escaped
+ * and cut by name_quote()).
  */
 #ifndef VS_IMPORT_H
 #define VS_IMPORT_H
@@ -36,6 +59,7 @@
 
 #include "vs_err.h"
 
+/* Longest logical line, in bytes, without its line end ("\n" or "\r\n"). */
 #define IMPORT_LINE_MAX 8192
 
 enum import_format {
@@ -74,18 +98,28 @@ int import_parse_postfix_map(char *line, struct import_map *m,
 
 /* Logical-line reader over a stdio stream (a file, or fmemopen() in tests
  * and fuzzing).  The reader owns its line buffer; a returned line is valid
- * until the next call.  Lines longer than IMPORT_LINE_MAX, or holding a NUL
- * byte, are reported as errors (VS_ELIMIT / VS_EINVAL, with their line
- * number in *lineno_r) and skipped; reading goes on after them. */
+ * (and may be modified in place) until the next call.  It strips the line
+ * end and skips blank and comment lines.  Lines longer than
+ * IMPORT_LINE_MAX, or holding a NUL byte (comment lines included), are
+ * reported as errors (VS_ELIMIT / VS_EINVAL, with their line number in
+ * *lineno_r) and skipped; reading goes on after them.  For postfix-map the
+ * error covers the whole logical line: a bad continuation line, or a join
+ * longer than IMPORT_LINE_MAX, makes the logical line fail (the message
+ * names the physical line), and its remaining continuation lines are
+ * skipped with it.  import_reader_new() returns VS_OK, VS_EINVAL (no
+ * stream, unknown format) or VS_ENOMEM; it does not take over fp. */
 struct import_reader;
 
 int import_reader_new(FILE *fp, enum import_format fmt,
     struct import_reader **r_r);
 /* Returns 1 with *line_r and *lineno_r (the number of the logical line's
- * first physical line, from 1), 0 at end of input, or a negative VS_* code
- * for a bad line (reading may continue) - VS_EIO is final. */
+ * first physical line, from 1), 0 at end of input (again on every later
+ * call), or a negative VS_* code with the reason in err for a bad line
+ * (reading may continue) - VS_EIO is final. */
 int import_reader_next(struct import_reader *r, char **line_r,
     unsigned long *lineno_r, struct vs_err *err);
+/* Wipes the buffers (lines hold hashes) and frees; *r becomes NULL.  NULL
+ * and *r == NULL are allowed. */
 void import_reader_free(struct import_reader **r);
 
 #endif

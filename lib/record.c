@@ -37,6 +37,13 @@ enum {
 #define FLAG_ENABLED 0x01
 #define SFLAG_FOLD_LOCAL 0x01
 
+/* Only list tags may appear more than once in a record. */
+static bool
+tag_repeats(uint8_t tag)
+{
+	return tag == T_ADDRESS || tag == T_DEST;
+}
+
 int
 rec_begin(struct buf *b)
 {
@@ -89,7 +96,7 @@ rec_parse(const uint8_t *data, size_t len, struct rec_field **fields_r,
     size_t *n_r, struct vs_err *err)
 {
 	struct rec_field *f = NULL;
-	size_t n = 0, cap = 0, off = 1;
+	size_t n = 0, cap = 0, off = 1, repeats = 0;
 	uint8_t last = 0;
 	uint32_t flen;
 
@@ -105,11 +112,20 @@ rec_parse(const uint8_t *data, size_t len, struct rec_field **fields_r,
 	while (off < len) {
 		if (len - off < 5)
 			goto trunc;
-		if (data[off] < last) {
+		if (data[off] < last || (n > 0 && data[off] == last &&
+		    !tag_repeats(last))) {
+			free(f);
+			return vs_fail(err, VS_ECORRUPT, data[off] < last ?
+			    "record fields out of order" :
+			    "record field repeated");
+		}
+		if (data[off] == last && ++repeats >= REC_LIST_MAX) {
 			free(f);
 			return vs_fail(err, VS_ECORRUPT,
-			    "record fields out of order");
+			    "record list is too long");
 		}
+		if (data[off] != last)
+			repeats = 0;
 		last = data[off];
 		flen = vs_get_u32be(data + off + 1);
 		if (flen > REC_FIELD_MAX) {
@@ -310,6 +326,8 @@ rec_user_encode(const struct vs_user *u, struct buf *b)
 	    (r = rec_add_i64(b, T_UPDATED, u->updated)) != 0 ||
 	    (r = rec_add_i64(b, T_PWCHANGED, u->pw_changed)) != 0)
 		return r;
+	if (u->n_addresses > REC_LIST_MAX)
+		return VS_ELIMIT;
 	for (i = 0; i < u->n_addresses; i++)
 		if ((r = rec_add_str(b, T_ADDRESS, u->addresses[i])) != 0)
 			return r;
@@ -490,6 +508,8 @@ rec_alias_encode(const struct vs_alias *a, struct buf *b)
 	    (r = rec_add_str(b, T_NAME, a->address)) != 0 ||
 	    (r = rec_add_i64(b, T_CREATED, a->created)) != 0)
 		return r;
+	if (a->n_dests > REC_LIST_MAX)
+		return VS_ELIMIT;
 	for (i = 0; i < a->n_dests; i++)
 		if ((r = rec_add_str(b, T_DEST, a->dests[i])) != 0)
 			return r;

@@ -5,7 +5,8 @@
  * Encoding (all integers big-endian):
  *   u8 format version (REC_VERSION)
  *   then fields: u8 tag || u32 length || value
- * Tags appear in non-decreasing order (a tag may repeat, for lists); a
+ * Tags appear in non-decreasing order; only list tags (a user's addresses,
+ * an alias's destinations) may repeat, at most REC_LIST_MAX times; a
  * record ends exactly at its last field - trailing bytes are an error.
  * Every length is checked against what is left before it is used, each
  * field is capped at REC_FIELD_MAX and a record at REC_MAX bytes, and at
@@ -35,6 +36,9 @@
 #define REC_FIELD_MAX 4096
 #define REC_MAX (1024u * 1024u)
 #define REC_FIELDS_MAX 4096
+/* Most addresses per user and destinations per alias (well inside
+ * REC_FIELDS_MAX, so any record the encoder writes can be read back). */
+#define REC_LIST_MAX 1000
 
 struct rec_field {
 	uint8_t tag;

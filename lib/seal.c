@@ -31,8 +31,8 @@ struct seal_keys {
 	bool locked;
 };
 
-/* Allocate a key area, let fill() write the root key, derive subkeys, then
- * make the area read-only. */
+/* Allocate a key area, copy the root key in (or make a random one when
+ * root is NULL), derive the subkeys, then make the area read-only. */
 static int
 keys_alloc(const uint8_t *root, struct seal_keys **keys_r,
     struct vs_err *err)

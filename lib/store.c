@@ -184,6 +184,17 @@ ensure_dir(const char *dir, struct vs_err *err)
 	return VS_OK;
 }
 
+static bool
+has_store(const char *dir)
+{
+	char path[4096];
+
+	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
+	    sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
+}
+
 static int
 take_lock(const char *dir, int *fd_r, struct vs_err *err)
 {
@@ -238,17 +249,14 @@ store_init(const char *dir, const struct store_init_params *p,
 	struct store_txn txn;
 	struct kv_txn *kt = NULL;
 	uint8_t fmt[4], slot[SEAL_SLOT_BYTES];
-	char path[4096], name[6];
+	char name[6];
 	int r;
 
 	memset(&st, 0, sizeof(st));
 	st.lockfd = -1;
 	if ((r = ensure_dir(dir, err)) != VS_OK)
 		return r;
-	if ((size_t)snprintf(path, sizeof(path), "%s/data.mdb", dir) >=
-	    sizeof(path))
-		return vs_fail(err, VS_EINVAL, "store path is too long");
-	if (access(path, F_OK) == 0)
+	if (has_store(dir))
 		return vs_fail(err, VS_EEXIST, "a store already exists in %s",
 		    dir);
 	if ((r = take_lock(dir, &st.lockfd, err)) != VS_OK)
@@ -368,6 +376,11 @@ store_open(const char *dir, unsigned flags, struct store **st_r,
 		    "cannot open store %s: %s", dir, strerror(errno));
 	if (!S_ISDIR(sb.st_mode))
 		return vs_fail(err, VS_EINVAL, "%s is not a folder", dir);
+	/* LMDB would create empty files in a folder without a store; those
+	 * would then block "vmseal init".  Look before opening. */
+	if (!has_store(dir))
+		return vs_fail(err, VS_ENOTFOUND, "no vmseal store in %s "
+		    "(create one with vmseal init)", dir);
 	st = calloc(1, sizeof(*st));
 	if (st == NULL || (st->dir = vs_strdup(dir)) == NULL) {
 		free(st);
@@ -932,6 +945,9 @@ store_user_add(struct store_txn *txn, const struct vs_user *tmpl,
 	u.login = login;
 	u.addresses = NULL;
 	u.n_addresses = 0;
+	if (tmpl->n_addresses > REC_LIST_MAX)
+		return vs_fail(err, VS_ELIMIT, "a user can have at most %d "
+		    "addresses", REC_LIST_MAX);
 	u.created = u.updated = now();
 	if (u.pwhash != NULL && u.pw_changed == 0)
 		u.pw_changed = u.created;
@@ -1083,6 +1099,12 @@ store_address_add(struct store_txn *txn, const char *address,
 	    (r = name_address(address, fold(txn), false, addr, err)) != VS_OK ||
 	    (r = store_user_get(txn, login, &u, err)) != VS_OK)
 		return r;
+	if (u.n_addresses >= REC_LIST_MAX) {
+		r = vs_fail(err, VS_ELIMIT, "user %s already has %d addresses, "
+		    "the most one user can have", u.login, REC_LIST_MAX);
+		vs_user_clear(&u);
+		return r;
+	}
 	if ((r = address_free(txn, addr, err)) == VS_OK &&
 	    (r = address_put(txn, addr, u.login, err)) == VS_OK) {
 		if ((r = vs_user_add_address(&u, addr)) != VS_OK)
@@ -1158,8 +1180,6 @@ store_address_list_free(struct vs_address *list, size_t n)
 
 /* --- aliases --- */
 
-#define ALIAS_DESTS_MAX 1000
-
 int
 store_alias_put(struct store_txn *txn, const char *address,
     const char *const *dests, size_t n_dests, bool replace,
@@ -1174,9 +1194,9 @@ store_alias_put(struct store_txn *txn, const char *address,
 	if ((r = need_write(txn, err)) != VS_OK ||
 	    (r = name_address(address, fold(txn), true, addr, err)) != VS_OK)
 		return r;
-	if (n_dests == 0 || n_dests > ALIAS_DESTS_MAX)
+	if (n_dests == 0 || n_dests > REC_LIST_MAX)
 		return vs_fail(err, VS_EINVAL, "an alias needs 1 to %d "
-		    "destinations", ALIAS_DESTS_MAX);
+		    "destinations", REC_LIST_MAX);
 	if ((r = domain_exists(txn, name_domain_of(addr), err)) != VS_OK)
 		return r;
 	r = get_typed(txn, KV_ADDRESSES, addr, dec_address, &ma, err);

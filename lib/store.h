@@ -25,7 +25,9 @@
  * Consistency kept by this module: an address belongs to an existing user
  * and a hosted domain; an address is either a mailbox address or an alias,
  * never both; a user's record lists its addresses and deleting the user
- * deletes them; a domain is deleted only when nothing refers to it.
+ * deletes them; a domain is deleted only when no address or alias in it
+ * remains (logins of the form user@domain and alias destinations are not
+ * counted: they are names, not deliveries to a hosted mailbox).
  */
 #ifndef VS_STORE_H
 #define VS_STORE_H

@@ -144,6 +144,9 @@ test_user_malformed(void **state)
 		{ "flags size", B(1, 1, 0, 0, 0, 1, 'a', 8, 0, 0, 0, 2, 1, 1),
 		  "record flags are malformed" },
 		{ "empty", B(1), "record has no login name" },
+		{ "repeat time", B(1, 1, 0, 0, 0, 1, 'a', 8, 0, 0, 0, 1, 1,
+		  9, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 1,
+		  9, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 0, 2), "record field repeated" },
 	};
 	struct vs_user d;
 	struct vs_err err;
@@ -242,6 +245,38 @@ test_other_types(void **state)
 }
 
 static void
+test_list_cap(void **state)
+{
+	struct vs_user u, d;
+	struct buf b = { 0 };
+	struct vs_err err;
+	char **l = calloc(REC_LIST_MAX + 1, sizeof(char *));
+	size_t i;
+
+	(void)state;
+	for (i = 0; i <= REC_LIST_MAX; i++)
+		l[i] = "a@b.org";
+	memset(&u, 0, sizeof(u));
+	u.login = "many";
+	u.addresses = l;
+	u.n_addresses = REC_LIST_MAX;
+	/* Exactly the cap: written and read back. */
+	assert_int_equal(rec_user_encode(&u, &b), 0);
+	assert_int_equal(rec_user_decode(b.data, b.len, &d, NULL), VS_OK);
+	assert_int_equal(d.n_addresses, REC_LIST_MAX);
+	vs_user_clear(&d);
+	/* One more: refused by the encoder and by the decoder. */
+	assert_int_equal(rec_add_str(&b, 13, "a@b.org"), 0);
+	assert_int_equal(rec_user_decode(b.data, b.len, &d, &err),
+	    VS_ECORRUPT);
+	assert_string_equal(err.msg, "record list is too long");
+	u.n_addresses = REC_LIST_MAX + 1;
+	assert_int_equal(rec_user_encode(&u, &b), VS_ELIMIT);
+	free(l);
+	buf_free(&b);
+}
+
+static void
 test_user_address_list(void **state)
 {
 	struct vs_user u;
@@ -268,6 +303,7 @@ main(void)
 		cmocka_unit_test(test_optional_tag_skipped),
 		cmocka_unit_test(test_field_caps),
 		cmocka_unit_test(test_other_types),
+		cmocka_unit_test(test_list_cap),
 		cmocka_unit_test(test_user_address_list),
 	};
 

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -169,6 +170,16 @@ test_unseal(void **state)
 		store_init_params_default(&p);
 		expect_err(store_init(f->dir, &p, PASS, strlen(PASS), rk, &err),
 		    VS_EEXIST, &err, "already exists");
+	}
+	/* A folder without a store: "not found", and nothing created. */
+	{
+		char empty[80];
+
+		snprintf(empty, sizeof(empty), "%s/empty", f->dir);
+		assert_int_equal(mkdir(empty, 0700), 0);
+		expect_err(store_open(empty, STORE_OPEN_WRITE, &st, &err),
+		    VS_ENOTFOUND, &err, "no vmseal store in");
+		assert_int_equal(rmdir(empty), 0);   /* still empty */
 	}
 	/* Missing folder. */
 	expect_err(store_open("/nonexistent/vmseal", 0, &st, &err),
