@@ -223,6 +223,14 @@ name_login(const char *in, bool fold_local, char *out, struct vs_err *err)
 	if (check_local(in, ulen, NAME_LOGIN_MAX, fold_local, out, why,
 	    "login name") != 0)
 		return refuse(err, "login", in, out, why);
+	/* Dovecot expands %n/%u into home and mail paths: a login must not
+	 * be able to climb out of them. */
+	if (memchr(in, '/', ulen) != NULL)
+		return refuse(err, "login", in, out, "'/' is not allowed in a "
+		    "login name (it ends up in file paths)");
+	if (in[0] == '.')
+		return refuse(err, "login", in, out, "a login name cannot "
+		    "start with '.'");
 	if (at != NULL) {
 		if (len > NAME_LOGIN_MAX + 1)
 			/* Too long even without a trailing dot; this also

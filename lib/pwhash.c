@@ -1,20 +1,907 @@
-/* STUB - being written.  Argon2id only for now. */
+/*
+ * pwhash.c - Argon2id password hashing and legacy hash verification
+ * (see pwhash.h for the schemes).
+ *
+ * Security stance: new hashes are Argon2id only.  Legacy hashes are parsed
+ * strictly (prefix, lengths, alphabets, unused encoding bits, decoded sizes)
+ * before anything is computed, so a hash that no verifier could ever match
+ * is refused at import rather than silently locking a user out.  Computed
+ * and stored digests are compared with sodium_memcmp(); every buffer that
+ * held password-derived data is wiped with sodium_memzero().  Error messages
+ * carry the scheme name and a fixed reason, never any part of the stored
+ * string or the password.
+ */
 #include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include <crypt.h>
 #include <sodium.h>
+
+#include "digest.h"
 #include "pwhash.h"
-enum pw_scheme pw_identify(const char *s) { return strncmp(s, "$argon2id$", 10) == 0 ? PW_ARGON2ID : PW_DES_CRYPT; }
-const char *pw_scheme_name(enum pw_scheme s) { return s == PW_ARGON2ID ? "argon2id" : "legacy"; }
-int pw_check_format(const char *stored, enum pw_scheme *scheme_r, struct vs_err *err) { (void)err; *scheme_r = pw_identify(stored); return VS_OK; }
-int pw_hash(const char *password, size_t len, const struct pw_cost *cost, char out[PW_HASH_MAX], struct vs_err *err)
+
+/* The crypt(3) alphabet, in value order ("./0-9A-Za-z"). */
+static const char crypt64[] =
+    "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+/* bcrypt's own base64 alphabet, in value order. */
+static const char bcrypt64[] =
+    "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+
+static const char *const scheme_names[PW_SCHEME_COUNT] = {
+	[PW_UNKNOWN] = "unknown",
+	[PW_ARGON2ID] = "argon2id",
+	[PW_ARGON2I] = "argon2i",
+	[PW_DES_CRYPT] = "des-crypt",
+	[PW_MD5_CRYPT] = "md5-crypt",
+	[PW_APR1] = "apr1",
+	[PW_SHA256_CRYPT] = "sha256-crypt",
+	[PW_SHA512_CRYPT] = "sha512-crypt",
+	[PW_BCRYPT] = "bcrypt",
+	[PW_SHA1] = "sha1",
+	[PW_SSHA1] = "ssha1",
+	[PW_SHA256] = "sha256",
+	[PW_SSHA256] = "ssha256",
+	[PW_SHA512] = "sha512",
+	[PW_SSHA512] = "ssha512",
+	[PW_MD5] = "md5",
+	[PW_SMD5] = "smd5",
+	[PW_PLAIN] = "plain",
+};
+
+/*
+ * Dovecot-style {SCHEME} prefixes.  A "crypt" prefix is followed by a
+ * crypt-style string whose own form must be the one given (PW_UNKNOWN: any
+ * crypt(3) form, as {CRYPT} means "whatever crypt(3) understands"); a
+ * "digest" prefix is followed by an encoded digest.  {MD5} is special: in
+ * Dovecot it is MD5-CRYPT, but it also verifies a bare PLAIN-MD5 digest.
+ */
+enum prefix_kind {
+	PK_DIGEST,
+	PK_CRYPT,
+	PK_PLAIN,
+	PK_MD5,
+};
+
+struct prefix {
+	const char *name;
+	enum prefix_kind kind;
+	enum pw_scheme scheme;
+};
+
+static const struct prefix prefixes[] = {
+	{ "SHA", PK_DIGEST, PW_SHA1 },
+	{ "SHA1", PK_DIGEST, PW_SHA1 },
+	{ "SSHA", PK_DIGEST, PW_SSHA1 },
+	{ "SHA256", PK_DIGEST, PW_SHA256 },
+	{ "SSHA256", PK_DIGEST, PW_SSHA256 },
+	{ "SHA512", PK_DIGEST, PW_SHA512 },
+	{ "SSHA512", PK_DIGEST, PW_SSHA512 },
+	{ "PLAIN-MD5", PK_DIGEST, PW_MD5 },
+	{ "LDAP-MD5", PK_DIGEST, PW_MD5 },
+	{ "SMD5", PK_DIGEST, PW_SMD5 },
+	{ "PLAIN", PK_PLAIN, PW_PLAIN },
+	{ "CLEARTEXT", PK_PLAIN, PW_PLAIN },
+	{ "CLEAR", PK_PLAIN, PW_PLAIN },
+	{ "CRYPT", PK_CRYPT, PW_UNKNOWN },
+	{ "DES-CRYPT", PK_CRYPT, PW_DES_CRYPT },
+	{ "MD5-CRYPT", PK_CRYPT, PW_MD5_CRYPT },
+	{ "MD5", PK_MD5, PW_MD5_CRYPT },
+	{ "SHA256-CRYPT", PK_CRYPT, PW_SHA256_CRYPT },
+	{ "SHA512-CRYPT", PK_CRYPT, PW_SHA512_CRYPT },
+	{ "BLF-CRYPT", PK_CRYPT, PW_BCRYPT },
+	{ "ARGON2ID", PK_CRYPT, PW_ARGON2ID },
+	{ "ARGON2I", PK_CRYPT, PW_ARGON2I },
+};
+
+/* Longest {NAME} we look at, braces excluded. */
+#define PREFIX_NAME_MAX 16
+
+/* md5-crypt / $apr1$ */
+#define MD5CRYPT_SALT_MAX 8
+#define MD5CRYPT_HASH_LEN 22
+/* SHA-crypt */
+#define SHACRYPT_SALT_MAX 16
+#define SHACRYPT_ROUNDS_MIN 1000UL
+#define SHACRYPT_ROUNDS_MAX 999999999UL
+/* bcrypt: 22 characters of salt, 31 of hash */
+#define BCRYPT_SALT_LEN 22
+#define BCRYPT_HASH_LEN 31
+/* Argon2 limits enforced by libsodium's decoder */
+#define ARGON2_SALT_MIN 8
+#define ARGON2_HASH_MIN 16
+
+/* Enough for any decoded payload of a string shorter than PW_HASH_MAX. */
+#define RAW_MAX PW_HASH_MAX
+
+static int
+ascii_lower(int c)
 {
-	if (crypto_pwhash_str(out, password, len, cost->opslimit, cost->memlimit) != 0)
-		return vs_fail(err, VS_ENOMEM, "argon2id failed");
+	return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+/* Case-insensitive compare of n bytes, ASCII only (no locale surprises). */
+static bool
+ascii_caseeq(const char *a, const char *b, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (ascii_lower((unsigned char)a[i]) !=
+		    ascii_lower((unsigned char)b[i]))
+			return false;
+	return true;
+}
+
+static bool
+has_prefix(const char *s, const char *prefix)
+{
+	return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+/* Value of c in alphabet (64 characters), or -1. */
+static int
+alpha_value(const char *alphabet, char c)
+{
+	const char *p;
+
+	if (c == '\0')
+		return -1;
+	p = strchr(alphabet, c);
+	return p == NULL ? -1 : (int)(p - alphabet);
+}
+
+/* True when s[0..n) is made of alphabet characters only. */
+static bool
+all_in(const char *alphabet, const char *s, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (alpha_value(alphabet, s[i]) < 0)
+			return false;
+	return true;
+}
+
+/* Length of the run of characters before the next '$' or the end. */
+static size_t
+field_len(const char *s)
+{
+	return strcspn(s, "$");
+}
+
+/* A decimal number without sign or leading zero that fits in 32 bits. */
+static const char *
+parse_u32(const char *s, unsigned long *v)
+{
+	unsigned long n = 0;
+	const char *p = s;
+
+	if (*p < '0' || *p > '9' || (*p == '0' && p[1] >= '0' && p[1] <= '9'))
+		return NULL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		n = n * 10 + (unsigned long)(*p - '0');
+		if (n > 0xffffffffUL)
+			return NULL;
+	}
+	*v = n;
+	return p;
+}
+
+/* The scheme of a bare crypt-style string (no {PREFIX}). */
+static enum pw_scheme
+identify_bare(const char *s)
+{
+	if (has_prefix(s, "$argon2id$"))
+		return PW_ARGON2ID;
+	if (has_prefix(s, "$argon2i$"))
+		return PW_ARGON2I;
+	if (has_prefix(s, "$1$"))
+		return PW_MD5_CRYPT;
+	if (has_prefix(s, "$apr1$"))
+		return PW_APR1;
+	if (has_prefix(s, "$5$"))
+		return PW_SHA256_CRYPT;
+	if (has_prefix(s, "$6$"))
+		return PW_SHA512_CRYPT;
+	if (has_prefix(s, "$2a$") || has_prefix(s, "$2b$") ||
+	    has_prefix(s, "$2y$"))
+		return PW_BCRYPT;
+	if (strlen(s) == 13 && all_in(crypt64, s, 13))
+		return PW_DES_CRYPT;
+	return PW_UNKNOWN;
+}
+
+static bool
+is_crypt3_scheme(enum pw_scheme s)
+{
+	return s == PW_DES_CRYPT || s == PW_MD5_CRYPT ||
+	    s == PW_SHA256_CRYPT || s == PW_SHA512_CRYPT || s == PW_BCRYPT;
+}
+
+/*
+ * The scheme of stored, and in *body_r the part after any {PREFIX}: the
+ * crypt-style string, the encoded digest or the clear password.
+ */
+static enum pw_scheme
+identify(const char *stored, const char **body_r)
+{
+	const struct prefix *px = NULL;
+	const char *close, *body;
+	enum pw_scheme inner;
+	size_t i, n;
+
+	*body_r = stored;
+	if (stored == NULL)
+		return PW_UNKNOWN;
+	if (stored[0] != '{')
+		return identify_bare(stored);
+
+	n = strnlen(stored + 1, PREFIX_NAME_MAX + 1);
+	close = memchr(stored + 1, '}', n);
+	if (close == NULL)
+		return PW_UNKNOWN;
+	n = (size_t)(close - (stored + 1));
+	for (i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+		if (strlen(prefixes[i].name) == n &&
+		    ascii_caseeq(prefixes[i].name, stored + 1, n)) {
+			px = &prefixes[i];
+			break;
+		}
+	}
+	if (px == NULL)
+		return PW_UNKNOWN;
+	body = close + 1;
+	*body_r = body;
+
+	switch (px->kind) {
+	case PK_DIGEST:
+	case PK_PLAIN:
+		return px->scheme;
+	case PK_MD5:
+		return has_prefix(body, "$1$") ? PW_MD5_CRYPT : PW_MD5;
+	case PK_CRYPT:
+		inner = identify_bare(body);
+		if (px->scheme == PW_UNKNOWN)
+			return is_crypt3_scheme(inner) ? inner : PW_UNKNOWN;
+		return inner == px->scheme ? inner : PW_UNKNOWN;
+	}
+	return PW_UNKNOWN;
+}
+
+enum pw_scheme
+pw_identify(const char *stored)
+{
+	const char *body;
+
+	return identify(stored, &body);
+}
+
+const char *
+pw_scheme_name(enum pw_scheme s)
+{
+	if ((unsigned int)s >= PW_SCHEME_COUNT || scheme_names[s] == NULL)
+		return "unknown";
+	return scheme_names[s];
+}
+
+/* ---- shape checks: return NULL when well formed, else a fixed reason ---- */
+
+static const char *
+check_des(const char *s)
+{
+	if (strlen(s) != 13 || !all_in(crypt64, s, 13))
+		return "not 13 crypt characters";
+	/* 64 bits in 11 characters: the last one has 2 unused low bits. */
+	if (alpha_value(crypt64, s[12]) % 4 != 0)
+		return "non-canonical final character";
+	return NULL;
+}
+
+/* $1$salt$hash and $apr1$salt$hash */
+static const char *
+check_md5crypt(const char *s, const char *magic)
+{
+	size_t n;
+
+	s += strlen(magic);
+	n = field_len(s);
+	if (n > MD5CRYPT_SALT_MAX || !all_in(crypt64, s, n))
+		return "bad salt";
+	s += n;
+	if (*s++ != '$')
+		return "missing hash";
+	if (strlen(s) != MD5CRYPT_HASH_LEN ||
+	    !all_in(crypt64, s, MD5CRYPT_HASH_LEN))
+		return "bad hash length or character";
+	/* The last character carries the top 2 bits of one byte. */
+	if (alpha_value(crypt64, s[MD5CRYPT_HASH_LEN - 1]) >= 4)
+		return "non-canonical final character";
+	return NULL;
+}
+
+/* $5$[rounds=N$]salt$hash and $6$... */
+static const char *
+check_shacrypt(const char *s, size_t hashlen, int lastmax)
+{
+	unsigned long rounds;
+	const char *p;
+	size_t n;
+
+	s += 3;
+	if (has_prefix(s, "rounds=")) {
+		p = parse_u32(s + 7, &rounds);
+		if (p == NULL || *p != '$' || rounds < SHACRYPT_ROUNDS_MIN ||
+		    rounds > SHACRYPT_ROUNDS_MAX)
+			return "bad round count";
+		s = p + 1;
+	}
+	n = field_len(s);
+	if (n > SHACRYPT_SALT_MAX || !all_in(crypt64, s, n))
+		return "bad salt";
+	s += n;
+	if (*s++ != '$')
+		return "missing hash";
+	if (strlen(s) != hashlen || !all_in(crypt64, s, hashlen))
+		return "bad hash length or character";
+	if (alpha_value(crypt64, s[hashlen - 1]) >= lastmax)
+		return "non-canonical final character";
+	return NULL;
+}
+
+/* $2b$NN$ + 22 salt + 31 hash characters */
+static const char *
+check_bcrypt(const char *s)
+{
+	int cost;
+
+	s += 4;
+	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' || s[2] != '$')
+		return "bad cost";
+	cost = (s[0] - '0') * 10 + (s[1] - '0');
+	if (cost < 4 || cost > 31)
+		return "cost out of range";
+	s += 3;
+	if (strlen(s) != BCRYPT_SALT_LEN + BCRYPT_HASH_LEN ||
+	    !all_in(bcrypt64, s, BCRYPT_SALT_LEN + BCRYPT_HASH_LEN))
+		return "bad length or character";
+	/* 16 salt bytes: the 22nd character holds 2 bits; 23 hash bytes:
+	 * the 31st holds 4 bits.  Unused bits must be zero, as crypt(3)
+	 * writes them, or no password could ever match. */
+	if (alpha_value(bcrypt64, s[BCRYPT_SALT_LEN - 1]) % 16 != 0 ||
+	    alpha_value(bcrypt64, s[BCRYPT_SALT_LEN + BCRYPT_HASH_LEN - 1]) %
+	    4 != 0)
+		return "non-canonical salt or hash";
+	return NULL;
+}
+
+/* An unpadded standard base64 field that decodes to at least min bytes. */
+static const char *
+check_b64_field(const char *s, size_t n, size_t min)
+{
+	uint8_t raw[RAW_MAX];
+	size_t rawlen;
+	const char *end;
+	int r;
+
+	r = sodium_base642bin(raw, sizeof(raw), s, n, NULL, &rawlen, &end,
+	    sodium_base64_VARIANT_ORIGINAL_NO_PADDING);
+	sodium_memzero(raw, sizeof(raw));
+	if (r != 0 || end != s + n || rawlen < min)
+		return "bad base64 field";
+	return NULL;
+}
+
+/* $argon2id$v=19$m=M,t=T,p=P$salt$hash */
+static const char *
+check_argon2(const char *s, enum pw_scheme scheme)
+{
+	char buf[PW_HASH_MAX];
+	unsigned long m, t, p;
+	const char *q;
+	size_t n;
+	int r;
+
+	q = s + (scheme == PW_ARGON2ID ? strlen("$argon2id$") :
+	    strlen("$argon2i$"));
+	if (!has_prefix(q, "v=19$"))
+		return "unsupported version";
+	q += 5;
+	if (!has_prefix(q, "m=") || (q = parse_u32(q + 2, &m)) == NULL ||
+	    !has_prefix(q, ",t=") || (q = parse_u32(q + 3, &t)) == NULL ||
+	    !has_prefix(q, ",p=") || (q = parse_u32(q + 3, &p)) == NULL ||
+	    *q != '$')
+		return "bad parameters";
+	if (m == 0 || t == 0 || p == 0)
+		return "bad parameters";
+	q++;
+	n = field_len(q);
+	if (check_b64_field(q, n, ARGON2_SALT_MIN) != NULL)
+		return "bad salt";
+	q += n;
+	if (*q++ != '$')
+		return "missing hash";
+	n = strlen(q);
+	if (check_b64_field(q, n, ARGON2_HASH_MIN) != NULL)
+		return "bad hash";
+
+	/* Finally let libsodium's own decoder have a look (this computes
+	 * nothing).  It reads up to STRBYTES, hence the padded copy. */
+	if (strlen(s) >= crypto_pwhash_argon2id_STRBYTES)
+		return "too long";
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, s, strlen(s));
+	if (scheme == PW_ARGON2ID)
+		r = crypto_pwhash_argon2id_str_needs_rehash(buf,
+		    crypto_pwhash_argon2id_OPSLIMIT_MIN,
+		    crypto_pwhash_argon2id_MEMLIMIT_MIN);
+	else
+		r = crypto_pwhash_argon2i_str_needs_rehash(buf,
+		    crypto_pwhash_argon2i_OPSLIMIT_MIN,
+		    crypto_pwhash_argon2i_MEMLIMIT_MIN);
+	if (r < 0)
+		return "rejected by libsodium";
+	return NULL;
+}
+
+/* Digest length of a {SCHEME} digest, and whether it is salted. */
+static size_t
+digest_len(enum pw_scheme s, bool *salted)
+{
+	*salted = s == PW_SSHA1 || s == PW_SSHA256 || s == PW_SSHA512 ||
+	    s == PW_SMD5;
+	switch (s) {
+	case PW_SHA1:
+	case PW_SSHA1:
+		return DIGEST_SHA1_LEN;
+	case PW_SHA256:
+	case PW_SSHA256:
+		return crypto_hash_sha256_BYTES;
+	case PW_SHA512:
+	case PW_SSHA512:
+		return crypto_hash_sha512_BYTES;
+	case PW_MD5:
+	case PW_SMD5:
+		return DIGEST_MD5_LEN;
+	default:
+		return 0;
+	}
+}
+
+/*
+ * Decode the payload of a {SCHEME} digest into raw (RAW_MAX bytes).
+ * Unsalted digests are hex when the length says so, else base64; salted
+ * ones are base64 (digest followed by at least one byte of salt).
+ */
+static const char *
+decode_digest(enum pw_scheme s, const char *body, uint8_t *raw,
+    size_t *rawlen)
+{
+	size_t dlen, n = strlen(body);
+	bool salted;
+	int r;
+
+	dlen = digest_len(s, &salted);
+	*rawlen = 0;
+	if (n == 0)
+		return "empty";
+	if (!salted && n == 2 * dlen) {
+		if (sodium_hex2bin(raw, RAW_MAX, body, n, NULL, rawlen,
+		    NULL) != 0 || *rawlen != dlen)
+			return "bad hex";
+		return NULL;
+	}
+	r = sodium_base642bin(raw, RAW_MAX, body, n, NULL, rawlen, NULL,
+	    sodium_base64_VARIANT_ORIGINAL);
+	if (r != 0)
+		return "bad base64";
+	if (salted ? *rawlen <= dlen : *rawlen != dlen)
+		return "wrong decoded length";
+	return NULL;
+}
+
+/*
+ * Full check of stored: its scheme in *scheme_r, the part after the prefix
+ * in *body_r.
+ */
+static int
+check(const char *stored, enum pw_scheme *scheme_r, const char **body_r,
+    struct vs_err *err)
+{
+	uint8_t raw[RAW_MAX];
+	const char *why = NULL, *body;
+	enum pw_scheme s;
+	size_t rawlen;
+
+	*scheme_r = PW_UNKNOWN;
+	*body_r = NULL;
+	if (stored == NULL || stored[0] == '\0')
+		return vs_fail(err, VS_EINVAL, "empty password hash");
+	if (strnlen(stored, PW_HASH_MAX) >= PW_HASH_MAX)
+		return vs_fail(err, VS_EINVAL, "password hash too long");
+	s = identify(stored, &body);
+	switch (s) {
+	case PW_UNKNOWN:
+	case PW_SCHEME_COUNT:
+		return vs_fail(err, VS_EINVAL,
+		    "unknown or mismatched password hash scheme");
+	case PW_ARGON2ID:
+	case PW_ARGON2I:
+		why = check_argon2(body, s);
+		break;
+	case PW_DES_CRYPT:
+		why = check_des(body);
+		break;
+	case PW_MD5_CRYPT:
+		why = check_md5crypt(body, "$1$");
+		break;
+	case PW_APR1:
+		why = check_md5crypt(body, "$apr1$");
+		break;
+	case PW_SHA256_CRYPT:
+		why = check_shacrypt(body, 43, 16);
+		break;
+	case PW_SHA512_CRYPT:
+		why = check_shacrypt(body, 86, 4);
+		break;
+	case PW_BCRYPT:
+		why = check_bcrypt(body);
+		break;
+	case PW_SHA1:
+	case PW_SSHA1:
+	case PW_SHA256:
+	case PW_SSHA256:
+	case PW_SHA512:
+	case PW_SSHA512:
+	case PW_MD5:
+	case PW_SMD5:
+		why = decode_digest(s, body, raw, &rawlen);
+		sodium_memzero(raw, sizeof(raw));
+		break;
+	case PW_PLAIN:
+		break;
+	}
+	if (why != NULL)
+		return vs_fail(err, VS_EINVAL, "malformed %s password hash: %s",
+		    pw_scheme_name(s), why);
+	*scheme_r = s;
+	*body_r = body;
 	return VS_OK;
 }
-int pw_verify(const char *stored, const char *password, size_t len, struct vs_err *err)
+
+int
+pw_check_format(const char *stored, enum pw_scheme *scheme_r,
+    struct vs_err *err)
 {
-	(void)err;
-	return crypto_pwhash_str_verify(stored, password, len) == 0;
+	enum pw_scheme s;
+	const char *body;
+	int r;
+
+	r = check(stored, &s, &body, err);
+	if (scheme_r != NULL)
+		*scheme_r = s;
+	return r;
 }
-bool pw_needs_upgrade(const char *stored, const struct pw_cost *cost) { (void)cost; return pw_identify(stored) != PW_ARGON2ID; }
+
+/* ---- hashing ---- */
+
+int
+pw_hash(const char *password, size_t len, const struct pw_cost *cost,
+    char out[PW_HASH_MAX], struct vs_err *err)
+{
+	char tmp[crypto_pwhash_argon2id_STRBYTES];
+
+	if (out == NULL || cost == NULL)
+		return vs_fail(err, VS_EINVAL, "pw_hash: missing argument");
+	out[0] = '\0';
+	if (password == NULL && len > 0)
+		return vs_fail(err, VS_EINVAL, "pw_hash: missing password");
+	if (len > PW_PASSWORD_MAX)
+		return vs_fail(err, VS_EINVAL,
+		    "password too long (over %d bytes)", PW_PASSWORD_MAX);
+	if (cost->opslimit < crypto_pwhash_argon2id_OPSLIMIT_MIN ||
+	    cost->opslimit > crypto_pwhash_argon2id_OPSLIMIT_MAX)
+		return vs_fail(err, VS_EINVAL,
+		    "argon2id time cost out of range");
+	if (cost->memlimit < crypto_pwhash_argon2id_MEMLIMIT_MIN ||
+	    cost->memlimit > crypto_pwhash_argon2id_MEMLIMIT_MAX)
+		return vs_fail(err, VS_EINVAL,
+		    "argon2id memory cost out of range");
+	if (crypto_pwhash_argon2id_str(tmp, password == NULL ? "" : password,
+	    len, cost->opslimit, cost->memlimit) != 0) {
+		sodium_memzero(tmp, sizeof(tmp));
+		return vs_fail(err, VS_ENOMEM,
+		    "argon2id: cannot allocate the memory cost");
+	}
+	/* STRBYTES < PW_HASH_MAX, and tmp is NUL-terminated. */
+	memcpy(out, tmp, strlen(tmp) + 1);
+	sodium_memzero(tmp, sizeof(tmp));
+	return VS_OK;
+}
+
+/* ---- verification ---- */
+
+static int
+verify_argon2(const char *body, enum pw_scheme s, const char *pw,
+    size_t len, struct vs_err *err)
+{
+	char buf[PW_HASH_MAX];
+	int r;
+
+	/* check_argon2() made sure body is shorter than STRBYTES. */
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, body, strlen(body));
+	errno = 0;
+	if (s == PW_ARGON2ID)
+		r = crypto_pwhash_argon2id_str_verify(buf, pw, len);
+	else
+		r = crypto_pwhash_argon2i_str_verify(buf, pw, len);
+	if (r == 0)
+		return 1;
+	if (errno == ENOMEM)
+		return vs_fail(err, VS_ENOMEM,
+		    "%s: cannot allocate the memory cost", pw_scheme_name(s));
+	return 0;
+}
+
+/* The crypt(3) forms, through libxcrypt. */
+static int
+verify_crypt(const char *body, enum pw_scheme s, const char *pw, size_t len,
+    struct vs_err *err)
+{
+	char cpw[PW_PASSWORD_MAX + 1];
+	struct crypt_data *cd;
+	const char *out;
+	size_t n;
+	int r;
+
+	/* crypt(3) takes a C string: a password with a NUL in it would be
+	 * cut short and could match the hash of its prefix. */
+	if (len > 0 && memchr(pw, '\0', len) != NULL)
+		return 0;
+	if ((cd = calloc(1, sizeof(*cd))) == NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	memcpy(cpw, pw, len);
+	cpw[len] = '\0';
+	errno = 0;
+	out = crypt_rn(cpw, body, cd, (int)sizeof(*cd));
+	if (out == NULL) {
+		r = errno == ENOMEM ?
+		    vs_fail(err, VS_ENOMEM, "out of memory") :
+		    vs_fail(err, VS_EINVAL, "%s password hash refused by crypt",
+		    pw_scheme_name(s));
+	} else {
+		n = strlen(body);
+		r = strlen(out) == n && sodium_memcmp(out, body, n) == 0;
+	}
+	sodium_memzero(cpw, sizeof(cpw));
+	sodium_memzero(cd, sizeof(*cd));
+	free(cd);
+	return r;
+}
+
+static void
+to64(char *dst, uint32_t v, int n)
+{
+	while (n-- > 0) {
+		*dst++ = crypt64[v & 0x3f];
+		v >>= 6;
+	}
+}
+
+/*
+ * The md5-crypt algorithm (Poul-Henning Kamp's, as Apache's $apr1$ uses it
+ * with its own magic), writing the 22-character hash into out.
+ */
+static void
+md5crypt_hash(const char *pw, size_t len, const char *magic,
+    const char *salt, size_t saltlen, char out[MD5CRYPT_HASH_LEN])
+{
+	static const uint8_t order[5][3] = {
+		{ 0, 6, 12 }, { 1, 7, 13 }, { 2, 8, 14 }, { 3, 9, 15 },
+		{ 4, 10, 5 },
+	};
+	static const uint8_t zero = 0;
+	struct digest_md5 ctx, alt;
+	uint8_t fin[DIGEST_MD5_LEN];
+	size_t i;
+	int j;
+
+	digest_md5_init(&alt);
+	digest_md5_update(&alt, pw, len);
+	digest_md5_update(&alt, salt, saltlen);
+	digest_md5_update(&alt, pw, len);
+	digest_md5_final(&alt, fin);
+
+	digest_md5_init(&ctx);
+	digest_md5_update(&ctx, pw, len);
+	digest_md5_update(&ctx, magic, strlen(magic));
+	digest_md5_update(&ctx, salt, saltlen);
+	for (i = len; i > 0; i -= i > DIGEST_MD5_LEN ? DIGEST_MD5_LEN : i)
+		digest_md5_update(&ctx, fin,
+		    i > DIGEST_MD5_LEN ? DIGEST_MD5_LEN : i);
+	/* For each bit of the length, low first: a zero byte for a 1 bit,
+	 * the password's first byte for a 0 bit. */
+	for (i = len; i > 0; i >>= 1)
+		digest_md5_update(&ctx, (i & 1) ? (const void *)&zero :
+		    (const void *)pw, 1);
+	digest_md5_final(&ctx, fin);
+
+	for (i = 0; i < 1000; i++) {
+		digest_md5_init(&ctx);
+		if (i & 1)
+			digest_md5_update(&ctx, pw, len);
+		else
+			digest_md5_update(&ctx, fin, sizeof(fin));
+		if (i % 3)
+			digest_md5_update(&ctx, salt, saltlen);
+		if (i % 7)
+			digest_md5_update(&ctx, pw, len);
+		if (i & 1)
+			digest_md5_update(&ctx, fin, sizeof(fin));
+		else
+			digest_md5_update(&ctx, pw, len);
+		digest_md5_final(&ctx, fin);
+	}
+
+	for (j = 0; j < 5; j++)
+		to64(out + 4 * j, (uint32_t)fin[order[j][0]] << 16 |
+		    (uint32_t)fin[order[j][1]] << 8 | fin[order[j][2]], 4);
+	to64(out + 20, fin[11], 2);
+	sodium_memzero(fin, sizeof(fin));
+}
+
+static int
+verify_apr1(const char *body, const char *pw, size_t len)
+{
+	char calc[MD5CRYPT_HASH_LEN];
+	const char *salt, *hash;
+	size_t saltlen;
+	int r;
+
+	salt = body + strlen("$apr1$");
+	saltlen = field_len(salt);
+	hash = salt + saltlen + 1;	/* check() saw the '$' */
+	md5crypt_hash(pw, len, "$apr1$", salt, saltlen, calc);
+	r = sodium_memcmp(calc, hash, MD5CRYPT_HASH_LEN) == 0;
+	sodium_memzero(calc, sizeof(calc));
+	return r;
+}
+
+/* {SHA} {SSHA} {SHA256} ... {SMD5}: digest(password || salt). */
+static int
+verify_digest(const char *body, enum pw_scheme s, const char *pw,
+    size_t len)
+{
+	uint8_t raw[RAW_MAX], calc[crypto_hash_sha512_BYTES];
+	union {
+		struct digest_md5 md5;
+		struct digest_sha1 sha1;
+		crypto_hash_sha256_state sha256;
+		crypto_hash_sha512_state sha512;
+	} ctx;
+	const uint8_t *salt;
+	size_t dlen, rawlen, saltlen;
+	bool salted;
+	int r;
+
+	dlen = digest_len(s, &salted);
+	if (decode_digest(s, body, raw, &rawlen) != NULL) {
+		sodium_memzero(raw, sizeof(raw));
+		return 0;	/* not reached: check() decoded it already */
+	}
+	salt = raw + dlen;
+	saltlen = rawlen - dlen;
+
+	switch (s) {
+	case PW_SHA1:
+	case PW_SSHA1:
+		digest_sha1_init(&ctx.sha1);
+		digest_sha1_update(&ctx.sha1, pw, len);
+		digest_sha1_update(&ctx.sha1, salt, saltlen);
+		digest_sha1_final(&ctx.sha1, calc);
+		break;
+	case PW_SHA256:
+	case PW_SSHA256:
+		crypto_hash_sha256_init(&ctx.sha256);
+		crypto_hash_sha256_update(&ctx.sha256, (const void *)pw, len);
+		crypto_hash_sha256_update(&ctx.sha256, salt, saltlen);
+		crypto_hash_sha256_final(&ctx.sha256, calc);
+		break;
+	case PW_SHA512:
+	case PW_SSHA512:
+		crypto_hash_sha512_init(&ctx.sha512);
+		crypto_hash_sha512_update(&ctx.sha512, (const void *)pw, len);
+		crypto_hash_sha512_update(&ctx.sha512, salt, saltlen);
+		crypto_hash_sha512_final(&ctx.sha512, calc);
+		break;
+	default:		/* PW_MD5, PW_SMD5 */
+		digest_md5_init(&ctx.md5);
+		digest_md5_update(&ctx.md5, pw, len);
+		digest_md5_update(&ctx.md5, salt, saltlen);
+		digest_md5_final(&ctx.md5, calc);
+		break;
+	}
+	r = sodium_memcmp(calc, raw, dlen) == 0;
+	sodium_memzero(&ctx, sizeof(ctx));
+	sodium_memzero(calc, sizeof(calc));
+	sodium_memzero(raw, sizeof(raw));
+	return r;
+}
+
+int
+pw_verify(const char *stored, const char *password, size_t len,
+    struct vs_err *err)
+{
+	enum pw_scheme s;
+	const char *body;
+	int r;
+
+	if (password == NULL) {
+		if (len > 0)
+			return vs_fail(err, VS_EINVAL,
+			    "pw_verify: missing password");
+		password = "";
+	}
+	if (len > PW_PASSWORD_MAX)
+		return vs_fail(err, VS_EINVAL,
+		    "password too long (over %d bytes)", PW_PASSWORD_MAX);
+	if ((r = check(stored, &s, &body, err)) != VS_OK)
+		return r;
+
+	switch (s) {
+	case PW_ARGON2ID:
+	case PW_ARGON2I:
+		return verify_argon2(body, s, password, len, err);
+	case PW_DES_CRYPT:
+	case PW_MD5_CRYPT:
+	case PW_SHA256_CRYPT:
+	case PW_SHA512_CRYPT:
+	case PW_BCRYPT:
+		return verify_crypt(body, s, password, len, err);
+	case PW_APR1:
+		return verify_apr1(body, password, len);
+	case PW_SHA1:
+	case PW_SSHA1:
+	case PW_SHA256:
+	case PW_SSHA256:
+	case PW_SHA512:
+	case PW_SSHA512:
+	case PW_MD5:
+	case PW_SMD5:
+		return verify_digest(body, s, password, len);
+	case PW_PLAIN:
+		return vs_fail(err, VS_EINVAL,
+		    "refusing to verify against a clear-text password");
+	case PW_UNKNOWN:
+	case PW_SCHEME_COUNT:
+		break;
+	}
+	return vs_fail(err, VS_EINVAL, "unknown password hash scheme");
+}
+
+bool
+pw_needs_upgrade(const char *stored, const struct pw_cost *cost)
+{
+	char buf[PW_HASH_MAX];
+	const char *body;
+	size_t n;
+	int r;
+
+	if (stored == NULL || cost == NULL)
+		return true;
+	if (strnlen(stored, PW_HASH_MAX) >= PW_HASH_MAX)
+		return true;
+	if (identify(stored, &body) != PW_ARGON2ID)
+		return true;
+	n = strlen(body);
+	if (n >= crypto_pwhash_argon2id_STRBYTES)
+		return true;
+	memset(buf, 0, sizeof(buf));
+	memcpy(buf, body, n);
+	r = crypto_pwhash_argon2id_str_needs_rehash(buf, cost->opslimit,
+	    cost->memlimit);
+	return r != 0;
+}

@@ -15,6 +15,9 @@
  *       {ARGON2I} in front of a $argon2id$/$argon2i$ string
  *   $argon2id$ / $argon2i$ strings (libsodium)
  *
+ * Aliases as Dovecot reads them: {SHA1} = {SHA}, {CLEAR} = {PLAIN}, and
+ * {MD5} followed by a hex or base64 digest = {PLAIN-MD5}.
+ *
  * {PLAIN} and {CLEARTEXT} are recognised so that import can hash them at
  * once; pw_verify() refuses them (a clear password is never stored).
  *
@@ -90,12 +93,14 @@ int pw_hash(const char *password, size_t len, const struct pw_cost *cost,
 
 /* Verify a password against a stored hash of any supported scheme.
  * Returns 1 on match, 0 on mismatch, or a negative VS_* code
- * (VS_EINVAL: unknown or malformed hash, or {PLAIN}). */
+ * (VS_EINVAL: unknown or malformed hash, {PLAIN}, or a password longer
+ * than PW_PASSWORD_MAX; VS_ENOMEM: Argon2id or crypt could not allocate). */
 int pw_verify(const char *stored, const char *password, size_t len,
     struct vs_err *err);
 
-/* True when the stored hash is not Argon2id at (at least) the given cost,
- * i.e. a successful login should re-hash the password. */
+/* True when the stored hash is not Argon2id at exactly the given cost
+ * (libsodium's crypto_pwhash_str_needs_rehash), i.e. a successful login
+ * should re-hash the password at the store's current setting. */
 bool pw_needs_upgrade(const char *stored, const struct pw_cost *cost);
 
 #endif

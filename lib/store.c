@@ -932,15 +932,19 @@ store_user_add(struct store_txn *txn, const struct vs_user *tmpl,
 	if ((r = need_write(txn, err)) != VS_OK ||
 	    (r = name_login(tmpl->login, fold(txn), login, err)) != VS_OK)
 		return r;
-	/* Refuse an existing user before writing any of its addresses. */
-	r = get_typed(txn, KV_USERS, login, dec_user, &u, err);
-	if (r == VS_OK) {
-		vs_user_clear(&u);
-		return vs_fail(err, VS_EEXIST, "user %s already exists", login);
+	/* Refuse an existing user before writing any of its addresses
+	 * (without addresses, the no-overwrite put below is check enough). */
+	if (tmpl->n_addresses > 0) {
+		r = get_typed(txn, KV_USERS, login, dec_user, &u, err);
+		if (r == VS_OK) {
+			vs_user_clear(&u);
+			return vs_fail(err, VS_EEXIST, "user %s already exists",
+			    login);
+		}
+		if (r != VS_ENOTFOUND)
+			return r;
+		r = VS_OK;
 	}
-	if (r != VS_ENOTFOUND)
-		return r;
-	r = VS_OK;
 	u = *tmpl;
 	u.login = login;
 	u.addresses = NULL;

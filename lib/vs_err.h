@@ -29,7 +29,7 @@ enum vs_status {
 	VS_ELIMIT = -10,    /* a size limit was exceeded */
 };
 
-#define VS_ERR_MSG_MAX 256
+#define VS_ERR_MSG_MAX 512
 
 struct vs_err {
 	int code;

@@ -20,6 +20,25 @@
 #define JUNK "junk"
 
 static void
+test_login_paths(void **state)
+{
+	char out[NAME_BUF];
+	struct vs_err err;
+
+	(void)state;
+	assert_int_equal(name_login("../etc", true, out, &err), VS_EINVAL);
+	assert_non_null(strstr(err.msg, "'/' is not allowed"));
+	assert_int_equal(name_login("a/b@example.org", true, out, &err),
+	    VS_EINVAL);
+	assert_int_equal(name_login(".hidden", true, out, &err), VS_EINVAL);
+	assert_non_null(strstr(err.msg, "cannot start with '.'"));
+	assert_int_equal(name_login("a.b", true, out, &err), VS_OK);
+	/* Addresses keep RFC 5321's wider local parts. */
+	assert_int_equal(name_address("a/b@example.org", true, false, out,
+	    &err), VS_OK);
+}
+
+static void
 check_result(const char *what, const char *in, int rc, const char *out,
     const struct vs_err *err, const char *want, const char *errsub)
 {
@@ -532,6 +551,7 @@ int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_login_paths),
 		cmocka_unit_test(test_domain_table),
 		cmocka_unit_test(test_domain_limits),
 		cmocka_unit_test(test_address_table),
