@@ -11,7 +11,11 @@
 #                 ../../helper/vmseal from this script, else ./helper/vmseal
 #   BENCH_USERS   number of users (default 100000)
 #   BENCH_DOMAINS number of domains the addresses are spread over (10)
+#   BENCH_REPEAT  runs of each step; the best (lowest wall time) is
+#                 reported (default 3; the machine may be shared)
 #   BENCH_KEEP=1  keep the work folder (its path is printed)
+#   BENCH_NO_POSTFIX=1  act as if Postfix were not installed (mdb_load
+#                 baseline)
 #
 # What is measured (wall time; user and system CPU; peak RSS when GNU time
 # is there):
@@ -23,9 +27,14 @@
 #   import-users    vmseal import htpasswd (N users, legacy hashes kept)
 #   import-map      vmseal import postfix-map (N addresses, domains added)
 #   user-list   vmseal user list: opens (decrypts) every user record
-#   user-show   vmseal user show: best of 3; with unseal cost 1:8 the
+#   user-show   vmseal user show (best of 5); with unseal cost 1:8 the
 #               Argon2id unseal is negligible, so this is the open + lookup +
 #               decrypt cost of one command
+#   domain-list vmseal domain list (best of 5) on the same store: a command
+#               that does little but open and unseal, for comparison
+# Every import starts from a new store.  Wall time suffers when the machine
+# is busy (the load average is printed); user+sys CPU much less so, and the
+# ratios are given for both.
 set -eu
 set -o pipefail
 
@@ -34,6 +43,7 @@ export LC_ALL
 
 N=${BENCH_USERS:-100000}
 NDOM=${BENCH_DOMAINS:-10}
+REPEAT=${BENCH_REPEAT:-3}
 UNSEAL_COST=1:8
 HASH_COST=1:8
 PASS='bench passphrase'
@@ -42,6 +52,8 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 case $N in ''|*[!0-9]*) die "BENCH_USERS must be a number, not '$N'" ;; esac
 case $NDOM in ''|*[!0-9]*) die "BENCH_DOMAINS must be a number" ;; esac
+case $REPEAT in ''|*[!0-9]*) die "BENCH_REPEAT must be a number" ;; esac
+[ "$REPEAT" -ge 1 ] || die "BENCH_REPEAT must be at least 1"
 [ "$N" -ge 1 ] || die "BENCH_USERS must be at least 1"
 [ "$NDOM" -ge 1 ] || die "BENCH_DOMAINS must be at least 1"
 
@@ -57,7 +69,7 @@ elif [ -z "${VMSEAL:-}" ]; then
 	fi
 fi
 [ -f "$VMSEAL" ] && [ -x "$VMSEAL" ] ||
-	die "no vmseal binary at '$VMSEAL' (build it, or give its path as " \
+	die "no vmseal binary at '$VMSEAL' (build it, or give its path as" \
 	    "the first argument or in \$VMSEAL)"
 case $VMSEAL in /*) ;; *) VMSEAL=$(cd "$(dirname "$VMSEAL")" && pwd)/$(basename "$VMSEAL") ;; esac
 
@@ -77,7 +89,9 @@ find_tool() {
 POSTMAP=$(find_tool postmap || true)
 POSTCONF=$(find_tool postconf || true)
 MDB_LOAD=$(find_tool mdb_load || true)
+[ "${BENCH_NO_POSTFIX:-0}" = 1 ] && POSTMAP= POSTCONF=
 MDB_STAT=$(find_tool mdb_stat || true)
+MDB_COPY=$(find_tool mdb_copy || true)
 GNU_TIME=
 if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
 	GNU_TIME=/usr/bin/time
@@ -123,24 +137,32 @@ run() {
 	T_RSS[$label]=$rss
 }
 
+# keep_best DST SRC: DST takes SRC's figures (and output) if DST has none
+# yet or SRC's wall time is lower.
+keep_best() {
+	local dst=$1 src=$2
+	if [ -z "${T_REAL[$dst]:-}" ] || awk -v a="${T_REAL[$src]}" \
+	    -v b="${T_REAL[$dst]}" 'BEGIN { exit !(a < b) }'; then
+		T_REAL[$dst]=${T_REAL[$src]}
+		T_USER[$dst]=${T_USER[$src]}
+		T_SYS[$dst]=${T_SYS[$src]}
+		T_RSS[$dst]=${T_RSS[$src]}
+		cp "$W/$src.out" "$W/$dst.out"
+	fi
+}
+
 # Best of K runs (by wall time) under one label.
 run_best() {
-	local label=$1 k=$2 i best=
+	local label=$1 k=$2 i
 	shift 2
 	for ((i = 0; i < k; i++)); do
 		run "$label.try" "$@"
-		if [ -z "$best" ] || awk -v a="${T_REAL[$label.try]}" \
-		    -v b="$best" 'BEGIN { exit !(a < b) }'; then
-			best=${T_REAL[$label.try]}
-			T_REAL[$label]=$best
-			T_USER[$label]=${T_USER[$label.try]}
-			T_SYS[$label]=${T_SYS[$label.try]}
-			T_RSS[$label]=${T_RSS[$label.try]}
-			cp "$W/$label.try.out" "$W/$label.out"
-		fi
+		keep_best "$label" "$label.try"
 	done
 }
 
+cpu() { awk -v u="${T_USER[$1]}" -v s="${T_SYS[$1]}" \
+    'BEGIN { printf "%.3f\n", u + s }'; }
 apparent() { stat -c %s "$1"; }
 allocated() { echo $(( $(du -k "$1" | awk '{ print $1 }') * 1024 )); }
 # div A B [FMT]: A/B, or "n/a" when B is 0.
@@ -173,7 +195,11 @@ echo "machine:        $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null ||
     echo ?) CPU(s), $(awk -F': *' '/^model name/ { print $2; exit }' \
     /proc/cpuinfo 2>/dev/null || echo ?)"
 echo "work folder:    $W ($(df -PT "$W" 2>/dev/null | awk 'NR == 2 { print $2 }'))"
-echo "timer:          bash time (wall, user, sys)${GNU_TIME:+; peak RSS from $GNU_TIME}"
+echo "timer:          bash time (wall, user, sys)${GNU_TIME:+; peak RSS from $GNU_TIME};" \
+    "best of $REPEAT"
+loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
+LOAD_START=$(loadavg)
+echo "load average:   $LOAD_START (at start)"
 
 # --- input ---
 # A few real hashes, reused cyclically: generating input takes a second.
@@ -233,7 +259,7 @@ echo "generated in $(awk -v a="$gen_start" -v b="$gen_end" \
 # --- baseline ---
 echo
 echo "== baseline"
-run cp cp "$W/htpasswd" "$W/htpasswd.copy"
+run_best cp "$REPEAT" cp "$W/htpasswd" "$W/htpasswd.copy"
 BASE_KIND=
 if [ -n "$POSTMAP" ]; then
 	if [ -n "$POSTCONF" ] && "$POSTCONF" -m 2>/dev/null | grep -qx lmdb; then
@@ -246,12 +272,18 @@ if [ -n "$POSTMAP" ]; then
 fi
 if [ -n "$BASE_KIND" ]; then
 	BASE_LABEL="postmap $BASE_KIND:"
-	run postmap "$POSTMAP" "$BASE_KIND:$W/virtual_mailbox_map"
 	if [ "$BASE_KIND" = lmdb ]; then
 		BASE_FILE=$W/virtual_mailbox_map.lmdb
 	else
 		BASE_FILE=$W/virtual_mailbox_map.db
 	fi
+	# From scratch each time: postmap over an existing .lmdb empties
+	# it and leaves the file grown.
+	for ((i = 0; i < REPEAT; i++)); do
+		rm -f "$BASE_FILE" "$BASE_FILE-lock"
+		run postmap.try "$POSTMAP" "$BASE_KIND:$W/virtual_mailbox_map"
+		keep_best postmap postmap.try
+	done
 	# Check that the map answers, as Postfix would query it.
 	q=$("$POSTMAP" -q "user$(printf %07d "$N")@dom$(printf %02d \
 	    $((N % NDOM))).example" "$BASE_KIND:$W/virtual_mailbox_map")
@@ -263,7 +295,11 @@ elif [ -n "$MDB_LOAD" ]; then
 	echo "note: Postfix (postmap) is not available: the baseline is" \
 	    "mdb_load -T of the same N key/value pairs (what postmap lmdb:" \
 	    "would write), not postmap itself"
-	run postmap "$MDB_LOAD" -n -T -f "$W/map.txt" "$W/map.mdb"
+	for ((i = 0; i < REPEAT; i++)); do
+		rm -f "$W/map.mdb" "$W/map.mdb-lock"
+		run postmap.try "$MDB_LOAD" -n -T -f "$W/map.txt" "$W/map.mdb"
+		keep_best postmap postmap.try
+	done
 	BASE_FILE=$W/map.mdb
 else
 	die "neither postmap (package postfix, postfix-lmdb) nor mdb_load" \
@@ -277,32 +313,49 @@ echo "$BASE_LABEL ${T_REAL[postmap]} s -> $BASE_APP bytes"
 # --- vmseal ---
 echo
 echo "== vmseal"
-run init "$VMSEAL" -d "$STORE" init --passphrase-fd 3 \
-    --unseal-cost "$UNSEAL_COST" --hash-cost "$HASH_COST"
-run import_users "$VMSEAL" -d "$STORE" --passphrase-fd 3 import htpasswd \
-    "$W/htpasswd" --uid 5000 --gid 5000 --home '/var/vmail/%n'
-cat "$W/import_users.out"
-U_APP=$(apparent "$STORE/data.mdb")
-U_DU=$(allocated "$STORE/data.mdb")
-run import_map "$VMSEAL" -d "$STORE" --passphrase-fd 3 import postfix-map \
-    "$W/virtual_mailbox_map"
-cat "$W/import_map.out"
-S_APP=$(apparent "$STORE/data.mdb")
-S_DU=$(allocated "$STORE/data.mdb")
-run user_list "$VMSEAL" -d "$STORE" --passphrase-fd 3 user list
+for ((i = 1; i <= REPEAT; i++)); do
+	rm -rf "$STORE"
+	run init.try "$VMSEAL" -d "$STORE" init --passphrase-fd 3 \
+	    --unseal-cost "$UNSEAL_COST" --hash-cost "$HASH_COST"
+	keep_best init init.try
+	run import_users.try "$VMSEAL" -d "$STORE" --passphrase-fd 3 \
+	    import htpasswd "$W/htpasswd" --uid 5000 --gid 5000 \
+	    --home '/var/vmail/%n'
+	keep_best import_users import_users.try
+	U_APP=$(apparent "$STORE/data.mdb")
+	U_DU=$(allocated "$STORE/data.mdb")
+	run import_map.try "$VMSEAL" -d "$STORE" --passphrase-fd 3 \
+	    import postfix-map "$W/virtual_mailbox_map"
+	keep_best import_map import_map.try
+	S_APP=$(apparent "$STORE/data.mdb")
+	S_DU=$(allocated "$STORE/data.mdb")
+	echo "run $i: import htpasswd ${T_REAL[import_users.try]} s," \
+	    "import postfix-map ${T_REAL[import_map.try]} s (wall)"
+done
+cat "$W/import_users.try.out" "$W/import_map.try.out"
+run_best user_list "$REPEAT" "$VMSEAL" -d "$STORE" --passphrase-fd 3 \
+    user list
 LISTED=$(wc -l <"$W/user_list.out")
 # user list may print a header line: accept N or N+1 lines.
 [ "$LISTED" -eq "$N" ] || [ "$LISTED" -eq $((N + 1)) ] ||
 	die "user list printed $LISTED lines for $N users"
 SHOW_LOGIN=user$(printf %07d $(((N + 1) / 2)))
-run_best user_show 3 "$VMSEAL" -d "$STORE" --passphrase-fd 3 user show \
+run_best user_show 5 "$VMSEAL" -d "$STORE" --passphrase-fd 3 user show \
     "$SHOW_LOGIN"
 grep -q "$SHOW_LOGIN" "$W/user_show.out" ||
 	die "user show $SHOW_LOGIN did not name the user"
 # The cost of a command that does nothing but unseal: subtract it from
 # user show to see the lookup itself.
-run_best domain_list 3 "$VMSEAL" -d "$STORE" --passphrase-fd 3 domain list
+run_best domain_list 5 "$VMSEAL" -d "$STORE" --passphrase-fd 3 domain list
 echo "user list: $LISTED lines; user show $SHOW_LOGIN: ok"
+# What the store would take without the pages freed during the import
+# (mdb_copy -c writes a compacted copy).
+C_APP=
+if [ -n "$MDB_COPY" ] && mkdir "$W/compact" &&
+    "$MDB_COPY" -c "$STORE" "$W/compact" 2>/dev/null; then
+	C_APP=$(apparent "$W/compact/data.mdb")
+	C_DU=$(allocated "$W/compact/data.mdb")
+fi
 if [ -n "$MDB_STAT" ]; then
 	echo "store pages (mdb_stat -ef):"
 	"$MDB_STAT" -ef "$STORE" 2>/dev/null | awk '
@@ -330,8 +383,12 @@ row() {
 }
 TOTAL_IMPORT=$(awk -v a="${T_REAL[import_users]}" \
     -v b="${T_REAL[import_map]}" 'BEGIN { printf "%.3f", a + b }')
+TOTAL_CPU=$(awk -v a="$(cpu import_users)" -v b="$(cpu import_map)" \
+    'BEGIN { printf "%.3f", a + b }')
+LOAD_END=$(loadavg)
 echo
-echo "== results (N=$N)"
+echo "== results (N=$N, best of $REPEAT; user show and domain list best of 5;" \
+    "load average $LOAD_START at start, $LOAD_END at end)"
 printf '%-26s %9s %9s %9s %9s %10s\n' step "wall s" "user s" "sys s" \
     "peak RSS" "items/s"
 row cp "cp htpasswd (floor)" 0
@@ -340,9 +397,10 @@ row init "vmseal init" 0
 row import_users "vmseal import htpasswd" "$N"
 row import_map "vmseal import postfix-map" "$N"
 row user_list "vmseal user list" "$N"
-row user_show "vmseal user show (best/3)" 0
-row domain_list "vmseal domain list (best/3)" 0
-printf '%-26s %9s\n' "vmseal import, both" "$TOTAL_IMPORT"
+row user_show "vmseal user show" 0
+row domain_list "vmseal domain list" 0
+printf '%-26s %9s %19s\n' "vmseal import, both" "$TOTAL_IMPORT" \
+    "(cpu $TOTAL_CPU)"
 echo
 printf '%-34s %12s %12s %10s\n' size apparent "du" "B/user"
 sz() {
@@ -355,19 +413,24 @@ sz "plaintext, both" "$PLAIN_BYTES" "-"
 sz "$BASE_LABEL output" "$BASE_APP" "$BASE_DU"
 sz "vmseal data.mdb after users" "$U_APP" "$U_DU"
 sz "vmseal data.mdb after addresses" "$S_APP" "$S_DU"
+[ -z "$C_APP" ] || sz "  the same, mdb_copy -c compacted" "$C_APP" "$C_DU"
 echo
-echo "ratios"
-printf '  %-50s %8s\n' \
-    "import htpasswd / $BASE_LABEL (time)" \
-    "$(div "${T_REAL[import_users]}" "${T_REAL[postmap]}")x" \
-    "import postfix-map / $BASE_LABEL (time)" \
-    "$(div "${T_REAL[import_map]}" "${T_REAL[postmap]}")x" \
-    "both imports / $BASE_LABEL (time)" \
+BASE_CPU=$(cpu postmap)
+echo "ratios                                                  wall      cpu"
+ratio() {
+	printf '  %-50s %8s %8s\n' "$1" "$(div "${T_REAL[$2]}" \
+	    "${T_REAL[$3]}" "${4:-%.2f}")x" "$(div "$(cpu "$2")" \
+	    "$(cpu "$3")" "${4:-%.2f}")x"
+}
+ratio "import htpasswd / $BASE_LABEL" import_users postmap
+ratio "import postfix-map / $BASE_LABEL" import_map postmap
+printf '  %-50s %8s %8s\n' "both imports / $BASE_LABEL" \
     "$(div "$TOTAL_IMPORT" "${T_REAL[postmap]}")x" \
-    "import htpasswd / cp (time)" \
-    "$(div "${T_REAL[import_users]}" "${T_REAL[cp]}" '%.0f')x" \
-    "user list / $BASE_LABEL (time)" \
-    "$(div "${T_REAL[user_list]}" "${T_REAL[postmap]}")x" \
+    "$(div "$TOTAL_CPU" "$BASE_CPU")x"
+ratio "import postfix-map / import htpasswd" import_map import_users
+ratio "import htpasswd / cp" import_users cp '%.0f'
+ratio "user list / $BASE_LABEL" user_list postmap
+printf '  %-50s %8s\n' \
     "store / plaintext htpasswd+map (apparent size)" \
     "$(div "$S_APP" "$PLAIN_BYTES")x" \
     "store / plaintext htpasswd+map (du)" \
