@@ -579,8 +579,8 @@ parse_extra(char *s, struct import_user *u, struct vs_err *err)
 			value = NULL;
 		if (!extra_name_ok(tok)) {
 			name_quote(tok, strlen(tok), q);
-			return vs_fail(err, VS_EINVAL, "extra field name '%s' is "
-			    "not valid", q);
+			return vs_fail(err, VS_EINVAL, "extra field name '%s' "
+			    "is not valid", q);
 		}
 		e = NULL;
 		for (i = 0; i < sizeof(extra_names) / sizeof(extra_names[0]);

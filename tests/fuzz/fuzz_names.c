@@ -97,8 +97,12 @@ fuzz_address(const char *in, bool fold, bool catchall)
 	CHECK(strcmp(out, again) == 0);
 	CHECK(name_domain(dom, again, &err) == VS_OK);
 	CHECK(strcmp(dom, again) == 0);
-	/* A folded address is also a valid, unchanged login. */
-	if (fold && out[0] != '@' && strlen(out) <= NAME_LOGIN_MAX) {
+	/* A folded address is also a valid, unchanged login, unless its
+	 * local part holds what logins refuse because Dovecot puts them in
+	 * paths ('/', a leading '.'). */
+	if (fold && out[0] != '@' && out[0] != '.' &&
+	    memchr(out, '/', (size_t)(dom - out)) == NULL &&
+	    strlen(out) <= NAME_LOGIN_MAX) {
 		CHECK(name_login(out, true, again, &err) == VS_OK);
 		CHECK(strcmp(out, again) == 0);
 	}

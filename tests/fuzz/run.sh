@@ -31,7 +31,9 @@ n=0
 failed=
 for bin in "$dir"/fuzz_*; do
 	case $bin in *.c|*.h|*.o) continue ;; esac
-	[ -f "$bin" ] && [ -x "$bin" ] || continue
+	if [ ! -f "$bin" ] || [ ! -x "$bin" ]; then
+		continue
+	fi
 	name=$(basename "$bin")
 	corpus=$work/$name
 	rm -rf "$corpus"
@@ -42,8 +44,9 @@ for bin in "$dir"/fuzz_*; do
 	fi
 	set -- -max_total_time="$secs" -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix="$crash/$name-"
-	[ -f "$srcdir/tests/fuzz/$name.dict" ] &&
-	    set -- "$@" -dict="$srcdir/tests/fuzz/$name.dict"
+	if [ -f "$srcdir/tests/fuzz/$name.dict" ]; then
+		set -- "$@" -dict="$srcdir/tests/fuzz/$name.dict"
+	fi
 	if [ -f "$srcdir/tests/fuzz/$name.options" ]; then
 		# shellcheck disable=SC2046
 		set -- "$@" $(cat "$srcdir/tests/fuzz/$name.options")
@@ -53,7 +56,7 @@ for bin in "$dir"/fuzz_*; do
 	log=$work/$name.log
 	echo "  FUZZ     $name (${secs}s)"
 	if "$bin" "$@" "$corpus" >"$log" 2>&1; then
-		grep -E '^stat::(number_of_executed_units|peak_rss_mb)|^#[0-9]+.*DONE' \
+		grep -E '^#[0-9]+.*DONE|^stat::(number_of_exec|peak_rss)' \
 		    "$log" | sed 's/^/    /' || true
 	else
 		echo "FAIL: $name (log: $log)" >&2

@@ -81,7 +81,8 @@ run_user_good(user_parser parse, const struct user_good *t, size_t n)
 		if (u.has_uid != t[i].has_uid || u.has_gid != t[i].has_gid ||
 		    (t[i].has_uid && u.uid != t[i].uid) ||
 		    (t[i].has_gid && u.gid != t[i].gid))
-			fail_msg("%s: uid %d/%lu gid %d/%lu, want %d/%lu %d/%lu",
+			fail_msg("%s: uid %d/%lu gid %d/%lu, want %d/%lu "
+			    "%d/%lu",
 			    t[i].line, u.has_uid, (unsigned long)u.uid,
 			    u.has_gid, (unsigned long)u.gid, t[i].has_uid,
 			    (unsigned long)t[i].uid, t[i].has_gid,
@@ -882,6 +883,31 @@ test_reader_new(void **state)
 	fclose(fp);
 }
 
+/* A read error is VS_EIO, and stays so (reading a directory fails with
+ * EISDIR on Linux and the BSDs). */
+static void
+test_reader_eio(void **state)
+{
+	struct import_reader *r;
+	struct vs_err err;
+	unsigned long no;
+	char *line;
+	FILE *fp;
+
+	(void)state;
+	if ((fp = fopen("/", "r")) == NULL)
+		skip();
+	assert_int_equal(import_reader_new(fp, IMPORT_POSTFIX_MAP, &r), 0);
+	vs_err_clear(&err);
+	assert_int_equal(import_reader_next(r, &line, &no, &err), VS_EIO);
+	assert_int_equal(err.code, VS_EIO);
+	assert_non_null(strstr(err.msg, "read error"));
+	assert_null(line);
+	assert_int_equal(import_reader_next(r, &line, &no, &err), VS_EIO);
+	import_reader_free(&r);
+	fclose(fp);
+}
+
 /* End to end: the seed's files through reader and parser. */
 static void
 test_end_to_end(void **state)
@@ -958,6 +984,7 @@ main(void)
 		cmocka_unit_test(test_reader_chunks),
 		cmocka_unit_test(test_reader_long_postfix),
 		cmocka_unit_test(test_reader_new),
+		cmocka_unit_test(test_reader_eio),
 		cmocka_unit_test(test_end_to_end),
 	};
 
