@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/types.h>
 
 #include "store.h"
 #include "vs_err.h"
@@ -27,13 +28,77 @@ enum {
 	EX_VS_BADINPUT = 6,
 };
 
+struct cli;
+struct secret;
+
+/*
+ * Everything a command does outside its own logic goes through cli_io, so
+ * that one implementation of every command serves both modes:
+ *   local   (cli_io_local, cli_util.c): the operator's own terminal,
+ *           descriptors and files; the store opened and unsealed here;
+ *   service (service/admin.c): the command runs inside vmsealed on its
+ *           unsealed store, and every secret, input file, output file and
+ *           terminal question is asked of the vmseal client at the other
+ *           end of the admin socket, which answers only for descriptors and
+ *           files named on its own command line.
+ */
+struct cli_io {
+	/* A secret from descriptor fd (>= 0) or the terminal (fd < 0). */
+	int (*secret)(struct cli *cli, int fd, const char *prompt,
+	    const char *what, bool confirm, struct secret *out,
+	    struct vs_err *err);
+	bool (*have_tty)(struct cli *cli);
+	bool (*is_tty)(struct cli *cli, int fd);
+	/* Open an input file ("-" = standard input); NULL + err on failure. */
+	FILE *(*open_input)(struct cli *cli, const char *path,
+	    struct vs_err *err);
+	void (*close_input)(struct cli *cli, FILE *fp);
+	/* Create an output file (mode 0600, never over an existing file). */
+	FILE *(*create_output)(struct cli *cli, const char *path,
+	    struct vs_err *err);
+	/* Finish it; VS_OK or an error (the file could not be written). */
+	int (*finish_output)(struct cli *cli, FILE *fp, const char *path,
+	    struct vs_err *err);
+	/* Open the unsealed store for a command; returns an exit code. */
+	int (*open_store)(struct cli *cli, bool write, struct store **st_r);
+	void (*close_store)(struct cli *cli, struct store **st);
+};
+
+/* What the service offers to commands that only make sense there. */
+struct cli_service {
+	int (*unseal)(struct cli *cli, const char *secret, size_t len,
+	    bool recovery, struct vs_err *err);
+	void (*seal)(struct cli *cli);
+	void (*status)(struct cli *cli, bool json);
+	void *ctx;
+};
+
 struct cli {
 	const char *prog;
 	const char *dir;        /* store folder */
+	const char *socket_dir; /* vmsealed's sockets */
 	int passphrase_fd;      /* -1: ask on the terminal */
 	int recovery_key_fd;    /* -1: not used */
 	bool json;
+	bool offline;           /* --offline: never use the service */
+	FILE *out, *err;        /* standard output and error of the command */
+	const struct cli_io *io;
+	const struct cli_service *svc;  /* NULL outside the service */
+	uid_t peer_uid;         /* in the service: the operator's uid */
 };
+
+extern const struct cli_io cli_io_local;
+
+/* Run a command line (argv[0] is the command word); both the local main()
+ * and the service use it.  Returns the exit code. */
+int cli_dispatch(struct cli *cli, int argc, char **argv);
+/* True for commands that change nothing and need no key ("help"). */
+bool cli_command_is_local_only(const char *cmd);
+
+/* The online client: if vmsealed answers on SOCKET_DIR/admin, run argv
+ * there and return the exit code through *exit_r (true); false when no
+ * service answers (the caller goes offline). */
+bool cli_client_run(struct cli *cli, int argc, char **argv, int *exit_r);
 
 /* A subcommand: argv[0] is its own name. */
 typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
@@ -45,6 +110,9 @@ int cmd_address(struct cli *cli, int argc, char **argv);
 int cmd_alias(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
+int cmd_unseal(struct cli *cli, int argc, char **argv);
+int cmd_seal(struct cli *cli, int argc, char **argv);
+int cmd_status(struct cli *cli, int argc, char **argv);
 
 /* Map a VS_* status to an exit code. */
 int cli_exit_code(int status);
@@ -57,19 +125,23 @@ int cli_fail_err(const struct cli *cli, const struct vs_err *err);
 int cli_usage(const struct cli *cli, const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-/* Open the store and unseal it: with the recovery key when
- * --recovery-key-fd was given (one line, or the two lines init prints),
- * else with the passphrase from --passphrase-fd or the terminal. */
-int cli_open(struct cli *cli, bool write, struct store **st_r);
-/* Begin a transaction on an opened store; on failure the store is closed
- * and the exit code returned. */
+/* Read what unseals the store: the recovery key when --recovery-key-fd was
+ * given (one line, or the two lines init prints), else the passphrase from
+ * --passphrase-fd or the terminal.  Release with prompt_free(). */
+int cli_read_unseal_secret(struct cli *cli, struct secret *sec,
+    bool *recovery_r, struct vs_err *err);
+int cli_unseal_store(struct store *st, const struct secret *sec,
+    bool recovery, struct vs_err *err);
+/* Open the store (cli->io->open_store) and begin a transaction; on failure
+ * the store is closed and the exit code returned. */
 int cli_open_txn(struct cli *cli, bool write, struct store **st_r,
     struct store_txn **txn_r);
 /* Commit and close; returns an exit code. */
 int cli_commit_close(struct cli *cli, struct store **st,
     struct store_txn **txn);
 /* Abort and close. */
-void cli_abort_close(struct store **st, struct store_txn **txn);
+void cli_abort_close(struct cli *cli, struct store **st,
+    struct store_txn **txn);
 
 /* Parse a non-negative decimal that fits max; false if invalid. */
 bool cli_parse_u64(const char *s, uint64_t max, uint64_t *out);

@@ -4,12 +4,14 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -35,11 +37,11 @@ cli_fail(const struct cli *cli, int status, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli->prog);
+	fprintf(cli->err, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(cli->err, fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fputc('\n', cli->err);
 	return cli_exit_code(status);
 }
 
@@ -55,11 +57,11 @@ cli_usage(const struct cli *cli, const char *cmd, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s: ", cli->prog);
+	fprintf(cli->err, "%s: ", cli->prog);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vfprintf(cli->err, fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "\nTry '%s %s --help'.\n", cli->prog, cmd);
+	fprintf(cli->err, "\nTry '%s %s --help'.\n", cli->prog, cmd);
 	return EX_VS_USAGE;
 }
 
@@ -115,13 +117,15 @@ cli_common_opt(struct cli *cli, int c, const char *arg, int *exit_r)
 /* The recovery key as init prints it: on one line, or on two (7 groups
  * each).  A second line is read only when the first holds half a key. */
 static int
-read_recovery_key(int fd, struct secret *sec, struct vs_err *err)
+read_recovery_key(struct cli *cli, int fd, struct secret *sec,
+    struct vs_err *err)
 {
 	struct secret second = { NULL, 0 };
 	size_t i, alnum = 0;
 	int r;
 
-	if ((r = prompt_read_fd(fd, "recovery key", sec, err)) != VS_OK)
+	if ((r = cli->io->secret(cli, fd, NULL, "recovery key", false, sec,
+	    err)) != VS_OK)
 		return r;
 	for (i = 0; i < sec->len; i++)
 		alnum += (sec->s[i] >= '0' && sec->s[i] <= '9') ||
@@ -129,8 +133,8 @@ read_recovery_key(int fd, struct secret *sec, struct vs_err *err)
 		    (sec->s[i] >= 'a' && sec->s[i] <= 'z');
 	if (alnum != (RECKEY_GROUPS / 2) * 5)
 		return VS_OK;
-	if ((r = prompt_read_fd(fd, "recovery key (second line)", &second,
-	    err)) != VS_OK) {
+	if ((r = cli->io->secret(cli, fd, NULL, "recovery key (second line)",
+	    false, &second, err)) != VS_OK) {
 		prompt_free(sec);
 		return r;
 	}
@@ -149,34 +153,121 @@ read_recovery_key(int fd, struct secret *sec, struct vs_err *err)
 }
 
 int
-cli_open(struct cli *cli, bool write, struct store **st_r)
+cli_read_unseal_secret(struct cli *cli, struct secret *sec, bool *recovery_r,
+    struct vs_err *err)
+{
+	char prompt[256];
+
+	*recovery_r = cli->recovery_key_fd >= 0;
+	if (*recovery_r)
+		return read_recovery_key(cli, cli->recovery_key_fd, sec, err);
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", cli->dir);
+	return cli->io->secret(cli, cli->passphrase_fd, prompt, "passphrase",
+	    false, sec, err);
+}
+
+/* Unseal an opened store with what cli_read_unseal_secret() read. */
+int
+cli_unseal_store(struct store *st, const struct secret *sec, bool recovery,
+    struct vs_err *err)
+{
+	uint8_t key[RECKEY_BYTES];
+	int r;
+
+	if (!recovery)
+		return store_unseal_passphrase(st, sec->s, sec->len, err);
+	r = reckey_decode(sec->s, sec->len, key, err);
+	if (r == VS_OK)
+		r = store_unseal_recovery(st, key, err);
+	sodium_memzero(key, sizeof(key));
+	return r;
+}
+
+/* --- the local implementation of cli_io --- */
+
+static int
+local_secret(struct cli *cli, int fd, const char *prompt, const char *what,
+    bool confirm, struct secret *out, struct vs_err *err)
+{
+	if (fd < 0 && prompt == NULL)
+		return vs_fail(err, VS_EINVAL, "no %s given", what);
+	return prompt_secret(fd, prompt, what, confirm, out, err);
+}
+
+static bool
+local_have_tty(struct cli *cli)
+{
+	return prompt_have_tty();
+}
+
+static bool
+local_is_tty(struct cli *cli, int fd)
+{
+	return isatty(fd) != 0;
+}
+
+static FILE *
+local_open_input(struct cli *cli, const char *path, struct vs_err *err)
+{
+	FILE *fp;
+
+	if (strcmp(path, "-") == 0)
+		return stdin;
+	if ((fp = fopen(path, "re")) == NULL)
+		vs_fail(err, errno == ENOENT ? VS_ENOTFOUND : VS_EIO,
+		    "cannot open %s: %s", path, strerror(errno));
+	return fp;
+}
+
+static void
+local_close_input(struct cli *cli, FILE *fp)
+{
+	if (fp != NULL && fp != stdin)
+		fclose(fp);
+}
+
+static FILE *
+local_create_output(struct cli *cli, const char *path, struct vs_err *err)
+{
+	FILE *fp;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
+		vs_fail(err, errno == EEXIST ? VS_EEXIST : VS_EIO,
+		    "cannot create %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	return fp;
+}
+
+static int
+local_finish_output(struct cli *cli, FILE *fp, const char *path,
+    struct vs_err *err)
+{
+	if (fclose(fp) != 0)
+		return vs_fail(err, VS_EIO, "cannot write %s: %s", path,
+		    strerror(errno));
+	return VS_OK;
+}
+
+static int
+local_open_store(struct cli *cli, bool write, struct store **st_r)
 {
 	struct vs_err err;
 	struct secret sec = { NULL, 0 };
-	uint8_t key[RECKEY_BYTES];
-	char prompt[256];
+	bool recovery;
 	int r;
 
 	vs_err_clear(&err);
 	r = store_open(cli->dir, write ? STORE_OPEN_WRITE : 0, st_r, &err);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
-	if (cli->recovery_key_fd >= 0) {
-		r = read_recovery_key(cli->recovery_key_fd, &sec, &err);
-		if (r == VS_OK)
-			r = reckey_decode(sec.s, sec.len, key, &err);
-		if (r == VS_OK)
-			r = store_unseal_recovery(*st_r, key, &err);
-		sodium_memzero(key, sizeof(key));
-	} else {
-		snprintf(prompt, sizeof(prompt), "Passphrase for %s: ",
-		    cli->dir);
-		r = prompt_secret(cli->passphrase_fd, prompt, "passphrase",
-		    false, &sec, &err);
-		if (r == VS_OK)
-			r = store_unseal_passphrase(*st_r, sec.s, sec.len,
-			    &err);
-	}
+	r = cli_read_unseal_secret(cli, &sec, &recovery, &err);
+	if (r == VS_OK)
+		r = cli_unseal_store(*st_r, &sec, recovery, &err);
 	prompt_free(&sec);
 	if (r != VS_OK) {
 		store_close(st_r);
@@ -185,6 +276,24 @@ cli_open(struct cli *cli, bool write, struct store **st_r)
 	return EX_VS_OK;
 }
 
+static void
+local_close_store(struct cli *cli, struct store **st)
+{
+	store_close(st);
+}
+
+const struct cli_io cli_io_local = {
+	.secret = local_secret,
+	.have_tty = local_have_tty,
+	.is_tty = local_is_tty,
+	.open_input = local_open_input,
+	.close_input = local_close_input,
+	.create_output = local_create_output,
+	.finish_output = local_finish_output,
+	.open_store = local_open_store,
+	.close_store = local_close_store,
+};
+
 int
 cli_open_txn(struct cli *cli, bool write, struct store **st_r,
     struct store_txn **txn_r)
@@ -192,11 +301,11 @@ cli_open_txn(struct cli *cli, bool write, struct store **st_r,
 	struct vs_err err;
 	int ex;
 
-	if ((ex = cli_open(cli, write, st_r)) != EX_VS_OK)
+	if ((ex = cli->io->open_store(cli, write, st_r)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
 	if (store_txn_begin(*st_r, write, txn_r, &err) != VS_OK) {
-		store_close(st_r);
+		cli->io->close_store(cli, st_r);
 		return cli_fail_err(cli, &err);
 	}
 	return EX_VS_OK;
@@ -210,17 +319,17 @@ cli_commit_close(struct cli *cli, struct store **st, struct store_txn **txn)
 
 	vs_err_clear(&err);
 	r = store_txn_commit(txn, &err);
-	store_close(st);
+	cli->io->close_store(cli, st);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	return EX_VS_OK;
 }
 
 void
-cli_abort_close(struct store **st, struct store_txn **txn)
+cli_abort_close(struct cli *cli, struct store **st, struct store_txn **txn)
 {
 	store_txn_abort(txn);
-	store_close(st);
+	cli->io->close_store(cli, st);
 }
 
 void

@@ -190,9 +190,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	size_t nd = 0, nu = 0, na = 0;
 	unsigned long nopw = 0;
 	struct vs_err err;
-	FILE *fp = stdout;
+	FILE *fp;
 	char **pos;
-	int npos, ex, r, fd;
+	int npos, ex, r;
 
 	ex = cmd_parse(cli, "export", export_help, argc, argv, "o:", lo, 3,
 	    export_opt, &o, &pos, &npos);
@@ -200,7 +200,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		return ex;
 	if (npos != 0)
 		return cli_usage(cli, "export", "too many arguments");
-	if (o.out == NULL && isatty(1) && !o.force)
+	if (o.out == NULL && cli->io->is_tty(cli, 1) && !o.force)
 		return cli_fail(cli, VS_EINVAL, "refusing to write secrets to "
 		    "a terminal (redirect the output, use -o FILE, or --force)");
 	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
@@ -212,17 +212,13 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		ex = cli_fail_err(cli, &err);
 		goto out;
 	}
-	if (o.out != NULL) {
-		fd = open(o.out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-		if (fd < 0 || (fp = fdopen(fd, "w")) == NULL) {
-			ex = cli_fail(cli, VS_EIO, "cannot create %s: %s",
-			    o.out, strerror(errno));
-			if (fd >= 0)
-				close(fd);
-			goto out;
-		}
+	fp = cli->out;
+	if (o.out != NULL &&
+	    (fp = cli->io->create_output(cli, o.out, &err)) == NULL) {
+		ex = cli_fail_err(cli, &err);
+		goto out;
 	}
-	fprintf(stderr, "vmseal: warning: this export holds %s in the clear; "
+	fprintf(cli->err, "vmseal: warning: this export holds %s in the clear; "
 	    "keep it as safe as the passphrase, and delete it after use\n",
 	    (o.fmt == EXP_MAP || o.fmt == EXP_ALIASES) ? "addresses" :
 	    "password hashes");
@@ -231,16 +227,16 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	else
 		export_text(fp, o.fmt, u, nu, a, na, &nopw);
 	if (nopw > 0)
-		fprintf(stderr, "vmseal: %lu user(s) without a password %s\n",
+		fprintf(cli->err, "vmseal: %lu user(s) without a password %s\n",
 		    nopw, o.fmt == EXP_HTPASSWD ? "left out" :
 		    "written with '!' (cannot log in)");
-	if (fp != stdout && fclose(fp) != 0)
-		ex = cli_fail(cli, VS_EIO, "cannot write %s: %s", o.out,
-		    strerror(errno));
+	if (o.out != NULL && cli->io->finish_output(cli, fp, o.out, &err) !=
+	    VS_OK)
+		ex = cli_fail_err(cli, &err);
 out:
 	store_domain_list_free(d, nd);
 	store_user_list_free(u, nu);
 	store_alias_list_free(a, na);
-	cli_abort_close(&st, &txn);
+	cli_abort_close(cli, &st, &txn);
 	return ex;
 }

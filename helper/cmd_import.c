@@ -322,10 +322,11 @@ add_map_entry(struct store_txn *txn, const struct import_map *m,
 }
 
 static void
-note_bad(struct import_stats *s, const char *file, unsigned long line,
+note_bad(struct cli *cli, struct import_stats *s, const char *file,
+    unsigned long line,
     const struct vs_err *err)
 {
-	fprintf(stderr, "vmseal: %s:%lu: %s\n", file, line, err->msg);
+	fprintf(cli->err, "vmseal: %s:%lu: %s\n", file, line, err->msg);
 	s->skipped++;
 	if (s->n_bad < BAD_LINES_KEPT) {
 		struct bad_line *nb = realloc(s->bad,
@@ -349,7 +350,7 @@ print_summary(struct cli *cli, const char *file, const char *fmt,
 	size_t i;
 
 	if (cli->json) {
-		json_init(&j, stdout);
+		json_init(&j, cli->out);
 		json_obj_begin(&j);
 		json_key(&j, "file"); json_str(&j, file);
 		json_key(&j, "format"); json_str(&j, fmt);
@@ -375,21 +376,21 @@ print_summary(struct cli *cli, const char *file, const char *fmt,
 		return;
 	}
 	if (!committed) {
-		printf("%s: nothing imported: %lu bad line(s) out of %lu "
+		fprintf(cli->out, "%s: nothing imported: %lu bad line(s) out of %lu "
 		    "(fix them, or use --partial to skip them)\n", file,
 		    s->skipped, s->lines);
 		return;
 	}
-	printf("%s: imported %lu %s, skipped %lu bad line(s)", file,
+	fprintf(cli->out, "%s: imported %lu %s, skipped %lu bad line(s)", file,
 	    s->imported, what, s->skipped);
 	if (s->legacy)
-		printf(", %lu legacy hash(es) kept until first login",
+		fprintf(cli->out, ", %lu legacy hash(es) kept until first login",
 		    s->legacy);
 	if (s->hashed)
-		printf(", %lu clear password(s) hashed", s->hashed);
+		fprintf(cli->out, ", %lu clear password(s) hashed", s->hashed);
 	if (s->domains)
-		printf(", %lu domain(s) added", s->domains);
-	printf("\n");
+		fprintf(cli->out, ", %lu domain(s) added", s->domains);
+	fprintf(cli->out, "\n");
 }
 
 int
@@ -416,13 +417,13 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	FILE *fp;
 	char **pos, *line;
 	unsigned long lineno;
-	bool progress = isatty(2), committed = false;
+	bool progress = cli->io->is_tty(cli, 2), committed = false;
 	int npos, ex, r;
 
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0)) {
-			fputs(import_help, stdout);
+			fputs(import_help, cli->out);
 			return EX_VS_OK;
 		}
 		return cli_usage(cli, "import", "missing format (htpasswd, "
@@ -449,14 +450,11 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	file = pos[0];
 	what = fmt == IMPORT_POSTFIX_MAP ? (o.aliases ? "alias(es)" :
 	    "address(es)") : "user(s)";
-	if (strcmp(file, "-") == 0)
-		fp = stdin;
-	else if ((fp = fopen(file, "re")) == NULL)
-		return cli_fail(cli, errno == ENOENT ? VS_ENOTFOUND : VS_EIO,
-		    "cannot open %s: %s", file, strerror(errno));
+	vs_err_clear(&err);
+	if ((fp = cli->io->open_input(cli, file, &err)) == NULL)
+		return cli_fail_err(cli, &err);
 	if ((ex = cli_open_txn(cli, true, &st, &txn)) != EX_VS_OK) {
-		if (fp != stdin)
-			fclose(fp);
+		cli->io->close_input(cli, fp);
 		return ex;
 	}
 	memset(&stats, 0, sizeof(stats));
@@ -478,10 +476,10 @@ cmd_import(struct cli *cli, int argc, char **argv)
 			goto fatal;
 		stats.lines++;
 		if (progress && stats.lines % 1000 == 0)
-			fprintf(stderr, "\rvmseal: import: %lu lines read, "
+			fprintf(cli->err, "\rvmseal: import: %lu lines read, "
 			    "%lu imported", stats.lines, stats.imported);
 		if (r < 0) {
-			note_bad(&stats, file, lineno, &err);
+			note_bad(cli, &stats, file, lineno, &err);
 			continue;
 		}
 		if (fmt == IMPORT_POSTFIX_MAP)
@@ -508,15 +506,14 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		if (r == VS_EIO || r == VS_ENOMEM || r == VS_ECORRUPT ||
 		    r == VS_ELIMIT)
 			goto fatal;     /* the store, not the line */
-		note_bad(&stats, file, lineno, &err);
+		note_bad(cli, &stats, file, lineno, &err);
 	}
 	if (progress && stats.lines >= 1000)
-		fprintf(stderr, "\r\033[K");
+		fprintf(cli->err, "\r\033[K");
 	import_reader_free(&rd);
-	if (fp != stdin)
-		fclose(fp);
+	cli->io->close_input(cli, fp);
 	if (stats.skipped > 0 && !o.partial) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 	} else {
 		if ((ex = cli_commit_close(cli, &st, &txn)) != EX_VS_OK) {
 			free(stats.bad);
@@ -529,13 +526,12 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	return stats.skipped ? EX_VS_BADINPUT : EX_VS_OK;
 fatal:
 	if (progress)
-		fprintf(stderr, "\n");
+		fprintf(cli->err, "\n");
 	import_reader_free(&rd);
-	if (fp != stdin)
-		fclose(fp);
-	cli_abort_close(&st, &txn);
+	cli->io->close_input(cli, fp);
+	cli_abort_close(cli, &st, &txn);
 	free(stats.bad);
-	fprintf(stderr, "vmseal: %s: line %lu: import stopped, nothing "
+	fprintf(cli->err, "vmseal: %s: line %lu: import stopped, nothing "
 	    "imported\n", file, stats.lines);
 	return cli_fail_err(cli, &err);
 }

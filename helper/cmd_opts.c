@@ -31,7 +31,7 @@ cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
 	snprintf(optstring, sizeof(optstring), ":h%s", shortopts);
 	while ((c = getopt_long(argc, argv, optstring, lo, NULL)) != -1) {
 		if (c == 'h') {
-			fputs(help, stdout);
+			fputs(help, cli->out);
 			return EX_VS_OK;
 		}
 		if (c == '?')

@@ -127,7 +127,8 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	if ((ex = need_args(cli, "init", npos, 0, 0)) != CMD_PARSED)
 		return ex;
 	vs_err_clear(&err);
-	r = prompt_secret(cli->passphrase_fd, "New passphrase: ", "passphrase",
+	r = cli->io->secret(cli, cli->passphrase_fd, "New passphrase: ",
+	    "passphrase",
 	    true, &pass, &err);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
@@ -142,7 +143,7 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		return cli_fail_err(cli, &err);
 	reckey_encode(reckey, text);
 	sodium_memzero(reckey, sizeof(reckey));
-	printf("Store created in %s.\n\n"
+	fprintf(cli->out, "Store created in %s.\n\n"
 	    "RECOVERY KEY - shown once.  Write it on paper and keep it offline;\n"
 	    "it re-opens the store when every passphrase is lost:\n\n"
 	    "    %.41s\n    %s\n\n",
@@ -177,7 +178,7 @@ print_domain(struct cli *cli, struct json *j, const struct vs_domain *d)
 		return;
 	}
 	cli_fmt_time(d->created, t, sizeof(t));
-	printf("%s\tcreated %s\n", d->name, t);
+	fprintf(cli->out, "%s\tcreated %s\n", d->name, t);
 }
 
 int
@@ -195,7 +196,7 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0)) {
-			fputs(domain_help, stdout);
+			fputs(domain_help, cli->out);
 			return EX_VS_OK;
 		}
 		return cli_usage(cli, "domain", "missing action "
@@ -219,7 +220,7 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 	if ((ex = cli_open_txn(cli, write, &st, &txn)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
-	json_init(&j, stdout);
+	json_init(&j, cli->out);
 	if (strcmp(act, "add") == 0) {
 		r = store_domain_add(txn, pos[0], &err);
 	} else if (strcmp(act, "del") == 0) {
@@ -252,11 +253,11 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 		}
 	}
 	if (r != VS_OK) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);
 	}
 	if (!write) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return EX_VS_OK;
 	}
 	return cli_commit_close(cli, &st, &txn);
@@ -387,46 +388,47 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 		return;
 	}
 	if (!full) {
-		printf("%s\t%s\t%s\n", u->login,
+		fprintf(cli->out, "%s\t%s\t%s\n", u->login,
 		    u->enabled ? "enabled" : "disabled", scheme);
 		return;
 	}
 	cli_fmt_time(u->created, t1, sizeof(t1));
 	cli_fmt_time(u->updated, t2, sizeof(t2));
 	cli_fmt_time(u->pw_changed, t3, sizeof(t3));
-	printf("login:            %s\n", u->login);
-	printf("state:            %s\n", u->enabled ? "enabled" : "disabled");
-	printf("password scheme:  %s%s\n", scheme,
+	fprintf(cli->out, "login:            %s\n", u->login);
+	fprintf(cli->out, "state:            %s\n", u->enabled ? "enabled" : "disabled");
+	fprintf(cli->out, "password scheme:  %s%s\n", scheme,
 	    u->pwhash && pw_identify(u->pwhash) != PW_ARGON2ID ?
 	    " (legacy: replaced at next login)" : "");
-	printf("home:             %s\n", u->home ? u->home : "-");
+	fprintf(cli->out, "home:             %s\n", u->home ? u->home : "-");
 	if (u->has_uid)
-		printf("uid:              %u\n", u->uid);
+		fprintf(cli->out, "uid:              %u\n", u->uid);
 	else
-		printf("uid:              -\n");
+		fprintf(cli->out, "uid:              -\n");
 	if (u->has_gid)
-		printf("gid:              %u\n", u->gid);
+		fprintf(cli->out, "gid:              %u\n", u->gid);
 	else
-		printf("gid:              -\n");
-	printf("mail:             %s\n", u->mail ? u->mail : "-");
-	printf("quota rule:       %s\n", u->quota ? u->quota : "-");
-	printf("addresses:       ");
+		fprintf(cli->out, "gid:              -\n");
+	fprintf(cli->out, "mail:             %s\n", u->mail ? u->mail : "-");
+	fprintf(cli->out, "quota rule:       %s\n", u->quota ? u->quota : "-");
+	fprintf(cli->out, "addresses:       ");
 	for (i = 0; i < u->n_addresses; i++)
-		printf(" %s", u->addresses[i]);
-	printf("%s\n", u->n_addresses ? "" : " -");
-	printf("created:          %s\n", t1);
-	printf("updated:          %s\n", t2);
-	printf("password changed: %s\n", t3);
+		fprintf(cli->out, " %s", u->addresses[i]);
+	fprintf(cli->out, "%s\n", u->n_addresses ? "" : " -");
+	fprintf(cli->out, "created:          %s\n", t1);
+	fprintf(cli->out, "updated:          %s\n", t2);
+	fprintf(cli->out, "password changed: %s\n", t3);
 }
 
 static int
 ask_password(struct cli *cli, int fd, struct secret *pw, struct vs_err *err)
 {
-	if (fd < 0 && !prompt_have_tty())
+	if (fd < 0 && !cli->io->have_tty(cli))
 		return vs_fail(err, VS_EINVAL, "no password given: use "
 		    "--password-fd N (or --no-password for an account that "
 		    "cannot log in yet)");
-	return prompt_secret(fd, "New password: ", "password", true, pw, err);
+	return cli->io->secret(cli, fd, "New password: ", "password", true, pw,
+	    err);
 }
 
 static char *
@@ -547,7 +549,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0)) {
-			fputs(user_help, stdout);
+			fputs(user_help, cli->out);
 			return EX_VS_OK;
 		}
 		return cli_usage(cli, "user", "missing action (add, del, show, "
@@ -584,7 +586,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		return ex;
 	}
 	vs_err_clear(&err);
-	json_init(&j, stdout);
+	json_init(&j, cli->out);
 	if (strcmp(act, "add") == 0) {
 		r = user_add(cli, txn, pos[0], &o, &err);
 	} else if (strcmp(act, "del") == 0) {
@@ -625,11 +627,11 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	}
 	free(o.addresses);
 	if (r != VS_OK) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);
 	}
 	if (!write) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return EX_VS_OK;
 	}
 	return cli_commit_close(cli, &st, &txn);
@@ -658,7 +660,7 @@ print_address(struct cli *cli, struct json *j, const struct vs_address *a)
 		json_obj_end(j);
 		return;
 	}
-	printf("%s\t%s\n", a->address, a->login);
+	fprintf(cli->out, "%s\t%s\n", a->address, a->login);
 }
 
 /* --- alias --- */
@@ -691,10 +693,10 @@ print_alias(struct cli *cli, struct json *j, const struct vs_alias *a)
 		json_obj_end(j);
 		return;
 	}
-	printf("%s\t", a->address);
+	fprintf(cli->out, "%s\t", a->address);
 	for (i = 0; i < a->n_dests; i++)
-		printf("%s%s", i ? "," : "", a->dests[i]);
-	printf("\n");
+		fprintf(cli->out, "%s%s", i ? "," : "", a->dests[i]);
+	fprintf(cli->out, "\n");
 }
 
 struct alias_opts {
@@ -770,7 +772,7 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 	if (argc < 2 || argv[1][0] == '-') {
 		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
 		    strcmp(argv[1], "-h") == 0)) {
-			fputs(help, stdout);
+			fputs(help, cli->out);
 			return EX_VS_OK;
 		}
 		return cli_usage(cli, cmd, "missing action "
@@ -795,7 +797,7 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 	if ((ex = cli_open_txn(cli, write, &st, &txn)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
-	json_init(&j, stdout);
+	json_init(&j, cli->out);
 	if (strcmp(act, "add") == 0 && !alias) {
 		r = store_address_add(txn, pos[0], pos[1], &err);
 	} else if (strcmp(act, "add") == 0) {
@@ -857,11 +859,11 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 	if (r == VS_OK && cli->json && !write)
 		json_end(&j);
 	if (r != VS_OK) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);
 	}
 	if (!write) {
-		cli_abort_close(&st, &txn);
+		cli_abort_close(cli, &st, &txn);
 		return EX_VS_OK;
 	}
 	return cli_commit_close(cli, &st, &txn);

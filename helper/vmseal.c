@@ -22,6 +22,7 @@
 #include <sodium.h>
 
 #include "cli.h"
+#include "conf.h"
 
 static const char usage_text[] =
 "usage: vmseal [-d STOREDIR] COMMAND [ARGS...]\n"
@@ -30,6 +31,8 @@ static const char usage_text[] =
 "\n"
 "Commands:\n"
 "  init                      create a new store (prints the recovery key once)\n"
+"  unseal, seal, status      give the running vmsealed its key, take it back,\n"
+"                            show its state\n"
 "  domain add|del|list|show  hosted domains\n"
 "  user add|del|show|list|passwd|disable|enable|set\n"
 "                            users (login, password, home, uid, gid, mail, quota)\n"
@@ -41,6 +44,9 @@ static const char usage_text[] =
 "\n"
 "Global options:\n"
 "  -d, --store-dir DIR   store folder (default " STORE_DEFAULT_DIR ")\n"
+"  -c, --config FILE     configuration (default " CONF_DEFAULT_PATH ")\n"
+"  -s, --socket-dir DIR  vmsealed's sockets (default " CONF_DEFAULT_SOCKET_DIR ")\n"
+"  --offline             never go through vmsealed: open the store here\n"
 "  -h, --help            this help; 'vmseal COMMAND --help' for a command\n"
 "  -V, --version         print the version\n"
 "\n"
@@ -51,20 +57,11 @@ static const char usage_text[] =
 "\n"
 "Exit codes: 0 ok, 1 not found, 2 usage/invalid input, 3 wrong passphrase\n"
 "or key, 4 store error, 5 conflict (exists/in use), 6 bad import lines.\n"
+"\n"
+"When vmsealed runs (its admin socket answers), every command runs inside\n"
+"it, on its unsealed store, without asking for the passphrase; otherwise\n"
+"the command opens the store itself and asks for it.\n"
 "See vmseal(8).\n";
-
-static const struct {
-	const char *name;
-	cli_cmd_fn *fn;
-} commands[] = {
-	{ "init", cmd_init },
-	{ "domain", cmd_domain },
-	{ "user", cmd_user },
-	{ "address", cmd_address },
-	{ "alias", cmd_alias },
-	{ "import", cmd_import },
-	{ "export", cmd_export },
-};
 
 static void
 no_core_dumps(void)
@@ -77,11 +74,53 @@ no_core_dumps(void)
 #endif
 }
 
+/* Forward the global options that commands read to the service. */
+static char **
+forward_argv(const struct cli *cli, int argc, char **argv, int *argc_r)
+{
+	static char pfd[16], rfd[16];
+	char **v = calloc((size_t)argc + 6, sizeof(char *));
+	int n = 0, i;
+
+	if (v == NULL)
+		return NULL;
+	for (i = 0; i < argc; i++)
+		v[n++] = argv[i];
+	if (cli->json)
+		v[n++] = "--json";
+	if (cli->passphrase_fd >= 0) {
+		snprintf(pfd, sizeof(pfd), "%d", cli->passphrase_fd);
+		v[n++] = "--passphrase-fd";
+		v[n++] = pfd;
+	}
+	if (cli->recovery_key_fd >= 0) {
+		snprintf(rfd, sizeof(rfd), "%d", cli->recovery_key_fd);
+		v[n++] = "--recovery-key-fd";
+		v[n++] = rfd;
+	}
+	*argc_r = n;
+	return v;
+}
+
+static bool
+asks_help(int argc, char **argv)
+{
+	int i;
+
+	for (i = 1; i < argc; i++)
+		if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)
+			return true;
+	return false;
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store-dir", required_argument, NULL, 'd' },
+		{ "config", required_argument, NULL, 'c' },
+		{ "socket-dir", required_argument, NULL, 's' },
+		{ "offline", no_argument, NULL, 'O' },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, 'V' },
 		{ "passphrase-fd", required_argument, NULL, 'P' },
@@ -89,15 +128,19 @@ main(int argc, char **argv)
 		{ "json", no_argument, NULL, 'j' },
 		{ NULL, 0, NULL, 0 }
 	};
+	static struct vs_conf conf;
+	const char *config_path = NULL, *dir = NULL, *sockdir = NULL;
+	struct vs_err err;
 	struct cli cli;
-	size_t i;
-	int c;
+	int c, ex, r;
 
 	memset(&cli, 0, sizeof(cli));
 	cli.prog = "vmseal";
-	cli.dir = STORE_DEFAULT_DIR;
 	cli.passphrase_fd = -1;
 	cli.recovery_key_fd = -1;
+	cli.out = stdout;
+	cli.err = stderr;
+	cli.io = &cli_io_local;
 
 	no_core_dumps();
 	if (sodium_init() < 0) {
@@ -105,10 +148,20 @@ main(int argc, char **argv)
 		return EX_VS_STORE;
 	}
 	/* '+': stop at the first non-option (the command). */
-	while ((c = getopt_long(argc, argv, "+d:hV", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+d:c:s:hV", longopts, NULL)) !=
+	    -1) {
 		switch (c) {
 		case 'd':
-			cli.dir = optarg;
+			dir = optarg;
+			break;
+		case 'c':
+			config_path = optarg;
+			break;
+		case 's':
+			sockdir = optarg;
+			break;
+		case 'O':
+			cli.offline = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
@@ -118,19 +171,26 @@ main(int argc, char **argv)
 			return EX_VS_OK;
 		case 'P':
 		case 'R':
-		case 'j': {
-			int ex;
-
+		case 'j':
 			cli_common_opt(&cli, c, optarg, &ex);
 			if (ex >= 0)
 				return ex;
 			break;
-		}
 		default:
 			fputs("Try 'vmseal --help'.\n", stderr);
 			return EX_VS_USAGE;
 		}
 	}
+	conf_defaults(&conf);
+	vs_err_clear(&err);
+	r = conf_load(&conf, config_path ? config_path : CONF_DEFAULT_PATH,
+	    &err);
+	if (r != VS_OK && (r != VS_ENOTFOUND || config_path != NULL)) {
+		fprintf(stderr, "vmseal: %s\n", err.msg);
+		return EX_VS_USAGE;
+	}
+	cli.dir = dir ? dir : conf.store_dir;
+	cli.socket_dir = sockdir ? sockdir : conf.socket_dir;
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
 		return EX_VS_USAGE;
@@ -139,19 +199,23 @@ main(int argc, char **argv)
 		fputs(usage_text, stdout);
 		return EX_VS_OK;
 	}
-	for (i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-		if (strcmp(argv[optind], commands[i].name) == 0) {
-			int ex;
+	if (!cli.offline && !cli_command_is_local_only(argv[optind]) &&
+	    !asks_help(argc - optind, argv + optind)) {
+		int fargc;
+		char **fargv = forward_argv(&cli, argc - optind, argv + optind,
+		    &fargc);
 
-			ex = commands[i].fn(&cli, argc - optind, argv + optind);
-			if (fflush(stdout) != 0 && ex == EX_VS_OK) {
-				fprintf(stderr, "vmseal: cannot write output\n");
-				ex = EX_VS_STORE;
-			}
+		if (fargv != NULL && cli_client_run(&cli, fargc, fargv, &ex)) {
+			free(fargv);
+			fflush(stdout);
 			return ex;
 		}
+		free(fargv);
 	}
-	fprintf(stderr, "vmseal: unknown command '%s'\nTry 'vmseal --help'.\n",
-	    argv[optind]);
-	return EX_VS_USAGE;
+	ex = cli_dispatch(&cli, argc - optind, argv + optind);
+	if (fflush(stdout) != 0 && ex == EX_VS_OK) {
+		fprintf(stderr, "vmseal: cannot write output\n");
+		ex = EX_VS_STORE;
+	}
+	return ex;
 }

@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BUF_MAX (16u * 1024u * 1024u)
+#define BUF_MAX (128u * 1024u * 1024u)
 
 struct buf {
 	uint8_t *data;

@@ -11,6 +11,12 @@ lib_libvmseal_la_SOURCES = \
 	lib/record.c lib/record.h \
 	lib/kv.h lib/kv_lmdb.c \
 	lib/seal.c lib/seal.h \
-	lib/store.c lib/store.h
+	lib/store.c lib/store.h \
+	lib/netstring.c lib/netstring.h \
+	lib/sockmap.c lib/sockmap.h \
+	lib/policy.c lib/policy.h \
+	lib/lookup.c lib/lookup.h \
+	lib/ipc.c lib/ipc.h \
+	lib/conf.c lib/conf.h
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
 lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)

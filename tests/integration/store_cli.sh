@@ -179,7 +179,7 @@ vs export --format postfix-map >"$WORK/out" 2>/dev/null
 expect_in "$WORK/out" "alice@somedomain.ie alice" "export postfix-map"
 vs export -o "$WORK/export.json" 2>/dev/null
 check "export -o writes mode 0600" test "$(stat -c %a "$WORK/export.json")" = 600
-expect_exit 4 "export -o does not overwrite" vs export -o "$WORK/export.json" 2>/dev/null
+expect_exit 5 "export -o does not overwrite an existing file" vs export -o "$WORK/export.json" 2>/dev/null
 
 # --- tampering with the files is detected (mdb_dump/mdb_load) ---
 if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then

@@ -7,12 +7,17 @@ UNIT_TESTS = \
 	tests/unit/test_import \
 	tests/unit/test_record \
 	tests/unit/test_seal \
-	tests/unit/test_store
+	tests/unit/test_store \
+	tests/unit/test_netstring \
+	tests/unit/test_sockmap \
+	tests/unit/test_policy \
+	tests/unit/test_lookup
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
 UNIT_LDADD = lib/libvmseal.la $(CMOCKA_LIBS) $(LMDB_LIBS)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_lookup_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
 tests_unit_test_reckey_CFLAGS = $(UNIT_CFLAGS)
@@ -25,6 +30,14 @@ tests_unit_test_record_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_record_LDADD = $(UNIT_LDADD)
 tests_unit_test_seal_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_seal_LDADD = $(UNIT_LDADD)
+tests_unit_test_netstring_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_netstring_LDADD = $(UNIT_LDADD)
+tests_unit_test_sockmap_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_sockmap_LDADD = $(UNIT_LDADD)
+tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_policy_LDADD = $(UNIT_LDADD)
+tests_unit_test_lookup_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_lookup_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 endif

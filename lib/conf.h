@@ -1,0 +1,62 @@
+/*
+ * conf.h - vmseal.conf, the configuration shared by vmsealed and the
+ * vmseal command (documented in vmseal.conf(5)).
+ *
+ * Format: one "name = value" per line; blank lines and lines starting
+ * with '#' are ignored; white space around names and values is trimmed;
+ * a value runs to the end of the line (no quoting).  An unknown name, a
+ * repeated name, a bad number or mode, and a line longer than
+ * CONF_LINE_MAX are errors naming the line: a typo in a security
+ * setting must not be silently ignored.
+ *
+ * Parsing works on a buffer (conf_parse) so that it can be tested and
+ * fuzzed; conf_load reads a file (at most CONF_FILE_MAX bytes).
+ */
+#ifndef VS_CONF_H
+#define VS_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "vs_err.h"
+
+#define CONF_DEFAULT_PATH "/etc/vmseal/vmseal.conf"
+#define CONF_DEFAULT_SOCKET_DIR "/run/vmseal"
+#define CONF_LINE_MAX 1024
+#define CONF_FILE_MAX (1024 * 1024)
+#define CONF_STR_MAX 256
+
+/* One socket: who may connect. */
+struct conf_socket {
+	char group[CONF_STR_MAX];     /* "" = the service's group */
+	mode_t mode;
+};
+
+struct vs_conf {
+	char store_dir[CONF_STR_MAX];
+	char socket_dir[CONF_STR_MAX];
+	char user[CONF_STR_MAX];      /* "" = keep the starting user */
+	char group[CONF_STR_MAX];
+	char admin_group[CONF_STR_MAX];       /* besides root */
+	struct conf_socket admin, socketmap, policy, auth;
+	char recipient_delimiter[9];    /* LOOKUP_DELIMS_MAX + 1 */
+	unsigned max_connections;
+	unsigned idle_timeout;          /* seconds */
+	unsigned policy_recipient_limit;        /* per login per hour; 0 off */
+	unsigned hash_workers;          /* 0 = number of cores */
+	unsigned hash_queue;            /* pending verifications */
+	char syslog_facility[32];
+};
+
+void conf_defaults(struct vs_conf *c);
+/* Parse text[0..len) over c (which holds defaults).  VS_EINVAL with
+ * "line N: reason". */
+int conf_parse(struct vs_conf *c, const char *text, size_t len,
+    struct vs_err *err);
+/* Load a file; a missing file is VS_ENOTFOUND (the caller decides whether
+ * defaults will do). */
+int conf_load(struct vs_conf *c, const char *path, struct vs_err *err);
+
+#endif

@@ -1,0 +1,686 @@
+/*
+ * admin.c - vmsealed's admin socket: operator commands run inside the
+ * service, on its unsealed store, one session at a time, in the admin
+ * thread.
+ *
+ * Who may connect: root, and members of admin_group, checked with
+ * SO_PEERCRED (and the socket's group and mode) before anything is read.
+ *
+ * The conversation is helper/cli_client.c's (see the comment there): the
+ * client sends "run" and the command line; the command runs here through
+ * the same code as offline (helper/cmd_*.c), with a cli_io that asks the
+ * client for every secret, input file, output file and terminal question;
+ * the session ends with "exit" CODE STDOUT STDERR.  Every message is fully
+ * validated (ipc.h); a malformed one ends the session.
+ *
+ * Security: secrets arrive in ipc frames (wiped buffers) and are copied
+ * into sodium_malloc()ed memory; commands are logged by name and action
+ * only (no arguments: an address is not a secret, but a habit of logging
+ * argv is how passwords end up in logs).
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "../helper/cli.h"
+#include "../helper/json.h"
+#include "../helper/prompt.h"
+#include "ipc.h"
+#include "service.h"
+
+#define ADMIN_TIMEOUT_MS (15 * 60 * 1000)
+#define ADMIN_QUEUE 16
+
+struct session {
+	struct svc *svc;
+	int fd;
+	uid_t uid;
+	struct ipc_msg *in;             /* the input file being read */
+	char *in_data;
+	size_t in_len;
+	char *out_buf;                  /* an output file being written */
+	size_t out_len;
+	bool lock_held;
+	int failed;                     /* the conversation broke */
+};
+
+static struct {
+	pthread_t thread;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int queue[ADMIN_QUEUE];
+	size_t n;
+	bool stop, started;
+	struct svc *svc;
+} admin = { .mu = PTHREAD_MUTEX_INITIALIZER,
+    .cv = PTHREAD_COND_INITIALIZER };
+
+/* --- the remote cli_io --- */
+
+static struct session *
+sess(struct cli *cli)
+{
+	return (struct session *)cli->svc->ctx;
+}
+
+/* Ask the client; *reply is its answer ("ok" ... or "fail" CODE MSG). */
+static int
+ask_client(struct session *se, const char *const *items, size_t n,
+    const size_t *lens, struct ipc_msg *reply, struct vs_err *err)
+{
+	size_t l[8], i;
+	int r;
+
+	if (se->failed)
+		return vs_fail(err, VS_EIO, "admin connection lost");
+	for (i = 0; i < n; i++)
+		l[i] = lens && lens[i] != (size_t)-1 ? lens[i] :
+		    strlen(items[i]);
+	r = ipc_send(se->fd, (const void *const *)items, l, n,
+	    ADMIN_TIMEOUT_MS, err);
+	if (r == VS_OK)
+		r = ipc_recv(se->fd, IPC_MSG_MAX, ADMIN_TIMEOUT_MS, reply, err);
+	if (r != VS_OK) {
+		se->failed = 1;
+		return r;
+	}
+	if (ipc_item_is(reply, 0, "ok"))
+		return VS_OK;
+	if (ipc_item_is(reply, 0, "fail") && reply->n == 3) {
+		char code[16], msg[VS_ERR_MSG_MAX];
+		int c;
+
+		if (!ipc_item_str(reply, 1, code, sizeof(code)) ||
+		    !ipc_item_str(reply, 2, msg, sizeof(msg)))
+			snprintf(msg, sizeof(msg), "the client refused");
+		c = atoi(code);
+		if (c >= 0 || c < VS_ELIMIT)
+			c = VS_EINVAL;
+		ipc_msg_free(reply);
+		return vs_fail(err, c, "%s", msg);
+	}
+	ipc_msg_free(reply);
+	se->failed = 1;
+	return vs_fail(err, VS_EINVAL, "malformed answer from the client");
+}
+
+static int
+r_secret(struct cli *cli, int fd, const char *prompt, const char *what,
+    bool confirm, struct secret *out, struct vs_err *err)
+{
+	struct session *se = sess(cli);
+	struct ipc_msg m;
+	char fds[16];
+	const char *items[5] = { "secret", fds, prompt ? prompt : "", what,
+	    confirm ? "1" : "0" };
+	int r;
+
+	out->s = NULL;
+	out->len = 0;
+	snprintf(fds, sizeof(fds), "%d", fd);
+	if ((r = ask_client(se, items, 5, NULL, &m, err)) != VS_OK)
+		return r;
+	if (m.n != 2 || m.lens[1] == 0 || m.lens[1] > PROMPT_SECRET_MAX ||
+	    memchr(m.items[1], '\0', m.lens[1]) != NULL) {
+		ipc_msg_free(&m);
+		return vs_fail(err, VS_EINVAL, "the %s is empty or too long",
+		    what);
+	}
+	if ((out->s = sodium_malloc(m.lens[1] + 1)) == NULL) {
+		ipc_msg_free(&m);
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	memcpy(out->s, m.items[1], m.lens[1]);
+	out->s[m.lens[1]] = '\0';
+	out->len = m.lens[1];
+	ipc_msg_free(&m);       /* wipes the frame */
+	return VS_OK;
+}
+
+static bool
+ask_flag(struct cli *cli, const char *q, int fd)
+{
+	struct session *se = sess(cli);
+	struct ipc_msg m;
+	struct vs_err err;
+	char fds[16];
+	const char *items[2] = { q, fds };
+	bool yes;
+
+	snprintf(fds, sizeof(fds), "%d", fd);
+	if (ask_client(se, items, fd >= 0 ? 2 : 1, NULL, &m, &err) != VS_OK)
+		return false;
+	yes = m.n == 2 && ipc_item_is(&m, 1, "1");
+	ipc_msg_free(&m);
+	return yes;
+}
+
+static bool
+r_have_tty(struct cli *cli)
+{
+	return ask_flag(cli, "have_tty", -1);
+}
+
+static bool
+r_is_tty(struct cli *cli, int fd)
+{
+	return ask_flag(cli, "is_tty", fd);
+}
+
+static FILE *
+r_open_input(struct cli *cli, const char *path, struct vs_err *err)
+{
+	struct session *se = sess(cli);
+	const char *items[2] = { "input", path };
+	FILE *fp;
+
+	if (se->in != NULL) {
+		vs_fail(err, VS_EINVAL, "one input file at a time");
+		return NULL;
+	}
+	if ((se->in = calloc(1, sizeof(*se->in))) == NULL) {
+		vs_fail(err, VS_ENOMEM, "out of memory");
+		return NULL;
+	}
+	if (ask_client(se, items, 2, NULL, se->in, err) != VS_OK) {
+		free(se->in);
+		se->in = NULL;
+		return NULL;
+	}
+	if (se->in->n != 2) {
+		vs_fail(err, VS_EINVAL, "malformed file from the client");
+		ipc_msg_free(se->in);
+		free(se->in);
+		se->in = NULL;
+		return NULL;
+	}
+	/* fmemopen of an empty buffer is allowed with size 0 on glibc >= 2.22
+	 * only for "r"... give it one byte it will not read. */
+	fp = fmemopen((void *)se->in->items[1],
+	    se->in->lens[1] ? se->in->lens[1] : 1, "r");
+	if (fp != NULL && se->in->lens[1] == 0)
+		fseek(fp, 1, SEEK_SET);
+	if (fp == NULL) {
+		vs_fail(err, VS_ENOMEM, "cannot read the file");
+		ipc_msg_free(se->in);
+		free(se->in);
+		se->in = NULL;
+	}
+	return fp;
+}
+
+static void
+r_close_input(struct cli *cli, FILE *fp)
+{
+	struct session *se = sess(cli);
+
+	if (fp != NULL)
+		fclose(fp);
+	if (se->in != NULL) {
+		ipc_msg_free(se->in);   /* wipes */
+		free(se->in);
+		se->in = NULL;
+	}
+}
+
+static FILE *
+r_create_output(struct cli *cli, const char *path, struct vs_err *err)
+{
+	struct session *se = sess(cli);
+	FILE *fp;
+
+	if (se->out_buf != NULL) {
+		vs_fail(err, VS_EINVAL, "one output file at a time");
+		return NULL;
+	}
+	fp = open_memstream(&se->out_buf, &se->out_len);
+	if (fp == NULL)
+		vs_fail(err, VS_ENOMEM, "out of memory");
+	return fp;
+}
+
+static int
+r_finish_output(struct cli *cli, FILE *fp, const char *path,
+    struct vs_err *err)
+{
+	struct session *se = sess(cli);
+	struct ipc_msg m;
+	const char *items[3];
+	size_t lens[3] = { (size_t)-1, (size_t)-1, 0 };
+	int r;
+
+	fclose(fp);
+	items[0] = "output";
+	items[1] = path;
+	items[2] = se->out_buf ? se->out_buf : "";
+	lens[2] = se->out_buf ? se->out_len : 0;
+	r = ask_client(se, items, 3, lens, &m, err);
+	if (r == VS_OK)
+		ipc_msg_free(&m);
+	if (se->out_buf != NULL) {
+		sodium_memzero(se->out_buf, se->out_len);
+		free(se->out_buf);
+	}
+	se->out_buf = NULL;
+	se->out_len = 0;
+	return r;
+}
+
+static int
+r_open_store(struct cli *cli, bool write, struct store **st_r)
+{
+	struct session *se = sess(cli);
+
+	pthread_rwlock_rdlock(&se->svc->keylock);
+	if (store_is_sealed(se->svc->st)) {
+		pthread_rwlock_unlock(&se->svc->keylock);
+		return cli_fail(cli, VS_ESEALED, "vmsealed is sealed: run "
+		    "'vmseal unseal' first");
+	}
+	se->lock_held = true;
+	*st_r = se->svc->st;
+	return EX_VS_OK;
+}
+
+static void
+r_close_store(struct cli *cli, struct store **st)
+{
+	struct session *se = sess(cli);
+
+	if (*st != NULL && se->lock_held) {
+		se->lock_held = false;
+		pthread_rwlock_unlock(&se->svc->keylock);
+	}
+	*st = NULL;
+}
+
+static const struct cli_io remote_io = {
+	.secret = r_secret,
+	.have_tty = r_have_tty,
+	.is_tty = r_is_tty,
+	.open_input = r_open_input,
+	.close_input = r_close_input,
+	.create_output = r_create_output,
+	.finish_output = r_finish_output,
+	.open_store = r_open_store,
+	.close_store = r_close_store,
+};
+
+/* --- unseal, seal, status --- */
+
+static int
+s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
+    struct vs_err *err)
+{
+	struct svc *s = sess(cli)->svc;
+	struct secret sec = { (char *)secret, len };
+	int r;
+
+	pthread_rwlock_wrlock(&s->keylock);
+	if (!store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		fprintf(cli->err, "vmseal: already unsealed\n");
+		return VS_OK;
+	}
+	r = cli_unseal_store(s->st, &sec, recovery, err);
+	if (r == VS_OK)
+		s->unsealed_at = time(NULL);
+	pthread_rwlock_unlock(&s->keylock);
+	if (r == VS_OK)
+		svc_log(LOG_NOTICE, "unsealed by uid %u with the %s",
+		    (unsigned)cli->peer_uid, recovery ? "recovery key" :
+		    "passphrase");
+	else
+		svc_log(LOG_WARNING, "unseal by uid %u failed: %s",
+		    (unsigned)cli->peer_uid, vs_strstatus(r));
+	return r;
+}
+
+void
+svc_seal(struct svc *s)
+{
+	pthread_rwlock_wrlock(&s->keylock);
+	store_seal(s->st);
+	s->unsealed_at = 0;
+	pthread_rwlock_unlock(&s->keylock);
+}
+
+static void
+s_seal(struct cli *cli)
+{
+	struct svc *s = sess(cli)->svc;
+
+	svc_seal(s);
+	svc_log(LOG_NOTICE, "sealed by uid %u", (unsigned)cli->peer_uid);
+}
+
+static void
+s_status(struct cli *cli, bool json)
+{
+	static const char *const kinds[SOCK_KINDS] = { "admin", "socketmap",
+	    "policy", "auth" };
+	struct svc *s = sess(cli)->svc;
+	struct store_counts counts;
+	struct store_txn *txn = NULL;
+	struct svc_stats st = s->stats;        /* a racy snapshot: counters */
+	bool sealed, have_counts = false;
+	time_t now = time(NULL);
+	struct json j;
+	int k;
+
+	pthread_rwlock_rdlock(&s->keylock);
+	sealed = store_is_sealed(s->st);
+	if (!sealed && store_txn_begin(s->st, false, &txn, NULL) == VS_OK) {
+		have_counts = store_count(txn, &counts, NULL) == VS_OK;
+		store_txn_abort(&txn);
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	if (json) {
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_key(&j, "running"); json_bool(&j, true);
+		json_key(&j, "sealed"); json_bool(&j, sealed);
+		json_key(&j, "pid"); json_int(&j, (int64_t)getpid());
+		json_key(&j, "uptime"); json_int(&j, (int64_t)(now - s->started));
+		json_key(&j, "unsealed_for");
+		json_int(&j, sealed ? 0 : (int64_t)(now - s->unsealed_at));
+		json_key(&j, "store"); json_str(&j, store_dir(s->st));
+		json_key(&j, "socket_dir"); json_str(&j, s->conf.socket_dir);
+		json_key(&j, "key_locked_in_ram");
+		if (sealed) json_str(&j, NULL);
+		else json_bool(&j, seal_keys_locked(store_keys(s->st)));
+		json_key(&j, "counts");
+		if (have_counts) {
+			json_obj_begin(&j);
+			json_key(&j, "domains"); json_int(&j, (int64_t)counts.domains);
+			json_key(&j, "users"); json_int(&j, (int64_t)counts.users);
+			json_key(&j, "addresses");
+			json_int(&j, (int64_t)counts.addresses);
+			json_key(&j, "aliases"); json_int(&j, (int64_t)counts.aliases);
+			json_obj_end(&j);
+		} else {
+			json_str(&j, NULL);
+		}
+		json_key(&j, "connections");
+		json_obj_begin(&j);
+		for (k = 0; k < SOCK_KINDS; k++) {
+			json_key(&j, kinds[k]);
+			json_int(&j, (int64_t)st.connections[k]);
+		}
+		json_obj_end(&j);
+		json_key(&j, "lookups");
+		json_obj_begin(&j);
+		json_key(&j, "total"); json_int(&j, (int64_t)st.lookups);
+		json_key(&j, "found"); json_int(&j, (int64_t)st.found);
+		json_key(&j, "notfound"); json_int(&j, (int64_t)st.notfound);
+		json_key(&j, "temp"); json_int(&j, (int64_t)st.temp);
+		json_key(&j, "perm"); json_int(&j, (int64_t)st.perm);
+		json_obj_end(&j);
+		json_key(&j, "policy");
+		json_obj_begin(&j);
+		json_key(&j, "requests");
+		json_int(&j, (int64_t)st.policy_requests);
+		json_key(&j, "rejects"); json_int(&j, (int64_t)st.policy_rejects);
+		json_key(&j, "defers"); json_int(&j, (int64_t)st.policy_defers);
+		json_obj_end(&j);
+		json_key(&j, "refused_connections");
+		json_int(&j, (int64_t)st.refused);
+		json_obj_end(&j);
+		json_end(&j);
+		return;
+	}
+	fprintf(cli->out, "vmsealed:     running (pid %ld), up %lds\n",
+	    (long)getpid(), (long)(now - s->started));
+	fprintf(cli->out, "state:        %s\n", sealed ?
+	    "SEALED - lookups answer 'temporary failure'; run vmseal unseal" :
+	    "unsealed");
+	fprintf(cli->out, "store:        %s\n", store_dir(s->st));
+	fprintf(cli->out, "sockets:      %s\n", s->conf.socket_dir);
+	if (!sealed)
+		fprintf(cli->out, "key memory:   %s\n",
+		    seal_keys_locked(store_keys(s->st)) ? "locked in RAM" :
+		    "NOT locked in RAM (mlock failed: it may reach swap)");
+	if (have_counts)
+		fprintf(cli->out, "counts:       %zu domains, %zu users, "
+		    "%zu addresses, %zu aliases\n", counts.domains,
+		    counts.users, counts.addresses, counts.aliases);
+	fprintf(cli->out, "connections:  admin %lu, socketmap %lu, policy %lu,"
+	    " auth %lu (refused over limit: %lu)\n", st.connections[0],
+	    st.connections[1], st.connections[2], st.connections[3],
+	    st.refused);
+	fprintf(cli->out, "lookups:      %lu (found %lu, not found %lu, "
+	    "temporary %lu, malformed %lu)\n", st.lookups, st.found,
+	    st.notfound, st.temp, st.perm);
+	fprintf(cli->out, "policy:       %lu requests, %lu rejected, "
+	    "%lu deferred\n", st.policy_requests, st.policy_rejects,
+	    st.policy_defers);
+}
+
+/* --- sessions --- */
+
+static bool
+peer_is_admin(struct svc *s, int fd, uid_t *uid_r)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	struct passwd *pw;
+	gid_t groups[256];
+	int ngroups = 256, i;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) != 0)
+		return false;
+	*uid_r = cred.uid;
+	if (cred.uid == 0)
+		return true;
+	if (!s->have_admin_gid)
+		return false;
+	if (cred.gid == s->admin_gid)
+		return true;
+	/* Supplementary groups of the peer's user. */
+	if ((pw = getpwuid(cred.uid)) == NULL ||
+	    getgrouplist(pw->pw_name, pw->pw_gid, groups, &ngroups) < 0)
+		return false;
+	for (i = 0; i < ngroups; i++)
+		if (groups[i] == s->admin_gid)
+			return true;
+	return false;
+}
+
+static void
+finish(struct session *se, int code, FILE *out, char **obuf, size_t *olen,
+    FILE *err, char **ebuf, size_t *elen)
+{
+	char num[16];
+	const char *items[4];
+	size_t lens[4];
+	struct vs_err e;
+
+	fclose(out);
+	fclose(err);
+	snprintf(num, sizeof(num), "%d", code);
+	items[0] = "exit";
+	items[1] = num;
+	items[2] = *obuf ? *obuf : "";
+	items[3] = *ebuf ? *ebuf : "";
+	lens[0] = 4;
+	lens[1] = strlen(num);
+	lens[2] = *obuf ? *olen : 0;
+	lens[3] = *ebuf ? *elen : 0;
+	if (!se->failed)
+		ipc_send(se->fd, (const void *const *)items, lens, 4,
+		    ADMIN_TIMEOUT_MS, &e);
+	/* Output may hold exported hashes: wipe it. */
+	if (*obuf) {
+		sodium_memzero(*obuf, *olen);
+		free(*obuf);
+	}
+	if (*ebuf)
+		free(*ebuf);
+}
+
+static void
+run_session(struct svc *s, int fd)
+{
+	struct session se = { s, fd, 0, NULL, NULL, 0, NULL, 0, false, 0 };
+	struct cli_service svcops = { s_unseal, NULL, s_status, &se };
+	struct cli cli;
+	struct ipc_msg m;
+	struct vs_err err;
+	char *obuf = NULL, *ebuf = NULL, **argv = NULL;
+	size_t olen = 0, elen = 0, i;
+	int code;
+
+	svcops.seal = s_seal;
+	vs_err_clear(&err);
+	memset(&cli, 0, sizeof(cli));
+	cli.prog = "vmseal";
+	cli.dir = store_dir(s->st);
+	cli.socket_dir = s->conf.socket_dir;
+	cli.passphrase_fd = -1;
+	cli.recovery_key_fd = -1;
+	cli.io = &remote_io;
+	cli.svc = &svcops;
+	cli.out = open_memstream(&obuf, &olen);
+	cli.err = open_memstream(&ebuf, &elen);
+	if (cli.out == NULL || cli.err == NULL) {
+		if (cli.out)
+			fclose(cli.out);
+		if (cli.err)
+			fclose(cli.err);
+		free(obuf);
+		free(ebuf);
+		return;
+	}
+	if (!peer_is_admin(s, fd, &se.uid)) {
+		svc_log(LOG_WARNING, "admin connection from uid %u refused "
+		    "(not root, not in admin_group)", (unsigned)se.uid);
+		fprintf(cli.err, "vmseal: permission denied: the admin socket "
+		    "is for root and the admin group\n");
+		finish(&se, EX_VS_USAGE, cli.out, &obuf, &olen, cli.err, &ebuf,
+		    &elen);
+		return;
+	}
+	cli.peer_uid = se.uid;
+	if (ipc_recv(fd, IPC_MSG_MAX, ADMIN_TIMEOUT_MS, &m, &err) != VS_OK ||
+	    !ipc_item_is(&m, 0, "run") || m.n < 2) {
+		if (m.n > 0 || err.code != VS_ENOTFOUND)
+			svc_log(LOG_WARNING, "admin: malformed request from "
+			    "uid %u", (unsigned)se.uid);
+		if (m.n > 0)
+			ipc_msg_free(&m);
+		se.failed = 1;
+		finish(&se, EX_VS_USAGE, cli.out, &obuf, &olen, cli.err, &ebuf,
+		    &elen);
+		return;
+	}
+	/* A NUL-terminated argv from the items (each checked for NUL). */
+	argv = calloc(m.n, sizeof(char *));
+	for (i = 1; argv != NULL && i < m.n; i++) {
+		if (memchr(m.items[i], '\0', m.lens[i]) != NULL ||
+		    (argv[i - 1] = vs_strndup((const char *)m.items[i],
+		    m.lens[i])) == NULL)
+			break;
+	}
+	if (argv == NULL || i < m.n) {
+		fprintf(cli.err, "vmseal: malformed command line\n");
+		code = EX_VS_USAGE;
+	} else if (cli_command_is_local_only(argv[0])) {
+		fprintf(cli.err, "vmseal: '%s' cannot run through the service "
+		    "(use --offline with the service stopped)\n", argv[0]);
+		code = EX_VS_USAGE;
+	} else {
+		bool action = m.n > 2 && argv[1][0] != '-';
+
+		svc_log(LOG_INFO, "admin: uid %u runs '%s%s%s'",
+		    (unsigned)se.uid, argv[0], action ? " " : "",
+		    action ? argv[1] : "");
+		code = cli_dispatch(&cli, (int)(m.n - 1), argv);
+	}
+	for (i = 0; argv != NULL && i + 1 < m.n; i++)
+		vs_freestr(argv[i]);
+	free(argv);
+	ipc_msg_free(&m);
+	if (se.lock_held) {     /* a command that forgot to close */
+		se.lock_held = false;
+		pthread_rwlock_unlock(&s->keylock);
+	}
+	finish(&se, code, cli.out, &obuf, &olen, cli.err, &ebuf, &elen);
+}
+
+static void *
+admin_main(void *arg)
+{
+	struct svc *s = arg;
+	int fd;
+
+	for (;;) {
+		pthread_mutex_lock(&admin.mu);
+		while (admin.n == 0 && !admin.stop)
+			pthread_cond_wait(&admin.cv, &admin.mu);
+		if (admin.stop) {
+			pthread_mutex_unlock(&admin.mu);
+			return NULL;
+		}
+		fd = admin.queue[0];
+		memmove(admin.queue, admin.queue + 1,
+		    --admin.n * sizeof(int));
+		pthread_mutex_unlock(&admin.mu);
+		/* Blocking I/O with timeouts from here on. */
+		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+		run_session(s, fd);
+		close(fd);
+		pthread_mutex_lock(&admin.mu);
+		s->stats.connections[SOCK_ADMIN]--;
+		pthread_mutex_unlock(&admin.mu);
+	}
+}
+
+int
+svc_admin_start(struct svc *s)
+{
+	admin.svc = s;
+	if (pthread_create(&admin.thread, NULL, admin_main, s) != 0)
+		return VS_ENOMEM;
+	admin.started = true;
+	return VS_OK;
+}
+
+void
+svc_admin_enqueue(struct svc *s, int fd)
+{
+	pthread_mutex_lock(&admin.mu);
+	if (admin.n == ADMIN_QUEUE) {
+		pthread_mutex_unlock(&admin.mu);
+		svc_log(LOG_WARNING, "admin: too many waiting sessions");
+		close(fd);
+		return;
+	}
+	s->stats.connections[SOCK_ADMIN]++;
+	admin.queue[admin.n++] = fd;
+	pthread_cond_signal(&admin.cv);
+	pthread_mutex_unlock(&admin.mu);
+}
+
+void
+svc_admin_stop(struct svc *s)
+{
+	if (!admin.started)
+		return;
+	pthread_mutex_lock(&admin.mu);
+	admin.stop = true;
+	pthread_cond_broadcast(&admin.cv);
+	pthread_mutex_unlock(&admin.mu);
+	/* A session may be waiting on a person; do not join it forever. */
+	(void)s;
+}

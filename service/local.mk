@@ -1,0 +1,15 @@
+# service/: vmsealed, the process that holds the key.
+sbin_PROGRAMS += service/vmsealed
+service_vmsealed_SOURCES = \
+	service/vmsealed.c service/service.h \
+	service/postfix.c service/admin.c
+service_vmsealed_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
+service_vmsealed_LDADD = helper/libvmsealcli.la -lpthread
+
+systemdsystemunit_DATA = service/vmsealed.service
+EXTRA_DIST += service/vmsealed.service.in service/vmseal.conf.example
+CLEANFILES += service/vmsealed.service
+service/vmsealed.service: service/vmsealed.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) service && \
+	    sed -e 's|@sbindir[@]|$(sbindir)|g' \
+	    $(srcdir)/service/vmsealed.service.in >$@

@@ -1,0 +1,78 @@
+/*
+ * service.h - vmsealed's shared state, seen by its parts: the event loop
+ * (vmsealed.c), the answers to Postfix (postfix.c) and the admin session
+ * (admin.c).
+ *
+ * Threads: the main thread runs the event loop and answers socketmap and
+ * policy requests itself (an LMDB read and a record decryption: a few
+ * microseconds); one admin thread runs operator commands one session at a
+ * time.  The key is guarded by keylock: lookups and commands hold it for
+ * reading; seal and unseal take it for writing.
+ */
+#ifndef VS_SERVICE_H
+#define VS_SERVICE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "buf.h"
+#include "conf.h"
+#include "lookup.h"
+#include "policy.h"
+#include "store.h"
+
+enum sock_kind { SOCK_ADMIN, SOCK_SOCKETMAP, SOCK_POLICY, SOCK_AUTH,
+    SOCK_KINDS };
+
+struct svc_stats {
+	unsigned long connections[SOCK_KINDS];  /* open now */
+	unsigned long accepted[SOCK_KINDS];
+	unsigned long refused;                  /* over max_connections */
+	unsigned long lookups, found, notfound, temp, perm;
+	unsigned long policy_requests, policy_rejects, policy_defers;
+};
+
+struct rate_slot;
+
+struct svc {
+	struct vs_conf conf;
+	const char *conf_path;
+	struct store *st;
+	pthread_rwlock_t keylock;
+	time_t started, unsealed_at;
+	uid_t run_uid;
+	gid_t admin_gid;
+	bool have_admin_gid;
+	struct lookup_opts lopts;
+	struct svc_stats stats;         /* main thread writes, admin reads */
+	struct rate_slot *rates;        /* policy recipient limits */
+	bool foreground;
+};
+
+/* Logging: syslog (facility from the configuration) or stderr in the
+ * foreground.  Never pass a secret. */
+void svc_log(int prio, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* postfix.c: answer one socketmap request payload into out. */
+void svc_socketmap(struct svc *s, const uint8_t *req, size_t len,
+    struct buf *out);
+/* postfix.c: answer one policy request into out. */
+void svc_policy(struct svc *s, const struct policy_request *req,
+    struct buf *out);
+int svc_rates_init(struct svc *s);
+void svc_rates_free(struct svc *s);
+
+/* admin.c: start the admin thread; svc_admin_enqueue hands it an accepted
+ * connection (it closes it when done). */
+int svc_admin_start(struct svc *s);
+void svc_admin_enqueue(struct svc *s, int fd);
+void svc_admin_stop(struct svc *s);
+
+/* Seal now (wipe the key). */
+void svc_seal(struct svc *s);
+
+#endif

@@ -1,0 +1,668 @@
+/*
+ * vmsealed.c - the service that holds vmseal's key.
+ *
+ *   vmsealed [-c CONFIG] [-d STOREDIR] [--socket-dir DIR] [--foreground]
+ *
+ * It opens the store at start and stays SEALED (no key) until an operator
+ * runs "vmseal unseal"; until then, and whenever the store fails, every
+ * lookup is answered "temporary failure".  Unix sockets under socket_dir:
+ *   admin      operator commands (root and admin_group; SO_PEERCRED)
+ *   socketmap  Postfix lookups (lib/sockmap.h, service/postfix.c)
+ *   policy     Postfix policy delegation (lib/policy.h, service/postfix.c)
+ *   auth       Dovecot (checkpassword helper and plugin; next release)
+ *
+ * Start-up order (each step checked; any failure stops the start):
+ * configuration, core dumps off, sockets bound and given their group and
+ * mode, store opened (files kept open), then privileges dropped to the
+ * configured user: supplementary groups, gid, uid - and a check that root
+ * cannot be regained.  Then the event loop (epoll, one thread) and the
+ * admin thread.
+ *
+ * Signals: SIGTERM/SIGINT seal (wipe the key) and exit; SIGHUP re-reads
+ * the settings that can change at run time (recipient_delimiter, limits,
+ * timeouts).
+ *
+ * Security: no secret is ever logged; the key lives in sodium_malloc()ed,
+ * read-only, non-dumpable memory (lib/seal.c); the process is not dumpable
+ * and has RLIMIT_CORE 0; every length a peer sends is capped (netstring,
+ * policy and ipc parsers) and a peer that breaks a protocol is
+ * disconnected.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "netstring.h"
+#include "service.h"
+#include "sockmap.h"
+
+#define CONN_IN_MAX (POLICY_REQUEST_MAX + 1024)
+#define CONN_OUT_MAX (4u * 1024u * 1024u)
+
+static const char *const sock_names[SOCK_KINDS] = {
+	[SOCK_ADMIN] = "admin", [SOCK_SOCKETMAP] = "socketmap",
+	[SOCK_POLICY] = "policy", [SOCK_AUTH] = "auth",
+};
+
+struct conn {
+	int fd;
+	enum sock_kind kind;
+	struct buf in, out;
+	time_t last;
+	bool closing;           /* close once out is written */
+	struct conn *next, *prev;
+};
+
+static struct svc svc;
+static bool use_syslog;
+static int listen_fd[SOCK_KINDS] = { -1, -1, -1, -1 };
+static struct conn *conns;
+static unsigned long nconns;
+
+void
+svc_log(int prio, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	if (use_syslog) {
+		vsyslog(prio, fmt, ap);
+	} else {
+		fprintf(stderr, "vmsealed[%ld]: ", (long)getpid());
+		vfprintf(stderr, fmt, ap);
+		fputc('\n', stderr);
+	}
+	va_end(ap);
+}
+
+static void
+die(const char *fmt, ...)
+	__attribute__((format(printf, 1, 2), noreturn));
+
+static void
+die(const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	svc_log(LOG_ERR, "fatal: %s", msg);
+	if (use_syslog)
+		fprintf(stderr, "vmsealed: %s\n", msg);
+	exit(1);
+}
+
+static int
+facility(const char *name)
+{
+	static const struct { const char *n; int f; } f[] = {
+		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
+		{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcmp(name, f[i].n) == 0)
+			return f[i].f;
+	return -1;
+}
+
+static void
+apply_runtime_settings(void)
+{
+	lookup_opts_default(&svc.lopts);
+	snprintf(svc.lopts.delimiters, sizeof(svc.lopts.delimiters), "%s",
+	    svc.conf.recipient_delimiter);
+}
+
+/* --- sockets --- */
+
+static gid_t
+group_id(const char *name, const char *what)
+{
+	struct group *g;
+
+	if ((g = getgrnam(name)) == NULL)
+		die("%s: no group '%s'", what, name);
+	return g->gr_gid;
+}
+
+static void
+make_socket(enum sock_kind k, const struct conf_socket *cs)
+{
+	struct sockaddr_un sun;
+	int fd;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
+	    svc.conf.socket_dir, sock_names[k]) >= sizeof(sun.sun_path))
+		die("socket path %s/%s is too long", svc.conf.socket_dir,
+		    sock_names[k]);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		die("socket: %s", strerror(errno));
+	if (unlink(sun.sun_path) != 0 && errno != ENOENT)
+		die("cannot remove the old %s: %s", sun.sun_path,
+		    strerror(errno));
+	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
+		die("cannot bind %s: %s", sun.sun_path, strerror(errno));
+	if (cs->group[0] != '\0' &&
+	    chown(sun.sun_path, (uid_t)-1, group_id(cs->group,
+	    sock_names[k])) != 0)
+		die("cannot give %s to group %s: %s", sun.sun_path, cs->group,
+		    strerror(errno));
+	if (chmod(sun.sun_path, cs->mode) != 0)
+		die("cannot chmod %s: %s", sun.sun_path, strerror(errno));
+	if (listen(fd, 512) != 0)
+		die("listen %s: %s", sun.sun_path, strerror(errno));
+	listen_fd[k] = fd;
+}
+
+static void
+make_sockets(void)
+{
+	struct stat sb;
+
+	if (mkdir(svc.conf.socket_dir, 0755) != 0 && errno != EEXIST)
+		die("cannot create %s: %s", svc.conf.socket_dir,
+		    strerror(errno));
+	if (stat(svc.conf.socket_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
+		die("%s is not a folder", svc.conf.socket_dir);
+	make_socket(SOCK_ADMIN, &svc.conf.admin);
+	make_socket(SOCK_SOCKETMAP, &svc.conf.socketmap);
+	make_socket(SOCK_POLICY, &svc.conf.policy);
+	make_socket(SOCK_AUTH, &svc.conf.auth);
+}
+
+/* --- privileges --- */
+
+static void
+drop_privileges(void)
+{
+	struct passwd *pw;
+	gid_t gid;
+
+	if (svc.conf.user[0] == '\0') {
+		svc.run_uid = getuid();
+		if (getuid() == 0)
+			svc_log(LOG_WARNING, "running as root: set 'user' in "
+			    "the configuration");
+		return;
+	}
+	if ((pw = getpwnam(svc.conf.user)) == NULL)
+		die("no user '%s'", svc.conf.user);
+	gid = svc.conf.group[0] ? group_id(svc.conf.group, "group") :
+	    pw->pw_gid;
+	if (getuid() != 0) {
+		if (getuid() != pw->pw_uid)
+			die("must start as root to run as %s", svc.conf.user);
+		svc.run_uid = getuid();
+		return;
+	}
+	/* Fixed order: groups, gid, uid; then prove it cannot go back. */
+	if (setgroups(1, &gid) != 0)
+		die("setgroups: %s", strerror(errno));
+	if (setresgid(gid, gid, gid) != 0)
+		die("setresgid: %s", strerror(errno));
+	if (setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		die("setresuid: %s", strerror(errno));
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || seteuid(0) == 0))
+		die("could regain root after dropping privileges");
+	/* Changing uid resets the dumpable flag. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	svc.run_uid = pw->pw_uid;
+	svc_log(LOG_INFO, "running as %s (uid %u, gid %u)", svc.conf.user,
+	    (unsigned)pw->pw_uid, (unsigned)gid);
+}
+
+/* --- connections --- */
+
+static int epfd;
+
+static void
+conn_close(struct conn *c)
+{
+	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
+	close(c->fd);
+	buf_free(&c->in);
+	buf_free(&c->out);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	svc.stats.connections[c->kind]--;
+	nconns--;
+	free(c);
+}
+
+static void
+conn_want_write(struct conn *c, bool want)
+{
+	struct epoll_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+	ev.data.ptr = c;
+	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+/* Write what we can; false when the connection is gone. */
+static bool
+conn_flush(struct conn *c)
+{
+	ssize_t w;
+
+	while (c->out.len > 0) {
+		w = write(c->fd, c->out.data, c->out.len);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN) {
+			conn_want_write(c, true);
+			return true;
+		}
+		if (w <= 0) {
+			conn_close(c);
+			return false;
+		}
+		memmove(c->out.data, c->out.data + w, c->out.len - (size_t)w);
+		c->out.len -= (size_t)w;
+	}
+	conn_want_write(c, false);
+	if (c->closing) {
+		conn_close(c);
+		return false;
+	}
+	return true;
+}
+
+static void
+consume(struct buf *b, size_t n)
+{
+	memmove(b->data, b->data + n, b->len - n);
+	b->len -= n;
+}
+
+/* Answer every complete request in c->in. */
+static void
+conn_process(struct conn *c)
+{
+	struct vs_err err;
+	int r;
+
+	while (c->in.len > 0 && !c->closing) {
+		if (c->out.len > CONN_OUT_MAX) {
+			/* The peer sends but does not read: drop it. */
+			c->closing = true;
+			c->out.len = 0;
+			break;
+		}
+		vs_err_clear(&err);
+		if (c->kind == SOCK_SOCKETMAP) {
+			const uint8_t *p;
+			size_t plen, used;
+
+			r = netstring_decode(c->in.data, c->in.len,
+			    SOCKMAP_REQUEST_MAX, &p, &plen, &used, &err);
+			if (r == NETSTRING_MORE)
+				break;
+			if (r != NETSTRING_OK) {
+				svc.stats.perm++;
+				sockmap_reply(&c->out, "PERM", err.msg);
+				c->closing = true;
+				break;
+			}
+			svc_socketmap(&svc, p, plen, &c->out);
+			consume(&c->in, used);
+		} else if (c->kind == SOCK_POLICY) {
+			struct policy_request req;
+			size_t used;
+
+			r = policy_parse(c->in.data, c->in.len, &req, &used,
+			    &err);
+			if (r == POLICY_MORE)
+				break;
+			if (r != POLICY_OK) {
+				svc_log(LOG_WARNING, "policy: malformed "
+				    "request: %s", err.msg);
+				c->closing = true;
+				break;
+			}
+			svc_policy(&svc, &req, &c->out);
+			consume(&c->in, used);
+		} else {
+			/* auth: the protocol arrives with the Dovecot
+			 * release; say so and hang up. */
+			buf_append_str(&c->out, "TEMP auth protocol not "
+			    "available in this vmsealed\n");
+			c->closing = true;
+			break;
+		}
+	}
+	conn_flush(c);
+}
+
+static void
+conn_read(struct conn *c)
+{
+	ssize_t n;
+
+	for (;;) {
+		if (c->in.len >= CONN_IN_MAX) {
+			/* No request of ours is this long. */
+			if (c->kind == SOCK_SOCKETMAP)
+				sockmap_reply(&c->out, "PERM",
+				    "request too long");
+			c->closing = true;
+			c->in.len = 0;
+			conn_flush(c);
+			return;
+		}
+		if (buf_reserve(&c->in, 4096) != 0) {
+			conn_close(c);
+			return;
+		}
+		n = read(c->fd, c->in.data + c->in.len,
+		    c->in.cap - c->in.len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			break;
+		if (n <= 0) {   /* closed by the peer (Postfix's idle close) */
+			conn_close(c);
+			return;
+		}
+		c->in.len += (size_t)n;
+		c->last = time(NULL);
+	}
+	conn_process(c);
+}
+
+static void
+accept_on(enum sock_kind k)
+{
+	struct epoll_event ev;
+	struct conn *c;
+	int fd;
+
+	for (;;) {
+		fd = accept4(listen_fd[k], NULL, NULL,
+		    SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0)
+			return;
+		svc.stats.accepted[k]++;
+		if (k == SOCK_ADMIN) {
+			svc_admin_enqueue(&svc, fd);
+			continue;
+		}
+		if (nconns >= svc.conf.max_connections) {
+			/* Overload: Postfix sees a failed lookup and answers
+			 * 4xx; nothing is refused for good. */
+			svc.stats.refused++;
+			close(fd);
+			continue;
+		}
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		c->kind = k;
+		c->last = time(NULL);
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.ptr = c;
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = conns;
+		if (conns)
+			conns->prev = c;
+		conns = c;
+		nconns++;
+		svc.stats.connections[k]++;
+	}
+}
+
+static void
+expire_idle(time_t now)
+{
+	struct conn *c, *next;
+
+	for (c = conns; c != NULL; c = next) {
+		next = c->next;
+		if (now - c->last > (time_t)svc.conf.idle_timeout)
+			conn_close(c);
+	}
+}
+
+/* --- main --- */
+
+static const char usage_text[] =
+"usage: vmsealed [-c CONFIG] [-d STOREDIR] [--socket-dir DIR] [--foreground]\n"
+"\n"
+"The vmseal service: holds the store's key once an operator has unsealed\n"
+"it (vmseal unseal), and answers Postfix (socketmap, policy) and Dovecot.\n"
+"It starts SEALED: every lookup answers 'temporary failure' until then.\n"
+"\n"
+"  -c, --config FILE     configuration (default " CONF_DEFAULT_PATH ")\n"
+"  -d, --store-dir DIR   the store (overrides store_dir)\n"
+"  -s, --socket-dir DIR  the sockets (overrides socket_dir)\n"
+"  -f, --foreground      log to standard error instead of syslog\n"
+"  -h, --help, -V, --version\n"
+"See vmsealed(8) and vmseal.conf(5).\n";
+
+static void
+load_conf(const char *path, bool must_exist, const char *dir,
+    const char *sockdir)
+{
+	struct vs_err err;
+	int r;
+
+	conf_defaults(&svc.conf);
+	vs_err_clear(&err);
+	r = conf_load(&svc.conf, path, &err);
+	if (r != VS_OK && (r != VS_ENOTFOUND || must_exist))
+		die("%s", err.msg);
+	if (dir != NULL)
+		snprintf(svc.conf.store_dir, sizeof(svc.conf.store_dir), "%s",
+		    dir);
+	if (sockdir != NULL)
+		snprintf(svc.conf.socket_dir, sizeof(svc.conf.socket_dir),
+		    "%s", sockdir);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option lo[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "store-dir", required_argument, NULL, 'd' },
+		{ "socket-dir", required_argument, NULL, 's' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const char *conf_path = NULL, *dir = NULL, *sockdir = NULL;
+	struct rlimit rl = { 0, 0 };
+	struct epoll_event ev, evs[64];
+	struct vs_err err;
+	sigset_t sigs;
+	int c, i, n, sigfd, fac;
+	time_t last_sweep = 0;
+
+	while ((c = getopt_long(argc, argv, "c:d:s:fhV", lo, NULL)) != -1) {
+		switch (c) {
+		case 'c': conf_path = optarg; break;
+		case 'd': dir = optarg; break;
+		case 's': sockdir = optarg; break;
+		case 'f': svc.foreground = true; break;
+		case 'h': fputs(usage_text, stdout); return 0;
+		case 'V': printf("vmsealed %s\n", PACKAGE_VERSION); return 0;
+		default:
+			fputs("Try 'vmsealed --help'.\n", stderr);
+			return 2;
+		}
+	}
+	if (optind != argc) {
+		fputs("vmsealed: no arguments expected\n", stderr);
+		return 2;
+	}
+	/* No core dumps, before anything can hold a secret. */
+	setrlimit(RLIMIT_CORE, &rl);
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	if (sodium_init() < 0) {
+		fputs("vmsealed: cannot initialise libsodium\n", stderr);
+		return 1;
+	}
+	load_conf(conf_path ? conf_path : CONF_DEFAULT_PATH, conf_path != NULL,
+	    dir, sockdir);
+	if ((fac = facility(svc.conf.syslog_facility)) < 0) {
+		fprintf(stderr, "vmsealed: unknown syslog_facility '%s'\n",
+		    svc.conf.syslog_facility);
+		return 2;
+	}
+	if (!svc.foreground) {
+		openlog("vmsealed", LOG_PID | LOG_NDELAY, fac);
+		use_syslog = true;
+	}
+	svc.conf_path = conf_path ? conf_path : CONF_DEFAULT_PATH;
+	apply_runtime_settings();
+	if (svc.conf.admin_group[0] != '\0') {
+		svc.admin_gid = group_id(svc.conf.admin_group, "admin_group");
+		svc.have_admin_gid = true;
+	}
+	if (svc_rates_init(&svc) != VS_OK)
+		die("out of memory");
+	pthread_rwlock_init(&svc.keylock, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
+	/* Blocked before any thread starts, so all inherit it. */
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	if ((sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
+		die("signalfd: %s", strerror(errno));
+
+	make_sockets();
+	vs_err_clear(&err);
+	if (store_open(svc.conf.store_dir, STORE_OPEN_WRITE, &svc.st, &err) !=
+	    VS_OK)
+		die("%s", err.msg);
+	drop_privileges();
+
+	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
+		die("epoll: %s", strerror(errno));
+	for (i = 0; i < SOCK_KINDS; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN;
+		ev.data.u64 = (uint64_t)i;     /* listeners: small numbers */
+		if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd[i], &ev) != 0)
+			die("epoll_ctl: %s", strerror(errno));
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = SOCK_KINDS;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev) != 0)
+		die("epoll_ctl: %s", strerror(errno));
+	if (svc_admin_start(&svc) != VS_OK)
+		die("cannot start the admin thread");
+	svc.started = time(NULL);
+	svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
+	    "a person must run 'vmseal unseal'", svc.conf.store_dir,
+	    svc.conf.socket_dir);
+
+	for (;;) {
+		n = epoll_wait(epfd, evs, 64, 1000);
+		if (n < 0 && errno != EINTR)
+			die("epoll_wait: %s", strerror(errno));
+		for (i = 0; i < n; i++) {
+			uint64_t tag = evs[i].data.u64;
+
+			if (tag < SOCK_KINDS) {
+				accept_on((enum sock_kind)tag);
+			} else if (tag == SOCK_KINDS) {
+				struct signalfd_siginfo si;
+
+				while (read(sigfd, &si, sizeof(si)) ==
+				    (ssize_t)sizeof(si)) {
+					if (si.ssi_signo == SIGHUP) {
+						struct vs_conf old = svc.conf;
+
+						load_conf(svc.conf_path, false,
+						    NULL, NULL);
+						/* Only run-time settings change;
+						 * sockets and store stay. */
+						memcpy(svc.conf.store_dir,
+						    old.store_dir,
+						    sizeof(old.store_dir));
+						memcpy(svc.conf.socket_dir,
+						    old.socket_dir,
+						    sizeof(old.socket_dir));
+						apply_runtime_settings();
+						svc_log(LOG_NOTICE, "configuration "
+						    "reloaded");
+						continue;
+					}
+					svc_log(LOG_NOTICE, "signal %u: sealing "
+					    "and stopping", si.ssi_signo);
+					svc_admin_stop(&svc);
+					svc_seal(&svc);
+					store_close(&svc.st);
+					return 0;
+				}
+			} else {
+				struct conn *cn = evs[i].data.ptr;
+
+				if (evs[i].events & (EPOLLERR | EPOLLHUP) &&
+				    !(evs[i].events & EPOLLIN)) {
+					conn_close(cn);
+					continue;
+				}
+				if (evs[i].events & EPOLLOUT) {
+					if (!conn_flush(cn))
+						continue;
+				}
+				if (evs[i].events & EPOLLIN)
+					conn_read(cn);
+			}
+		}
+		if (time(NULL) != last_sweep) {
+			last_sweep = time(NULL);
+			expire_idle(last_sweep);
+		}
+	}
+}
