@@ -17,3 +17,10 @@ bin_PROGRAMS += helper/vmseal
 helper_vmseal_SOURCES = helper/vmseal.c
 helper_vmseal_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 helper_vmseal_LDADD = helper/libvmsealcli.la
+
+# vmseal-checkpassword: small, links only what it needs (no store code is
+# called: it holds no key and opens no store).
+libexec_PROGRAMS = helper/vmseal-checkpassword
+helper_vmseal_checkpassword_SOURCES = helper/checkpassword.c
+helper_vmseal_checkpassword_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+helper_vmseal_checkpassword_LDADD = lib/libvmseal.la

@@ -53,6 +53,7 @@ static const struct ckey keys[] = {
 	U("policy_recipient_limit", policy_recipient_limit, 100000000),
 	U("hash_workers", hash_workers, 256),
 	U("hash_queue", hash_queue, 100000),
+	U("login_by_address", login_by_address, 1),
 	S("syslog_facility", syslog_facility),
 };
 
@@ -73,6 +74,7 @@ conf_defaults(struct vs_conf *c)
 	c->max_connections = 1024;
 	c->idle_timeout = 300;
 	c->hash_queue = 64;
+	c->login_by_address = 1;
 	snprintf(c->syslog_facility, sizeof(c->syslog_facility), "mail");
 }
 

@@ -47,6 +47,7 @@ struct vs_conf {
 	unsigned policy_recipient_limit;        /* per login per hour; 0 off */
 	unsigned hash_workers;          /* 0 = number of cores */
 	unsigned hash_queue;            /* pending verifications */
+	unsigned login_by_address;      /* 1: users may log in by address */
 	char syslog_facility[32];
 };
 

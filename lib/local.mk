@@ -17,6 +17,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/policy.c lib/policy.h \
 	lib/lookup.c lib/lookup.h \
 	lib/ipc.c lib/ipc.h \
-	lib/conf.c lib/conf.h
+	lib/conf.c lib/conf.h \
+	lib/authproto.c lib/authproto.h
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
 lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)

@@ -334,8 +334,10 @@ s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
 		return VS_OK;
 	}
 	r = cli_unseal_store(s->st, &sec, recovery, err);
-	if (r == VS_OK)
+	if (r == VS_OK) {
 		s->unsealed_at = time(NULL);
+		svc_auth_unsealed(s);
+	}
 	pthread_rwlock_unlock(&s->keylock);
 	if (r == VS_OK)
 		svc_log(LOG_NOTICE, "unsealed by uid %u with the %s",

@@ -75,4 +75,18 @@ void svc_admin_stop(struct svc *s);
 /* Seal now (wipe the key). */
 void svc_seal(struct svc *s);
 
+/* auth.c: the auth socket (lib/authproto.h). */
+struct auth_request;
+struct auth_reply;
+int svc_auth_start(struct svc *s);
+int svc_auth_eventfd(void);
+void svc_auth_unsealed(struct svc *s);
+void svc_auth_lookup(struct svc *s, const struct auth_request *req,
+    struct auth_reply *rep);
+/* Queue a password check; VS_ELIMIT when the queue is full, VS_ESEALED
+ * before the first unseal. */
+int svc_auth_submit(struct svc *s, void *conn,
+    const struct auth_request *req);
+void svc_auth_collect(void (*fn)(void *conn, const struct auth_reply *rep));
+
 #endif

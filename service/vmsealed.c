@@ -53,6 +53,7 @@
 
 #include <sodium.h>
 
+#include "authproto.h"
 #include "netstring.h"
 #include "service.h"
 #include "sockmap.h"
@@ -71,6 +72,8 @@ struct conn {
 	struct buf in, out;
 	time_t last;
 	bool closing;           /* close once out is written */
+	bool busy;              /* a password check is out for this one */
+	bool dead;              /* closed while busy: freed when it returns */
 	struct conn *next, *prev;
 };
 
@@ -262,7 +265,10 @@ conn_close(struct conn *c)
 		c->next->prev = c->prev;
 	svc.stats.connections[c->kind]--;
 	nconns--;
-	free(c);
+	if (c->busy)
+		c->dead = true;         /* a hash worker still holds it */
+	else
+		free(c);
 }
 
 static void
@@ -310,6 +316,96 @@ consume(struct buf *b, size_t n)
 {
 	memmove(b->data, b->data + n, b->len - n);
 	b->len -= n;
+}
+
+static void
+auth_reply_to(struct conn *c, const struct auth_reply *rep)
+{
+	struct buf b = { 0 };
+
+	if (auth_encode_reply(rep, &b) == VS_OK)
+		buf_append(&c->out, b.data, b.len);
+	else
+		c->closing = true;
+	buf_free(&b);
+}
+
+static void
+auth_temp(struct conn *c, const char *reason)
+{
+	struct auth_reply rep;
+
+	memset(&rep, 0, sizeof(rep));
+	rep.result = AUTH_TEMP;
+	snprintf(rep.reason, sizeof(rep.reason), "%s", reason);
+	auth_reply_to(c, &rep);
+}
+
+/* One auth request from c->in; false to stop processing input for now. */
+static bool
+auth_request(struct conn *c)
+{
+	const uint8_t *p, **items = NULL;
+	size_t plen, used, *lens = NULL, n;
+	struct auth_request req;
+	struct auth_reply rep;
+	struct vs_err err;
+	int r;
+
+	vs_err_clear(&err);
+	r = netstring_decode(c->in.data, c->in.len, AUTH_REQUEST_MAX, &p,
+	    &plen, &used, &err);
+	if (r == NETSTRING_MORE)
+		return false;
+	if (r == NETSTRING_OK)
+		r = netstring_split(p, plen, 8, AUTH_REQUEST_MAX, &items,
+		    &lens, &n, &err);
+	if (r == VS_OK)
+		r = auth_parse_request(items, lens, n, &req, &err);
+	free(items);
+	free(lens);
+	/* The frame held a password: wipe it as it leaves the buffer. */
+	if (r == VS_OK || r == NETSTRING_OK)
+		sodium_memzero(c->in.data, used);
+	if (r != VS_OK) {
+		svc_log(LOG_WARNING, "auth: malformed request: %s", err.msg);
+		sodium_memzero(c->in.data, c->in.len);
+		auth_temp(c, "malformed request");
+		c->closing = true;
+		return false;
+	}
+	consume(&c->in, used);
+	if (req.op == AUTH_LOOKUP) {
+		svc_auth_lookup(&svc, &req, &rep);
+		auth_reply_to(c, &rep);
+	} else if ((r = svc_auth_submit(&svc, c, &req)) == VS_OK) {
+		c->busy = true;
+	} else {
+		if (r == VS_ELIMIT)
+			svc_log(LOG_WARNING, "auth: hash queue full, "
+			    "answering temporary failure");
+		auth_temp(c, r == VS_ESEALED ? "vmseal is sealed" :
+		    "vmseal is overloaded");
+	}
+	auth_request_wipe(&req);
+	return !c->busy;
+}
+
+static void conn_process(struct conn *c);
+
+/* A hash worker finished: answer, and go on with the connection. */
+static void
+auth_done(void *conn, const struct auth_reply *rep)
+{
+	struct conn *c = conn;
+
+	c->busy = false;
+	if (c->dead) {
+		free(c);
+		return;
+	}
+	auth_reply_to(c, rep);
+	conn_process(c);
 }
 
 /* Answer every complete request in c->in. */
@@ -360,12 +456,10 @@ conn_process(struct conn *c)
 			svc_policy(&svc, &req, &c->out);
 			consume(&c->in, used);
 		} else {
-			/* auth: the protocol arrives with the Dovecot
-			 * release; say so and hang up. */
-			buf_append_str(&c->out, "TEMP auth protocol not "
-			    "available in this vmsealed\n");
-			c->closing = true;
-			break;
+			if (c->busy)
+				break;  /* one request at a time */
+			if (!auth_request(c))
+				break;
 		}
 	}
 	conn_flush(c);
@@ -600,6 +694,13 @@ main(int argc, char **argv)
 		die("epoll_ctl: %s", strerror(errno));
 	if (svc_admin_start(&svc) != VS_OK)
 		die("cannot start the admin thread");
+	if (svc_auth_start(&svc) != VS_OK)
+		die("cannot start the hash workers");
+	memset(&ev, 0, sizeof(ev));
+	ev.events = EPOLLIN;
+	ev.data.u64 = SOCK_KINDS + 1;
+	if (epoll_ctl(epfd, EPOLL_CTL_ADD, svc_auth_eventfd(), &ev) != 0)
+		die("epoll_ctl: %s", strerror(errno));
 	svc.started = time(NULL);
 	svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
 	    "a person must run 'vmseal unseal'", svc.conf.store_dir,
@@ -614,6 +715,8 @@ main(int argc, char **argv)
 
 			if (tag < SOCK_KINDS) {
 				accept_on((enum sock_kind)tag);
+			} else if (tag == SOCK_KINDS + 1) {
+				svc_auth_collect(auth_done);
 			} else if (tag == SOCK_KINDS) {
 				struct signalfd_siginfo si;
 

@@ -1,0 +1,391 @@
+/*
+ * auth.c - vmsealed's auth socket: Dovecot's password checks and userdb
+ * lookups (protocol: lib/authproto.h).
+ *
+ * Lookups are answered in the event loop (a read and a decryption).
+ * Password checks run on a bounded pool of hash workers (hash_workers
+ * threads, default the number of cores; hash_queue waiting jobs): Argon2id
+ * takes tens of MiB and tens of milliseconds each, so the pool bounds
+ * memory and keeps socketmap and policy lookups from ever waiting behind a
+ * hash.  A full queue answers "temp" at once (overload is "later", never
+ * "no").
+ *
+ * Timing: an unknown user is checked against a dummy Argon2id hash at the
+ * store's cost, and a disabled user against their own hash, so that
+ * neither answers faster than a wrong password.  A disabled user is told
+ * "disabled" only after the right password.
+ *
+ * Legacy hashes: a successful check of a hash that is not Argon2id at the
+ * store's cost re-hashes the password and saves it in the same request.
+ *
+ * Security: passwords are wiped from every buffer as soon as they are
+ * checked; log lines name the user, the service and the result, never the
+ * password or a hash.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <sodium.h>
+
+#include "authproto.h"
+#include "names.h"
+#include "service.h"
+
+struct auth_job {
+	struct auth_request req;
+	struct auth_reply reply;
+	void *conn;                     /* the event loop's connection */
+	struct auth_job *next;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct auth_job *todo, *todo_tail, *done;
+	unsigned queued, workers;
+	pthread_t *threads;
+	bool stop;
+	int efd;
+	char dummy[PW_HASH_MAX];        /* for unknown users */
+	bool have_dummy;
+} pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
+    .efd = -1 };
+
+/* --- looking a user up --- */
+
+static int
+find_user(struct svc *s, struct store_txn *txn, const char *name,
+    struct vs_user *u, struct vs_err *err)
+{
+	struct vs_address a;
+	int r;
+
+	r = store_user_get(txn, name, u, err);
+	if (r != VS_ENOTFOUND || strchr(name, '@') == NULL ||
+	    !s->conf.login_by_address)
+		return r;
+	/* Login by one of the user's addresses. */
+	r = store_address_get(txn, name, &a, err);
+	if (r != VS_OK)
+		return r == VS_EINVAL ? VS_ENOTFOUND : r;
+	r = store_user_get(txn, a.login, u, err);
+	vs_address_clear(&a);
+	return r;
+}
+
+static int
+fill_ok(struct auth_reply *rep, const struct vs_user *u)
+{
+	char num[16];
+	int r = VS_OK;
+
+	rep->result = AUTH_OK;
+	snprintf(rep->user, sizeof(rep->user), "%s", u->login);
+	if (r == VS_OK && u->home)
+		r = auth_reply_field(rep, "home", u->home);
+	if (r == VS_OK && u->has_uid) {
+		snprintf(num, sizeof(num), "%u", u->uid);
+		r = auth_reply_field(rep, "uid", num);
+	}
+	if (r == VS_OK && u->has_gid) {
+		snprintf(num, sizeof(num), "%u", u->gid);
+		r = auth_reply_field(rep, "gid", num);
+	}
+	if (r == VS_OK && u->mail)
+		r = auth_reply_field(rep, "mail", u->mail);
+	if (r == VS_OK && u->quota)
+		r = auth_reply_field(rep, "quota_rule", u->quota);
+	return r;
+}
+
+static void
+temp(struct auth_reply *rep, const char *reason)
+{
+	memset(rep, 0, sizeof(*rep));
+	rep->result = AUTH_TEMP;
+	snprintf(rep->reason, sizeof(rep->reason), "%s", reason);
+}
+
+void
+svc_auth_lookup(struct svc *s, const struct auth_request *req,
+    struct auth_reply *rep)
+{
+	struct store_txn *txn = NULL;
+	struct vs_user u;
+	struct vs_err err;
+	int r;
+
+	memset(rep, 0, sizeof(*rep));
+	vs_err_clear(&err);
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		temp(rep, "vmseal is sealed");
+		return;
+	}
+	r = store_txn_begin(s->st, false, &txn, &err);
+	if (r == VS_OK) {
+		r = find_user(s, txn, req->login, &u, &err);
+		store_txn_abort(&txn);
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	if (r == VS_OK) {
+		if (fill_ok(rep, &u) != VS_OK)
+			temp(rep, "user record holds a value Dovecot cannot "
+			    "take");
+		vs_user_clear(&u);
+	} else if (r == VS_ENOTFOUND || r == VS_EINVAL) {
+		rep->result = AUTH_NOUSER;
+	} else {
+		svc_log(LOG_ERR, "auth lookup failed: %s", err.msg);
+		temp(rep, "vmseal store error");
+	}
+}
+
+/* Save a new Argon2id hash for a user whose legacy hash just verified. */
+static void
+upgrade_hash(struct svc *s, const char *login, const char *old_hash,
+    const char *password, size_t len)
+{
+	struct store_txn *txn = NULL;
+	struct pw_cost cost;
+	struct vs_user u;
+	struct vs_err err;
+	char hash[PW_HASH_MAX];
+	char *prev;
+	enum pw_scheme from = pw_identify(old_hash);
+	int r;
+
+	vs_err_clear(&err);
+	cost.opslimit = store_settings(s->st)->pw_opslimit;
+	cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
+	if (pw_hash(password, len, &cost, hash, &err) != VS_OK)
+		return;
+	r = store_txn_begin(s->st, true, &txn, &err);
+	if (r == VS_OK)
+		r = store_user_get(txn, login, &u, &err);
+	if (r == VS_OK) {
+		/* Only if nobody changed it meanwhile. */
+		if (u.pwhash != NULL && strcmp(u.pwhash, old_hash) == 0) {
+			prev = u.pwhash;
+			u.pwhash = hash;
+			u.pw_changed = (int64_t)time(NULL);
+			r = store_user_update(txn, &u, &err);
+			u.pwhash = prev;
+		}
+		vs_user_clear(&u);
+	}
+	if (r == VS_OK)
+		r = store_txn_commit(&txn, &err);
+	else
+		store_txn_abort(&txn);
+	sodium_memzero(hash, sizeof(hash));
+	if (r == VS_OK && from != PW_ARGON2ID)
+		svc_log(LOG_NOTICE, "auth: password hash of %s upgraded from "
+		    "%s to argon2id", login, pw_scheme_name(from));
+	else if (r != VS_OK)
+		svc_log(LOG_ERR, "auth: cannot save the upgraded hash of %s: "
+		    "%s", login, err.msg);
+}
+
+static void
+verify(struct svc *s, struct auth_job *j)
+{
+	struct auth_request *req = &j->req;
+	struct auth_reply *rep = &j->reply;
+	struct store_txn *txn = NULL;
+	struct vs_user u;
+	struct vs_err err;
+	struct pw_cost cost;
+	int r, ok;
+	bool found;
+
+	memset(rep, 0, sizeof(*rep));
+	vs_err_clear(&err);
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		temp(rep, "vmseal is sealed");
+		return;
+	}
+	r = store_txn_begin(s->st, false, &txn, &err);
+	if (r == VS_OK) {
+		r = find_user(s, txn, req->login, &u, &err);
+		store_txn_abort(&txn);
+	}
+	if (r != VS_OK && r != VS_ENOTFOUND && r != VS_EINVAL) {
+		pthread_rwlock_unlock(&s->keylock);
+		svc_log(LOG_ERR, "auth: lookup failed: %s", err.msg);
+		temp(rep, "vmseal store error");
+		return;
+	}
+	found = r == VS_OK && u.pwhash != NULL;
+	ok = pw_verify(found ? u.pwhash : pool.dummy, req->password,
+	    req->password_len, &err);
+	if (ok < 0 && ok != VS_EINVAL) {
+		/* Out of memory for Argon2id: later, not "no". */
+		pthread_rwlock_unlock(&s->keylock);
+		if (r == VS_OK)
+			vs_user_clear(&u);
+		temp(rep, "vmseal is overloaded");
+		return;
+	}
+	if (!found || ok != 1) {
+		rep->result = r == VS_OK ? AUTH_FAIL : AUTH_NOUSER;
+	} else if (!u.enabled) {
+		rep->result = AUTH_DISABLED;
+	} else {
+		if (fill_ok(rep, &u) != VS_OK)
+			temp(rep, "user record holds a value Dovecot cannot "
+			    "take");
+		cost.opslimit = store_settings(s->st)->pw_opslimit;
+		cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
+		if (rep->result == AUTH_OK && pw_needs_upgrade(u.pwhash, &cost))
+			upgrade_hash(s, u.login, u.pwhash, req->password,
+			    req->password_len);
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	if (r == VS_OK)
+		vs_user_clear(&u);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct svc *s = arg;
+	struct auth_job *j;
+	uint64_t one = 1;
+
+	for (;;) {
+		pthread_mutex_lock(&pool.mu);
+		while (pool.todo == NULL && !pool.stop)
+			pthread_cond_wait(&pool.cv, &pool.mu);
+		if (pool.stop) {
+			pthread_mutex_unlock(&pool.mu);
+			return NULL;
+		}
+		j = pool.todo;
+		pool.todo = j->next;
+		if (pool.todo == NULL)
+			pool.todo_tail = NULL;
+		pool.queued--;
+		pthread_mutex_unlock(&pool.mu);
+
+		verify(s, j);
+		auth_request_wipe(&j->req);
+
+		pthread_mutex_lock(&pool.mu);
+		j->next = pool.done;
+		pool.done = j;
+		pthread_mutex_unlock(&pool.mu);
+		if (write(pool.efd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+			svc_log(LOG_ERR, "auth: eventfd: %s", strerror(errno));
+	}
+}
+
+int
+svc_auth_start(struct svc *s)
+{
+	long n = s->conf.hash_workers ? (long)s->conf.hash_workers :
+	    sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned i;
+
+	if (n < 1)
+		n = 1;
+	pool.efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (pool.efd < 0)
+		return VS_EIO;
+	pool.threads = calloc((size_t)n, sizeof(pthread_t));
+	if (pool.threads == NULL)
+		return VS_ENOMEM;
+	for (i = 0; i < (unsigned)n; i++) {
+		if (pthread_create(&pool.threads[i], NULL, worker_main, s) != 0)
+			return VS_ENOMEM;
+		pool.workers++;
+	}
+	return VS_OK;
+}
+
+int
+svc_auth_eventfd(void)
+{
+	return pool.efd;
+}
+
+/* Called after every unseal: a dummy hash at the store's cost. */
+void
+svc_auth_unsealed(struct svc *s)
+{
+	struct pw_cost cost;
+	uint8_t junk[16];
+
+	cost.opslimit = store_settings(s->st)->pw_opslimit;
+	cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
+	randombytes_buf(junk, sizeof(junk));
+	pool.have_dummy = pw_hash((const char *)junk, sizeof(junk), &cost,
+	    pool.dummy, NULL) == VS_OK;
+	sodium_memzero(junk, sizeof(junk));
+}
+
+int
+svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
+{
+	struct auth_job *j;
+
+	pthread_mutex_lock(&pool.mu);
+	if (!pool.have_dummy) {         /* never unsealed yet */
+		pthread_mutex_unlock(&pool.mu);
+		return VS_ESEALED;
+	}
+	if (pool.queued >= s->conf.hash_queue) {
+		pthread_mutex_unlock(&pool.mu);
+		return VS_ELIMIT;
+	}
+	pthread_mutex_unlock(&pool.mu);
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		return VS_ENOMEM;
+	memcpy(&j->req, req, sizeof(*req));
+	j->req.login = j->req.login_buf;
+	j->req.service = j->req.service_buf;
+	j->req.remote_ip = j->req.remote_buf;
+	j->req.local_ip = j->req.local_buf;
+	j->req.password = j->req.password_buf;
+	j->conn = conn;
+	pthread_mutex_lock(&pool.mu);
+	if (pool.todo_tail)
+		pool.todo_tail->next = j;
+	else
+		pool.todo = j;
+	pool.todo_tail = j;
+	pool.queued++;
+	pthread_cond_signal(&pool.cv);
+	pthread_mutex_unlock(&pool.mu);
+	return VS_OK;
+}
+
+/* Take the finished jobs: fn(conn, reply) for each. */
+void
+svc_auth_collect(void (*fn)(void *conn, const struct auth_reply *rep))
+{
+	struct auth_job *j, *next;
+	uint64_t n;
+
+	if (read(pool.efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	pthread_mutex_lock(&pool.mu);
+	j = pool.done;
+	pool.done = NULL;
+	pthread_mutex_unlock(&pool.mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		fn(j->conn, &j->reply);
+		sodium_memzero(j, sizeof(*j));
+		free(j);
+	}
+}
