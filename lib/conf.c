@@ -91,7 +91,7 @@ parse_uint(const char *v, unsigned long max, int base, unsigned long *out)
 		if (*p < '0' || *p > (base == 8 ? '7' : '9'))
 			return -1;
 		d = (unsigned)(*p - '0');
-		if (n > (max - d) / (unsigned long)base)
+		if (d > max || n > (max - d) / (unsigned long)base)
 			return -1;
 		n = n * (unsigned long)base + d;
 	}

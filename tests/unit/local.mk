@@ -11,7 +11,9 @@ UNIT_TESTS = \
 	tests/unit/test_netstring \
 	tests/unit/test_sockmap \
 	tests/unit/test_policy \
-	tests/unit/test_lookup
+	tests/unit/test_lookup \
+	tests/unit/test_authproto \
+	tests/unit/test_conf
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -38,6 +40,10 @@ tests_unit_test_policy_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_policy_LDADD = $(UNIT_LDADD)
 tests_unit_test_lookup_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_lookup_LDADD = $(UNIT_LDADD)
+tests_unit_test_authproto_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_authproto_LDADD = $(UNIT_LDADD)
+tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_conf_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 endif

@@ -1,0 +1,110 @@
+/*
+ * test_conf.c - vmseal.conf parsing: defaults, every kind of setting, and
+ * the errors a typo must produce.
+ */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "conf.h"
+
+static void
+test_defaults_and_values(void **state)
+{
+	static const char text[] =
+	    "# vmseal.conf\n"
+	    "\n"
+	    "store_dir = /srv/vmseal\n"
+	    "  socket_dir=/run/x  \n"
+	    "user = vmseal\n"
+	    "socketmap_socket_group = postfix\n"
+	    "socketmap_socket_mode = 0640\r\n"
+	    "max_connections = 2048\n"
+	    "recipient_delimiter = +-\n"
+	    "policy_recipient_limit = 500";
+	struct vs_conf c;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_string_equal(c.socket_dir, "/run/vmseal");
+	assert_int_equal(c.admin.mode, 0660);
+	assert_int_equal(c.login_by_address, 1);
+	assert_int_equal(conf_parse(&c, text, strlen(text), NULL), VS_OK);
+	assert_string_equal(c.store_dir, "/srv/vmseal");
+	assert_string_equal(c.socket_dir, "/run/x");
+	assert_string_equal(c.user, "vmseal");
+	assert_string_equal(c.socketmap.group, "postfix");
+	assert_int_equal(c.socketmap.mode, 0640);
+	assert_int_equal(c.max_connections, 2048);
+	assert_string_equal(c.recipient_delimiter, "+-");
+	assert_int_equal(c.policy_recipient_limit, 500);
+	assert_int_equal(c.policy.mode, 0660);  /* untouched default */
+}
+
+static void
+test_errors(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;
+	} cases[] = {
+		{ "stor_dir = /x\n", "line 1: unknown setting 'stor_dir'" },
+		{ "\n\nuser\n", "line 3: expected 'name = value'" },
+		{ "user = a\nuser = b\n", "line 2: user is set twice" },
+		{ "max_connections = -1\n", "must be a number from 0 to 65536" },
+		{ "max_connections = 65537\n", "must be a number" },
+		{ "max_connections = 99999999999999999999\n", "must be a number" },
+		{ "max_connections =\n", "must be a number" },
+		{ "admin_socket_mode = 0668\n", "octal mode" },
+		{ "admin_socket_mode = 01777\n", "octal mode" },
+		{ "login_by_address = 2\n", "from 0 to 1" },
+		{ "recipient_delimiter = 123456789\n", "is too long" },
+		{ "user = a\x01" "b\n", "control character" },
+	};
+	struct vs_conf c;
+	struct vs_err err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		conf_defaults(&c);
+		vs_err_clear(&err);
+		assert_int_equal(conf_parse(&c, cases[i].text,
+		    strlen(cases[i].text), &err), VS_EINVAL);
+		if (strstr(err.msg, cases[i].msg) == NULL)
+			fail_msg("case %zu: got \"%s\", want \"%s\"", i,
+			    err.msg, cases[i].msg);
+	}
+	/* A NUL byte and an over-long line. */
+	{
+		char buf[CONF_LINE_MAX + 16];
+
+		conf_defaults(&c);
+		assert_int_equal(conf_parse(&c, "user = a\0b\n", 11, &err),
+		    VS_EINVAL);
+		assert_non_null(strstr(err.msg, "NUL"));
+		memset(buf, 'a', sizeof(buf));
+		assert_int_equal(conf_parse(&c, buf, sizeof(buf), &err),
+		    VS_EINVAL);
+		assert_non_null(strstr(err.msg, "longer than"));
+	}
+	/* A missing file is "not found" (defaults may do). */
+	assert_int_equal(conf_load(&c, "/nonexistent/vmseal.conf", &err),
+	    VS_ENOTFOUND);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_errors),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
