@@ -92,7 +92,8 @@ extern const struct cli_io cli_io_local;
 /* Run a command line (argv[0] is the command word); both the local main()
  * and the service use it.  Returns the exit code. */
 int cli_dispatch(struct cli *cli, int argc, char **argv);
-/* True for commands that change nothing and need no key ("help"). */
+/* True for commands that never go through the service: init (there is no
+ * store, so no service, yet) and help. */
 bool cli_command_is_local_only(const char *cmd);
 
 /* The online client: if vmsealed answers on SOCKET_DIR/admin, run argv

@@ -3,10 +3,12 @@
  *
  *   vmseal [-d STOREDIR] COMMAND [ARGS...]
  *
- * Offline mode: the command opens the store itself and asks for the
- * passphrase (terminal without echo, or --passphrase-fd N).  Secrets never
- * come from argv or the environment.  Core dumps are disabled before any
- * secret is read.
+ * Online mode (vmsealed answers on SOCKET_DIR/admin): the command runs
+ * inside the service, on its unsealed store (helper/cli_client.c).
+ * Offline mode (no service, or --offline): the command opens the store
+ * itself and asks for the passphrase (terminal without echo, or
+ * --passphrase-fd N).  Secrets never come from argv or the environment.
+ * Core dumps are disabled before any secret is read.
  */
 #include "config.h"
 
@@ -25,7 +27,8 @@
 #include "conf.h"
 
 static const char usage_text[] =
-"usage: vmseal [-d STOREDIR] COMMAND [ARGS...]\n"
+"usage: vmseal [-d STOREDIR] [-c CONFIG] [-s SOCKETDIR] [--offline]\n"
+"              COMMAND [ARGS...]\n"
 "\n"
 "Manage vmseal's encrypted store of virtual mail users.\n"
 "\n"
@@ -205,6 +208,10 @@ main(int argc, char **argv)
 		char **fargv = forward_argv(&cli, argc - optind, argv + optind,
 		    &fargc);
 
+		if (dir != NULL)
+			fprintf(stderr, "vmseal: note: with vmsealed running, "
+			    "commands use the service's store; -d applies "
+			    "only offline\n");
 		if (fargv != NULL && cli_client_run(&cli, fargc, fargv, &ex)) {
 			free(fargv);
 			fflush(stdout);

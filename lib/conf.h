@@ -30,7 +30,7 @@
 
 /* One socket: who may connect. */
 struct conf_socket {
-	char group[CONF_STR_MAX];     /* "" = the service's group */
+	char group[CONF_STR_MAX];     /* "" = left as created (root's) */
 	mode_t mode;
 };
 
@@ -43,7 +43,7 @@ struct vs_conf {
 	struct conf_socket admin, socketmap, policy, auth;
 	char recipient_delimiter[9];    /* LOOKUP_DELIMS_MAX + 1 */
 	unsigned max_connections;
-	unsigned idle_timeout;          /* seconds */
+	unsigned idle_timeout;          /* seconds; 0 = never close */
 	unsigned policy_recipient_limit;        /* per login per hour; 0 off */
 	unsigned hash_workers;          /* 0 = number of cores */
 	unsigned hash_queue;            /* pending verifications */

@@ -12,15 +12,17 @@
  *   auth       Dovecot (checkpassword helper and plugin; next release)
  *
  * Start-up order (each step checked; any failure stops the start):
- * configuration, core dumps off, sockets bound and given their group and
+ * core dumps off, configuration, sockets bound and given their group and
  * mode, store opened (files kept open), then privileges dropped to the
  * configured user: supplementary groups, gid, uid - and a check that root
  * cannot be regained.  Then the event loop (epoll, one thread) and the
  * admin thread.
  *
  * Signals: SIGTERM/SIGINT seal (wipe the key) and exit; SIGHUP re-reads
- * the settings that can change at run time (recipient_delimiter, limits,
- * timeouts).
+ * the settings that can change at run time (recipient_delimiter,
+ * max_connections, idle_timeout, policy_recipient_limit, hash_queue,
+ * login_by_address); a file with an error is refused and the running
+ * settings kept.
  *
  * Security: no secret is ever logged; the key lives in sodium_malloc()ed,
  * read-only, non-dumpable memory (lib/seal.c); the process is not dumpable
@@ -597,6 +599,37 @@ load_conf(const char *path, bool must_exist, const char *dir,
 		    "%s", sockdir);
 }
 
+/* SIGHUP: re-read the file; only run-time settings change (sockets,
+ * store, user and logging stay as they were bound at start).  A file with
+ * an error keeps the running settings: a typo must not cost the key. */
+static void
+reload_conf(void)
+{
+	struct vs_conf c;
+	struct vs_err err;
+	int r;
+
+	conf_defaults(&c);
+	vs_err_clear(&err);
+	r = conf_load(&c, svc.conf_path, &err);
+	if (r != VS_OK) {
+		svc_log(LOG_ERR, "reload refused, keeping the running "
+		    "settings: %s", err.msg);
+		return;
+	}
+	memcpy(svc.conf.recipient_delimiter, c.recipient_delimiter,
+	    sizeof(c.recipient_delimiter));
+	svc.conf.max_connections = c.max_connections;
+	svc.conf.idle_timeout = c.idle_timeout;
+	svc.conf.policy_recipient_limit = c.policy_recipient_limit;
+	svc.conf.hash_queue = c.hash_queue;
+	svc.conf.login_by_address = c.login_by_address;
+	apply_runtime_settings();
+	svc_log(LOG_NOTICE, "configuration reloaded (recipient_delimiter, "
+	    "max_connections, idle_timeout, policy_recipient_limit, "
+	    "hash_queue, login_by_address)");
+}
+
 int
 main(int argc, char **argv)
 {
@@ -723,21 +756,7 @@ main(int argc, char **argv)
 				while (read(sigfd, &si, sizeof(si)) ==
 				    (ssize_t)sizeof(si)) {
 					if (si.ssi_signo == SIGHUP) {
-						struct vs_conf old = svc.conf;
-
-						load_conf(svc.conf_path, false,
-						    NULL, NULL);
-						/* Only run-time settings change;
-						 * sockets and store stay. */
-						memcpy(svc.conf.store_dir,
-						    old.store_dir,
-						    sizeof(old.store_dir));
-						memcpy(svc.conf.socket_dir,
-						    old.socket_dir,
-						    sizeof(old.socket_dir));
-						apply_runtime_settings();
-						svc_log(LOG_NOTICE, "configuration "
-						    "reloaded");
+						reload_conf();
 						continue;
 					}
 					svc_log(LOG_NOTICE, "signal %u: sealing "
@@ -763,7 +782,7 @@ main(int argc, char **argv)
 					conn_read(cn);
 			}
 		}
-		if (time(NULL) != last_sweep) {
+		if (time(NULL) != last_sweep && svc.conf.idle_timeout > 0) {
 			last_sweep = time(NULL);
 			expire_idle(last_sweep);
 		}
