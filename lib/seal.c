@@ -342,7 +342,7 @@ seal_open(const struct seal_keys *keys,
     const void *key, size_t klen, const void *ct, size_t ctlen,
     struct buf *out, struct vs_err *err)
 {
-	struct buf ad = { 0 };
+	uint8_t ad[SEAL_STORE_ID_BYTES + 1 + 64];
 	const uint8_t *c = ct;
 	int r;
 
@@ -352,22 +352,23 @@ seal_open(const struct seal_keys *keys,
 	if (c[0] != SEAL_RECORD_VERSION)
 		return vs_fail(err, VS_ECORRUPT,
 		    "sealed record has unknown version %u", c[0]);
-	if ((r = record_ad(&ad, store_id, table, key, klen)) != 0 ||
-	    (r = buf_reserve(out, ctlen - SEAL_RECORD_OVERHEAD)) != 0) {
-		buf_free(&ad);
+	/* Keys are blind indexes (32 bytes) or short meta names. */
+	if (klen > sizeof(ad) - SEAL_STORE_ID_BYTES - 1)
+		return vs_fail(err, VS_ECORRUPT, "record key is too long");
+	memcpy(ad, store_id, SEAL_STORE_ID_BYTES);
+	ad[SEAL_STORE_ID_BYTES] = table;
+	memcpy(ad + SEAL_STORE_ID_BYTES + 1, key, klen);
+	if ((r = buf_reserve(out, ctlen - SEAL_RECORD_OVERHEAD)) != 0)
 		return vs_fail(err, r, "record too large to open");
-	}
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out->data, NULL, NULL,
-	    c + 1 + SEAL_NONCE_BYTES, ctlen - 1 - SEAL_NONCE_BYTES, ad.data,
-	    ad.len, c + 1, keys->record) != 0) {
-		buf_free(&ad);
+	    c + 1 + SEAL_NONCE_BYTES, ctlen - 1 - SEAL_NONCE_BYTES, ad,
+	    SEAL_STORE_ID_BYTES + 1 + klen, c + 1, keys->record) != 0) {
 		sodium_memzero(out->data, out->cap);
 		return vs_fail(err, VS_ECORRUPT,
 		    "sealed record failed to authenticate (tampered with, "
 		    "moved, or sealed with another key)");
 	}
 	out->len = ctlen - SEAL_RECORD_OVERHEAD;
-	buf_free(&ad);
 	return VS_OK;
 }
 
@@ -376,6 +377,18 @@ seal_index(const struct seal_keys *keys, uint8_t table, const char *name,
     size_t len, uint8_t out[SEAL_INDEX_BYTES])
 {
 	crypto_generichash_state st;
+	uint8_t in[1024];
+
+	/* One-shot for names of ordinary size (all of them: NAME_BUF < 1024);
+	 * the streaming form, same result, for anything longer. */
+	if (len < sizeof(in)) {
+		in[0] = table;
+		memcpy(in + 1, name, len);
+		crypto_generichash(out, SEAL_INDEX_BYTES, in, len + 1,
+		    keys->index, SEAL_KEY_BYTES);
+		sodium_memzero(in, len + 1);
+		return;
+	}
 
 	crypto_generichash_init(&st, keys->index, SEAL_KEY_BYTES,
 	    SEAL_INDEX_BYTES);

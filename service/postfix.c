@@ -49,10 +49,12 @@ ask(struct store_txn *txn, const struct lookup_opts *o, struct question *q,
 	return r == 1 ? VS_OK : r == 0 ? VS_ENOTFOUND : r;
 }
 
+/* The questions of one event-loop round share one read transaction
+ * (svc_batch_end closes it): a round lasts microseconds, so a change an
+ * operator commits is seen by the next round. */
 static int
 with_txn(struct svc *s, struct question *q, struct vs_err *err)
 {
-	struct store_txn *txn = NULL;
 	int r;
 
 	pthread_rwlock_rdlock(&s->keylock);
@@ -60,13 +62,18 @@ with_txn(struct svc *s, struct question *q, struct vs_err *err)
 		pthread_rwlock_unlock(&s->keylock);
 		return vs_fail(err, VS_ESEALED, SEALED_REASON);
 	}
-	r = store_txn_begin(s->st, false, &txn, err);
-	if (r == VS_OK) {
-		r = ask(txn, &s->lopts, q, err);
-		store_txn_abort(&txn);
-	}
+	r = s->batch_txn ? VS_OK :
+	    store_txn_begin(s->st, false, &s->batch_txn, err);
+	if (r == VS_OK)
+		r = ask(s->batch_txn, &s->lopts, q, err);
 	pthread_rwlock_unlock(&s->keylock);
 	return r;
+}
+
+void
+svc_batch_end(struct svc *s)
+{
+	store_txn_abort(&s->batch_txn);
 }
 
 static int

@@ -49,6 +49,7 @@ struct svc {
 	struct lookup_opts lopts;
 	struct svc_stats stats;         /* main thread writes, admin reads */
 	struct rate_slot *rates;        /* policy recipient limits */
+	struct store_txn *batch_txn;    /* main thread: this round's reads */
 	bool foreground;
 };
 
@@ -63,6 +64,8 @@ void svc_socketmap(struct svc *s, const uint8_t *req, size_t len,
 /* postfix.c: answer one policy request into out. */
 void svc_policy(struct svc *s, const struct policy_request *req,
     struct buf *out);
+/* End of an event-loop round: close the round's read transaction. */
+void svc_batch_end(struct svc *s);
 int svc_rates_init(struct svc *s);
 void svc_rates_free(struct svc *s);
 

@@ -75,6 +75,7 @@ struct conn {
 	time_t last;
 	bool closing;           /* close once out is written */
 	bool busy;              /* a password check is out for this one */
+	bool want_write;        /* EPOLLOUT armed */
 	bool dead;              /* closed while busy: freed when it returns */
 	struct conn *next, *prev;
 };
@@ -276,6 +277,9 @@ conn_close(struct conn *c)
 static void
 conn_want_write(struct conn *c, bool want)
 {
+	if (c->want_write == want)
+		return;
+	c->want_write = want;
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
@@ -762,6 +766,7 @@ main(int argc, char **argv)
 					svc_log(LOG_NOTICE, "signal %u: sealing "
 					    "and stopping", si.ssi_signo);
 					svc_admin_stop(&svc);
+					svc_batch_end(&svc);
 					svc_seal(&svc);
 					store_close(&svc.st);
 					return 0;
@@ -782,6 +787,7 @@ main(int argc, char **argv)
 					conn_read(cn);
 			}
 		}
+		svc_batch_end(&svc);
 		if (time(NULL) != last_sweep && svc.conf.idle_timeout > 0) {
 			last_sweep = time(NULL);
 			expire_idle(last_sweep);

@@ -22,7 +22,8 @@
  *   - the same framing and parsing code from lib/: netstring_decode() with
  *     SOCKMAP_REQUEST_MAX, sockmap_parse() of the payload (map name and key
  *     checked) and sockmap_reply() into c->out, then consume() by memmove;
- *   - the same flush: write() what is pending, then epoll_ctl(MOD) to drop
+ *   - the same flush: write() what is pending, then epoll_ctl(MOD) only when
+ *     the write interest changes, to drop
  *     or add EPOLLOUT - after every batch of replies, as vmsealed does.
  * So the system calls per request are the same as vmsealed's (read until
  * EAGAIN, write, epoll_ctl, epoll_wait), and so are the parser and reply
@@ -61,6 +62,7 @@
 #define IDLE_TIMEOUT 300
 
 struct conn {
+	bool want_write;	/* EPOLLOUT armed (as in vmsealed) */
 	int fd;
 	struct buf in, out;
 	time_t last;
@@ -99,6 +101,9 @@ conn_close(struct conn *c)
 static void
 conn_want_write(struct conn *c, bool want)
 {
+	if (c->want_write == want)
+		return;
+	c->want_write = want;
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
