@@ -226,6 +226,17 @@ main(int argc, char **argv)
 		return EX_FAIL;
 	}
 	lookup = strcmp(env_or("AUTHORIZED", NULL), "1") == 0;
+	/* A name with a control character can never be a user: a definite
+	 * "no" (not a temporary failure Dovecot would retry). */
+	{
+		size_t i;
+
+		for (i = 0; i < ulen; i++)
+			if ((unsigned char)user[i] < 0x20 || user[i] == 0x7f) {
+				sodium_memzero(fd3, sizeof(fd3));
+				return lookup ? EX_NOUSER : EX_FAIL;
+			}
+	}
 	service = env_or("SERVICE", NULL);
 	rip = env_or("TCPREMOTEIP", "REMOTE_IP");
 	lip = env_or("TCPLOCALIP", "LOCAL_IP");
@@ -241,8 +252,10 @@ main(int argc, char **argv)
 
 		r = ipc_send_strs(fd, items, 3, CP_TIMEOUT_MS, &err);
 	} else {
+		/* Dovecot 2.3 sets AUTH_SECURED (non-empty when secured). */
+		const char *sec = env_or("AUTH_SECURED", "SECURED");
 		const char *items[7] = { "verify", user, pass, service, rip,
-		    lip, getenv("SECURED") ? "1" : "0" };
+		    lip, sec[0] ? "1" : "0" };
 
 		r = ipc_send_strs(fd, items, 7, CP_TIMEOUT_MS, &err);
 	}

@@ -81,6 +81,7 @@ struct cli {
 	int recovery_key_fd;    /* -1: not used */
 	bool json;
 	bool offline;           /* --offline: never use the service */
+	bool dir_explicit;      /* -d was given */
 	FILE *out, *err;        /* standard output and error of the command */
 	const struct cli_io *io;
 	const struct cli_service *svc;  /* NULL outside the service */

@@ -249,6 +249,9 @@ cli_client_run(struct cli *cli, int argc, char **argv, int *exit_r)
 
 	if ((c.fd = connect_admin(cli->socket_dir)) < 0)
 		return false;
+	if (cli->dir_explicit)
+		fprintf(cli->err, "vmseal: note: vmsealed is running: commands "
+		    "use its store; -d applies only with --offline\n");
 	vs_err_clear(&err);
 	{
 		const void **items = calloc((size_t)argc + 1, sizeof(*items));
@@ -272,6 +275,9 @@ cli_client_run(struct cli *cli, int argc, char **argv, int *exit_r)
 		    CLIENT_TIMEOUT_MS, &err);
 		free(items);
 		free(lens);
+		/* Refused before reading us: its answer is still there. */
+		if (r != VS_OK)
+			r = VS_OK;
 	}
 	while (r == VS_OK) {
 		r = ipc_recv(c.fd, IPC_MSG_MAX, CLIENT_TIMEOUT_MS, &m, &err);

@@ -212,6 +212,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		ex = cli_fail_err(cli, &err);
 		goto out;
 	}
+	/* Close the store before writing: nothing waits on the client while
+	 * the store is open (in the service it holds the key lock). */
+	cli_abort_close(cli, &st, &txn);
 	fp = cli->out;
 	if (o.out != NULL &&
 	    (fp = cli->io->create_output(cli, o.out, &err)) == NULL) {

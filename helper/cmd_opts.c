@@ -5,16 +5,40 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "cmd_opts.h"
+
+/* getopt keeps its state in globals; in vmsealed several admin sessions
+ * may parse at once, so parsing is done under one lock. */
+static pthread_mutex_t getopt_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static int parse_locked(struct cli *, const char *, const char *, int,
+    char **, const char *, const struct option *, size_t, cmd_opt_fn *,
+    void *, char ***, int *);
 
 int
 cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
     char **argv, const char *shortopts, const struct option *extra,
     size_t n_extra,
     cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r)
+{
+	int r;
+
+	pthread_mutex_lock(&getopt_mu);
+	r = parse_locked(cli, cmd, help, argc, argv, shortopts, extra,
+	    n_extra, on_opt, ctx, pos_r, npos_r);
+	pthread_mutex_unlock(&getopt_mu);
+	return r;
+}
+
+static int
+parse_locked(struct cli *cli, const char *cmd, const char *help, int argc,
+    char **argv, const char *shortopts, const struct option *extra,
+    size_t n_extra, cmd_opt_fn *on_opt, void *ctx, char ***pos_r,
+    int *npos_r)
 {
 	struct option lo[64] = { CLI_COMMON_LONGOPTS };
 	char optstring[32];

@@ -292,6 +292,7 @@ struct user_opts {
 	uint32_t uid, gid;
 	int password_fd;
 	bool no_password, disabled, legacy;
+	struct secret pw;       /* asked before the store is opened */
 };
 
 static int
@@ -442,7 +443,6 @@ user_add(struct cli *cli, struct store_txn *txn, const char *login,
     struct user_opts *o, struct vs_err *err)
 {
 	struct vs_user u;
-	struct secret pw = { NULL, 0 };
 	int r;
 
 	memset(&u, 0, sizeof(u));
@@ -461,11 +461,7 @@ user_add(struct cli *cli, struct store_txn *txn, const char *login,
 		return r;
 	if (o->no_password)
 		return VS_OK;
-	if ((r = ask_password(cli, o->password_fd, &pw, err)) != VS_OK)
-		return r;
-	r = store_user_set_password(txn, login, pw.s, pw.len, err);
-	prompt_free(&pw);
-	return r;
+	return store_user_set_password(txn, login, o->pw.s, o->pw.len, err);
 }
 
 static int
@@ -475,15 +471,9 @@ user_modify(struct cli *cli, struct store_txn *txn, const char *act,
 	struct vs_user u;
 	int r;
 
-	if (strcmp(act, "passwd") == 0) {
-		struct secret pw = { NULL, 0 };
-
-		if ((r = ask_password(cli, o->password_fd, &pw, err)) != VS_OK)
-			return r;
-		r = store_user_set_password(txn, login, pw.s, pw.len, err);
-		prompt_free(&pw);
-		return r;
-	}
+	if (strcmp(act, "passwd") == 0)
+		return store_user_set_password(txn, login, o->pw.s, o->pw.len,
+		    err);
 	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
 		return r;
 	{
@@ -581,8 +571,19 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		return ex;
 	}
 	write = strcmp(act, "show") != 0 && strcmp(act, "list") != 0;
+	/* Secrets first: nothing waits on a person while the store is open
+	 * (in the service, an open store holds the key lock). */
+	if ((strcmp(act, "add") == 0 && !o.no_password) ||
+	    strcmp(act, "passwd") == 0) {
+		vs_err_clear(&err);
+		if (ask_password(cli, o.password_fd, &o.pw, &err) != VS_OK) {
+			free(o.addresses);
+			return cli_fail_err(cli, &err);
+		}
+	}
 	if ((ex = cli_open_txn(cli, write, &st, &txn)) != EX_VS_OK) {
 		free(o.addresses);
+		prompt_free(&o.pw);
 		return ex;
 	}
 	vs_err_clear(&err);
@@ -626,6 +627,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		r = user_modify(cli, txn, act, pos[0], &o, &err);
 	}
 	free(o.addresses);
+	prompt_free(&o.pw);
 	if (r != VS_OK) {
 		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);

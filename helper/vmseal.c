@@ -13,6 +13,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -146,6 +147,9 @@ main(int argc, char **argv)
 	cli.io = &cli_io_local;
 
 	no_core_dumps();
+	/* A refused admin connection may be closed before our request is
+	 * written: read the service's answer instead of dying of SIGPIPE. */
+	signal(SIGPIPE, SIG_IGN);
 	if (sodium_init() < 0) {
 		fprintf(stderr, "vmseal: cannot initialise libsodium\n");
 		return EX_VS_STORE;
@@ -208,10 +212,7 @@ main(int argc, char **argv)
 		char **fargv = forward_argv(&cli, argc - optind, argv + optind,
 		    &fargc);
 
-		if (dir != NULL)
-			fprintf(stderr, "vmseal: note: with vmsealed running, "
-			    "commands use the service's store; -d applies "
-			    "only offline\n");
+		cli.dir_explicit = dir != NULL;
 		if (fargv != NULL && cli_client_run(&cli, fargc, fargv, &ex)) {
 			free(fargv);
 			fflush(stdout);

@@ -17,6 +17,7 @@
 
 #include "buf.h"
 #include "conf.h"
+#include "names.h"
 
 enum ctype { C_STR, C_UINT, C_MODE };
 
@@ -189,9 +190,10 @@ conf_parse(struct vs_conf *c, const char *text, size_t len,
 			if (strcmp(keys[i].name, name) == 0)
 				break;
 		if (i == NKEYS) {
-			char q[64];
+			char q[NAME_QUOTE_BUF];
 
-			snprintf(q, sizeof(q), "%.40s", name);
+			name_quote(name, strlen(name) > 40 ? 40 : strlen(name),
+			    q);
 			return vs_fail(err, VS_EINVAL, "line %lu: unknown "
 			    "setting '%s'", lineno, q);
 		}

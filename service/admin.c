@@ -1,7 +1,7 @@
 /*
  * admin.c - vmsealed's admin socket: operator commands run inside the
- * service, on its unsealed store, one session at a time, in the admin
- * thread.
+ * service, on its unsealed store, in up to ADMIN_WORKERS admin threads
+ * (writes are serialized by LMDB; argv parsing by cmd_parse's lock).
  *
  * Who may connect: root, and members of admin_group, checked with
  * SO_PEERCRED (and the socket's group and mode) before anything is read.
@@ -39,8 +39,14 @@
 #include "ipc.h"
 #include "service.h"
 
+/* A person may be typing a passphrase at the other end... */
 #define ADMIN_TIMEOUT_MS (15 * 60 * 1000)
+/* ...but the command line itself comes at once. */
+#define ADMIN_FIRST_MS (10 * 1000)
 #define ADMIN_QUEUE 16
+/* Sessions served at once: one operator at a prompt never blocks
+ * another's "vmseal seal". */
+#define ADMIN_WORKERS 4
 
 struct session {
 	struct svc *svc;
@@ -56,7 +62,7 @@ struct session {
 };
 
 static struct {
-	pthread_t thread;
+	pthread_t threads[ADMIN_WORKERS];
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
 	int queue[ADMIN_QUEUE];
@@ -84,6 +90,11 @@ ask_client(struct session *se, const char *const *items, size_t n,
 
 	if (se->failed)
 		return vs_fail(err, VS_EIO, "admin connection lost");
+	/* Commands ask for secrets and files before they open the store:
+	 * nothing may wait on a person while the key lock is held. */
+	if (se->lock_held)
+		return vs_fail(err, VS_EINVAL, "internal error: client asked "
+		    "while the store is open");
 	for (i = 0; i < n; i++)
 		l[i] = lens && lens[i] != (size_t)-1 ? lens[i] :
 		    strlen(items[i]);
@@ -574,7 +585,7 @@ run_session(struct svc *s, int fd)
 		return;
 	}
 	cli.peer_uid = se.uid;
-	if (ipc_recv(fd, IPC_MSG_MAX, ADMIN_TIMEOUT_MS, &m, &err) != VS_OK ||
+	if (ipc_recv(fd, IPC_MSG_MAX, ADMIN_FIRST_MS, &m, &err) != VS_OK ||
 	    !ipc_item_is(&m, 0, "run") || m.n < 2) {
 		if (m.n > 0 || err.code != VS_ENOTFOUND)
 			svc_log(LOG_WARNING, "admin: malformed request from "
@@ -651,9 +662,12 @@ admin_main(void *arg)
 int
 svc_admin_start(struct svc *s)
 {
+	int i;
+
 	admin.svc = s;
-	if (pthread_create(&admin.thread, NULL, admin_main, s) != 0)
-		return VS_ENOMEM;
+	for (i = 0; i < ADMIN_WORKERS; i++)
+		if (pthread_create(&admin.threads[i], NULL, admin_main, s) != 0)
+			return VS_ENOMEM;
 	admin.started = true;
 	return VS_OK;
 }

@@ -76,6 +76,7 @@ struct conn {
 	bool closing;           /* close once out is written */
 	bool busy;              /* a password check is out for this one */
 	bool want_write;        /* EPOLLOUT armed */
+	bool eof;               /* the peer sent its last byte */
 	bool dead;              /* closed while busy: freed when it returns */
 	struct conn *next, *prev;
 };
@@ -274,16 +275,28 @@ conn_close(struct conn *c)
 		free(c);
 }
 
+/* After end of file, stop polling for input (it would fire forever). */
 static void
-conn_want_write(struct conn *c, bool want)
+epoll_ctl_in_off(struct conn *c)
 {
-	if (c->want_write == want)
-		return;
-	c->want_write = want;
 	struct epoll_event ev;
 
 	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
+	ev.events = c->want_write ? EPOLLOUT : 0;
+	ev.data.ptr = c;
+	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+static void
+conn_want_write(struct conn *c, bool want)
+{
+	struct epoll_event ev;
+
+	if (c->want_write == want)
+		return;
+	c->want_write = want;
+	memset(&ev, 0, sizeof(ev));
+	ev.events = (c->eof ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
 	ev.data.ptr = c;
 	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
 }
@@ -414,9 +427,9 @@ auth_done(void *conn, const struct auth_reply *rep)
 	conn_process(c);
 }
 
-/* Answer every complete request in c->in. */
+/* Answer every complete request in c->in (without writing). */
 static void
-conn_process(struct conn *c)
+conn_process_input(struct conn *c)
 {
 	struct vs_err err;
 	int r;
@@ -468,6 +481,15 @@ conn_process(struct conn *c)
 				break;
 		}
 	}
+}
+
+/* Answer what is complete, write, and close if the peer is done. */
+static void
+conn_process(struct conn *c)
+{
+	conn_process_input(c);
+	if (c->eof && !c->busy)
+		c->closing = true;
 	conn_flush(c);
 }
 
@@ -478,7 +500,7 @@ conn_read(struct conn *c)
 
 	for (;;) {
 		if (c->in.len >= CONN_IN_MAX) {
-			/* No request of ours is this long. */
+			/* No single request of ours is this long. */
 			if (c->kind == SOCK_SOCKETMAP)
 				sockmap_reply(&c->out, "PERM",
 				    "request too long");
@@ -497,12 +519,24 @@ conn_read(struct conn *c)
 			continue;
 		if (n < 0 && errno == EAGAIN)
 			break;
-		if (n <= 0) {   /* closed by the peer (Postfix's idle close) */
-			conn_close(c);
+		if (n <= 0) {
+			/* The peer is done sending (Postfix's idle close, or a
+			 * half-close after its last request): answer what is
+			 * complete, then close. */
+			c->eof = true;
+			epoll_ctl_in_off(c);
+			conn_process(c);
 			return;
 		}
 		c->in.len += (size_t)n;
 		c->last = time(NULL);
+		/* Answer as we go, so pipelined requests never pile up
+		 * against the input cap. */
+		if (c->in.len >= 4096) {
+			conn_process_input(c);
+			if (c->closing || c->busy)
+				break;
+		}
 	}
 	conn_process(c);
 }

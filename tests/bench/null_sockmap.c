@@ -101,11 +101,11 @@ conn_close(struct conn *c)
 static void
 conn_want_write(struct conn *c, bool want)
 {
+	struct epoll_event ev;
+
 	if (c->want_write == want)
 		return;
 	c->want_write = want;
-	struct epoll_event ev;
-
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | (want ? EPOLLOUT : 0);
 	ev.data.ptr = c;

@@ -1,10 +1,19 @@
 # tests/integration/: shell tests that drive the installed-style binaries.
 INTEGRATION_TESTS = \
-	tests/integration/store_cli.sh
+	tests/integration/store_cli.sh \
+	tests/integration/service.sh \
+	tests/integration/postfix.sh \
+	tests/integration/dovecot.sh \
+	tests/integration/dovecot_plugin.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 AM_TESTS_ENVIRONMENT = \
 	VMSEAL='$(abs_top_builddir)/helper/vmseal'; export VMSEAL; \
+	VMSEALED='$(abs_top_builddir)/service/vmsealed'; export VMSEALED; \
+	VMSEAL_CHECKPASSWORD='$(abs_top_builddir)/helper/vmseal-checkpassword'; \
+	export VMSEAL_CHECKPASSWORD; \
+	VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so'; \
+	export VMSEAL_PLUGIN; \
 	TOP_SRCDIR='$(abs_top_srcdir)'; export TOP_SRCDIR;
