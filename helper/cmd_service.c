@@ -63,6 +63,8 @@ cmd_unseal(struct cli *cli, int argc, char **argv)
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	fprintf(cli->out, "unsealed\n");
+	fprintf(cli->err, "vmseal: hint: run 'postfix reload' so that smtpd "
+	    "processes forget the lookups that failed while sealed\n");
 	return EX_VS_OK;
 }
 

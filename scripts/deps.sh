@@ -2,6 +2,15 @@
 # with (sourced by scripts/demo and scripts/test).
 VMSEAL_BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev"
+# Running it with Dovecot and Postfix (the demo, and the integration tests
+# tests/integration/dovecot*.sh and postfix.sh): Dovecot with IMAP and LMTP,
+# dovecot-dev (dovecot-config and dovecot.m4, to build the Dovecot auth
+# plugin), Postfix, and python3 (the demo's and the tests' IMAP/SMTP
+# clients).  Postfix is preseeded to "No configuration": the system's own
+# Postfix is left unconfigured; the demo and the tests run their own
+# instances with their own config_directory.
+VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
+  postfix python3"
 # Tests: lmdb-utils (mdb_dump/mdb_load for tamper tests), binutils
 # (strings), whois (mkpasswd), apache2-utils (htpasswd), openssl, python3,
 # dovecot-core (doveadm pw), clang + libclang-rt-14-dev (libFuzzer,
@@ -9,6 +18,7 @@ VMSEAL_BUILD_DEPS="build-essential autoconf automake libtool pkg-config
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
   dovecot-core clang libclang-rt-14-dev groff-base man-db"
 
+# install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "scripts: run as root (it installs Debian packages)" >&2
@@ -16,10 +26,17 @@ install_deps() {
 	fi
 	export DEBIAN_FRONTEND=noninteractive
 	echo "== installing packages"
-	apt-get update -q >/dev/null
+	# Postfix's debconf question, answered before it is asked: leave the
+	# system's Postfix unconfigured (no-op if Postfix is already set up).
+	echo 'postfix postfix/main_mailer_type select No configuration' |
+	    debconf-set-selections
+	apt-get update -q >/tmp/vmseal-apt.log 2>&1 || {
+		tail -20 /tmp/vmseal-apt.log >&2
+		return 1
+	}
 	# shellcheck disable=SC2086
-	apt-get install -y -q --no-install-recommends $VMSEAL_BUILD_DEPS "$@" \
-	    >/tmp/vmseal-apt.log 2>&1 || {
+	apt-get install -y -q --no-install-recommends $VMSEAL_BUILD_DEPS \
+	    $VMSEAL_RUNTIME_DEPS "$@" >>/tmp/vmseal-apt.log 2>&1 || {
 		tail -20 /tmp/vmseal-apt.log >&2
 		return 1
 	}

@@ -7,25 +7,49 @@
 # BENCH_SIZES (default "1000 100000"), BENCH_CONNS (default "1 8 64"),
 # BENCH_ROUNDS (default 3) and BENCH_HIT_PCT (default 80):
 #   make bench BENCH_SECONDS=2
+# auth.sh (logins through Dovecot's auth-client socket: the vmseal plugin,
+# vmseal-checkpassword and Dovecot's passwd-file against the raw Argon2id
+# verify rate; needs root and Dovecot, says "skipped" otherwise) takes
+# BENCH_SECONDS (default 5), BENCH_ROUNDS (default 2), BENCH_AUTH_CONNS
+# (default "2 8"), BENCH_COST (Argon2id OPS:KIB, default 2:19456),
+# BENCH_WORKERS (vmsealed's hash_workers, default the CPUs) and
+# BENCH_AUTH_USERS (default 32):
+#   make bench BENCH_AUTH_CONNS=8 BENCH_COST=3:65536
 BENCHMARKS = \
 	tests/bench/import.sh \
-	tests/bench/socketmap.sh
+	tests/bench/socketmap.sh \
+	tests/bench/auth.sh
 EXTRA_DIST += $(BENCHMARKS)
 
-# The socketmap benchmark's programs: built by 'make bench' only (not by
+# The benchmarks' programs: built by 'make bench' only (not by
 # 'all' or 'check'); automake ships their sources, listed here as well so
 # that the intent is plain.
-EXTRA_PROGRAMS = tests/bench/sockmap_client tests/bench/null_sockmap
-EXTRA_DIST += tests/bench/sockmap_client.c tests/bench/null_sockmap.c
+EXTRA_PROGRAMS = tests/bench/sockmap_client tests/bench/null_sockmap \
+	tests/bench/authclient tests/bench/argon_rate
+EXTRA_DIST += tests/bench/sockmap_client.c tests/bench/null_sockmap.c \
+	tests/bench/authclient.c tests/bench/argon_rate.c
 CLEANFILES += $(EXTRA_PROGRAMS)
 tests_bench_sockmap_client_SOURCES = tests/bench/sockmap_client.c
 tests_bench_sockmap_client_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_sockmap_client_LDADD = -lpthread
 tests_bench_null_sockmap_SOURCES = tests/bench/null_sockmap.c
 tests_bench_null_sockmap_LDADD = lib/libvmseal.la
+# The auth benchmark's programs (tests/bench/auth.sh): a threaded
+# auth-client load generator, and the raw Argon2id verify rate.
+tests_bench_authclient_SOURCES = tests/bench/authclient.c
+tests_bench_authclient_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
+tests_bench_authclient_LDADD = -lpthread
+tests_bench_argon_rate_SOURCES = tests/bench/argon_rate.c
+tests_bench_argon_rate_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
+tests_bench_argon_rate_LDADD = $(SODIUM_LIBS) -lpthread
 
 BENCH_BINARIES = helper/vmseal$(EXEEXT) service/vmsealed$(EXEEXT) \
-	tests/bench/sockmap_client$(EXEEXT) tests/bench/null_sockmap$(EXEEXT)
+	helper/vmseal-checkpassword$(EXEEXT) \
+	tests/bench/sockmap_client$(EXEEXT) tests/bench/null_sockmap$(EXEEXT) \
+	tests/bench/authclient$(EXEEXT) tests/bench/argon_rate$(EXEEXT)
+if HAVE_DOVECOT
+BENCH_BINARIES += plugin/libauthdb_vmseal.so
+endif
 
 .PHONY: bench
 bench: $(BENCH_BINARIES)
@@ -35,9 +59,16 @@ bench: $(BENCH_BINARIES)
 	    VMSEALED='$(abs_top_builddir)/service/vmsealed' \
 	    SOCKMAP_CLIENT='$(abs_top_builddir)/tests/bench/sockmap_client' \
 	    NULL_SOCKMAP='$(abs_top_builddir)/tests/bench/null_sockmap' \
+	    VMSEAL_CHECKPASSWORD='$(abs_top_builddir)/helper/vmseal-checkpassword' \
+	    VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so' \
+	    AUTHCLIENT='$(abs_top_builddir)/tests/bench/authclient' \
+	    ARGON_RATE='$(abs_top_builddir)/tests/bench/argon_rate' \
 	    BENCH_USERS='$(BENCH_USERS)' BENCH_REPEAT='$(BENCH_REPEAT)' \
 	    BENCH_SECONDS='$(BENCH_SECONDS)' BENCH_SIZES='$(BENCH_SIZES)' \
 	    BENCH_CONNS='$(BENCH_CONNS)' BENCH_ROUNDS='$(BENCH_ROUNDS)' \
 	    BENCH_HIT_PCT='$(BENCH_HIT_PCT)' \
+	    BENCH_AUTH_CONNS='$(BENCH_AUTH_CONNS)' BENCH_COST='$(BENCH_COST)' \
+	    BENCH_WORKERS='$(BENCH_WORKERS)' \
+	    BENCH_AUTH_USERS='$(BENCH_AUTH_USERS)' \
 	    bash '$(abs_top_srcdir)/'"$$s"; \
 	done

@@ -274,6 +274,9 @@ disable_plaintext_auth = no
 auth_mechanisms = plain login
 auth_verbose = yes
 auth_failure_delay = 0
+# No address-space limit: the sanitizer build's vmseal-checkpassword maps
+# a large shadow region (real deployments keep Dovecot's default).
+default_vsz_limit = 0
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = $MAILLOC

@@ -11,9 +11,10 @@
 # the queue, where the test finds it with "postqueue -j".
 #
 # Shown with Python's smtplib: hosted mailbox accepted and queued; unknown
-# address 550 5.1.1; sealed 451 4.3.0 and, after unseal, the same message
-# accepted (nothing lost); catch-all; an alias chain; +tag; mixed case;
-# XCLIENT LOGIN=alice may send as alice@ but not as ron@ (5.7.1 from the
+# address 550 5.1.1; sealed 451 4.3.0 and, after unseal and "postfix
+# reload", the same message accepted (nothing lost); queued mail survives a
+# flush while sealed, nothing bounces; catch-all; an alias chain; +tag;
+# mixed case; XCLIENT LOGIN=alice may send as alice@ but not as ron@ (5.7.1 from the
 # policy service); "postmap -q" on each map as lib/lookup.h says.
 #
 # Needs root (Postfix starts only as root) and the postfix package; skips
