@@ -58,26 +58,6 @@ warnx_cp(const char *msg, const char *detail)
 	    detail ? ": " : "", detail ? detail : "");
 }
 
-static int
-connect_auth(const char *path)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if (strlen(path) >= sizeof(sun.sun_path))
-		return -1;
-	strcpy(sun.sun_path, path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
 /* Read descriptor 3 whole (at most FD3_MAX bytes). */
 static int
 read_fd3(char *buf, size_t *len_r)
@@ -241,7 +221,7 @@ main(int argc, char **argv)
 	rip = env_or("TCPREMOTEIP", "REMOTE_IP");
 	lip = env_or("TCPLOCALIP", "LOCAL_IP");
 
-	if ((fd = connect_auth(sockpath)) < 0) {
+	if ((fd = ipc_connect(sockpath)) < 0) {
 		sodium_memzero(fd3, sizeof(fd3));
 		warnx_cp("vmsealed does not answer on", sockpath);
 		return EX_TEMP;

@@ -45,21 +45,12 @@ struct client {
 static int
 connect_admin(const char *dir)
 {
-	struct sockaddr_un sun;
-	int fd;
+	char path[4096];
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/admin",
-	    dir) >= sizeof(sun.sun_path))
+	if ((size_t)snprintf(path, sizeof(path), "%s/admin", dir) >=
+	    sizeof(path))
 		return -1;
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
+	return ipc_connect(path);
 }
 
 /* Was fd named as the value of a --...-fd option? */

@@ -34,6 +34,10 @@ struct ipc_msg {
 	size_t n;
 };
 
+/* Connect a stream socket to the Unix socket at path; -1 with errno on
+ * failure (a path too long for sockaddr_un is ENAMETOOLONG). */
+int ipc_connect(const char *path);
+
 /* Send items[0..n) as one message.  timeout_ms < 0: no timeout. */
 int ipc_send(int fd, const void *const *items, const size_t *lens, size_t n,
     int timeout_ms, struct vs_err *err);

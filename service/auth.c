@@ -79,6 +79,26 @@ find_user(struct svc *s, struct store_txn *txn, const char *name,
 	return r;
 }
 
+/* Take the key lock for reading and look the user up.  The caller
+ * unlocks, whatever the result.  VS_ESEALED when sealed. */
+static int
+lock_and_find(struct svc *s, const char *name, struct vs_user *u,
+    struct vs_err *err)
+{
+	struct store_txn *txn = NULL;
+	int r;
+
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st))
+		return VS_ESEALED;
+	r = store_txn_begin(s->st, false, &txn, err);
+	if (r == VS_OK) {
+		r = find_user(s, txn, name, u, err);
+		store_txn_abort(&txn);
+	}
+	return r;
+}
+
 static int
 fill_ok(struct auth_reply *rep, const struct vs_user *u)
 {
@@ -116,26 +136,17 @@ void
 svc_auth_lookup(struct svc *s, const struct auth_request *req,
     struct auth_reply *rep)
 {
-	struct store_txn *txn = NULL;
 	struct vs_user u;
 	struct vs_err err;
 	int r;
 
 	memset(rep, 0, sizeof(*rep));
 	vs_err_clear(&err);
-	pthread_rwlock_rdlock(&s->keylock);
-	if (store_is_sealed(s->st)) {
-		pthread_rwlock_unlock(&s->keylock);
-		temp(rep, "vmseal is sealed");
-		return;
-	}
-	r = store_txn_begin(s->st, false, &txn, &err);
-	if (r == VS_OK) {
-		r = find_user(s, txn, req->login, &u, &err);
-		store_txn_abort(&txn);
-	}
+	r = lock_and_find(s, req->login, &u, &err);
 	pthread_rwlock_unlock(&s->keylock);
-	if (r == VS_OK) {
+	if (r == VS_ESEALED) {
+		temp(rep, "vmseal is sealed");
+	} else if (r == VS_OK) {
 		if (fill_ok(rep, &u) != VS_OK)
 			temp(rep, "user record holds a value Dovecot cannot "
 			    "take");
@@ -199,7 +210,6 @@ verify(struct svc *s, struct auth_job *j)
 {
 	struct auth_request *req = &j->req;
 	struct auth_reply *rep = &j->reply;
-	struct store_txn *txn = NULL;
 	struct vs_user u;
 	struct vs_err err;
 	struct pw_cost cost;
@@ -208,16 +218,11 @@ verify(struct svc *s, struct auth_job *j)
 
 	memset(rep, 0, sizeof(*rep));
 	vs_err_clear(&err);
-	pthread_rwlock_rdlock(&s->keylock);
-	if (store_is_sealed(s->st)) {
+	r = lock_and_find(s, req->login, &u, &err);
+	if (r == VS_ESEALED) {
 		pthread_rwlock_unlock(&s->keylock);
 		temp(rep, "vmseal is sealed");
 		return;
-	}
-	r = store_txn_begin(s->st, false, &txn, &err);
-	if (r == VS_OK) {
-		r = find_user(s, txn, req->login, &u, &err);
-		store_txn_abort(&txn);
 	}
 	if (r != VS_OK && r != VS_ENOTFOUND && r != VS_EINVAL) {
 		pthread_rwlock_unlock(&s->keylock);
