@@ -263,6 +263,10 @@ main(int argc, char **argv)
 		sodium_memzero(fd3, sizeof(fd3));
 		return lookup ? EX_NOUSER : EX_FAIL;
 	case AUTH_FAIL:
+		sodium_memzero(fd3, sizeof(fd3));
+		if (rep.reason[0] != '\0')
+			warnx_cp("login refused", rep.reason);
+		return EX_FAIL;
 	case AUTH_DISABLED:
 		sodium_memzero(fd3, sizeof(fd3));
 		return EX_FAIL;

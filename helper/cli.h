@@ -70,6 +70,8 @@ struct cli_service {
 	    bool recovery, struct vs_err *err);
 	void (*seal)(struct cli *cli);
 	void (*status)(struct cli *cli, bool json);
+	void (*throttle_list)(struct cli *cli, bool json);
+	bool (*throttle_clear)(struct cli *cli, const char *what);
 	void *ctx;
 };
 
@@ -115,6 +117,19 @@ int cmd_export(struct cli *cli, int argc, char **argv);
 int cmd_unseal(struct cli *cli, int argc, char **argv);
 int cmd_seal(struct cli *cli, int argc, char **argv);
 int cmd_status(struct cli *cli, int argc, char **argv);
+int cmd_audit(struct cli *cli, int argc, char **argv);
+int cmd_stats(struct cli *cli, int argc, char **argv);
+int cmd_throttle(struct cli *cli, int argc, char **argv);
+
+/* The operator's uid: the admin socket's peer in the service, getuid()
+ * offline. */
+uint32_t cli_uid(const struct cli *cli);
+/* Record an administrative action in txn (lib/audit.h), with cli_uid() and
+ * a printf-style detail (control characters become '?').  Call it in the
+ * command's write transaction before the commit; on failure abort. */
+int cli_audit(struct cli *cli, struct store_txn *txn, const char *action,
+    struct vs_err *err, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 
 /* Map a VS_* status to an exit code. */
 int cli_exit_code(int status);

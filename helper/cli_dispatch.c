@@ -22,6 +22,9 @@ static const struct {
 	{ "alias", cmd_alias },
 	{ "import", cmd_import },
 	{ "export", cmd_export },
+	{ "audit", cmd_audit },
+	{ "stats", cmd_stats },
+	{ "throttle", cmd_throttle },
 };
 
 bool

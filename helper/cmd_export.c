@@ -39,6 +39,8 @@ static const char export_help[] =
 "WARNING: the output holds password hashes and addresses in the clear.\n";
 
 enum exp_format { EXP_JSON, EXP_HTPASSWD, EXP_DOVECOT, EXP_MAP, EXP_ALIASES };
+static const char *const fmt_names[] = { "json", "htpasswd",
+    "dovecot-passwd", "postfix-map", "postfix-aliases" };
 
 struct export_opts {
 	enum exp_format fmt;
@@ -203,9 +205,20 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	if (o.out == NULL && cli->io->is_tty(cli, 1) && !o.force)
 		return cli_fail(cli, VS_EINVAL, "refusing to write secrets to "
 		    "a terminal (redirect the output, use -o FILE, or --force)");
-	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
+	/* An export is recorded in the audit trail (lib/audit.h) before
+	 * anything is read: a small write transaction of its own, then the
+	 * read in a read transaction (a long write transaction would hold up
+	 * the service's other writers).  No entry, no export. */
+	if ((ex = cli_open_txn(cli, true, &st, &txn)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
+	if ((r = cli_audit(cli, txn, "export", &err, "%s to %s",
+	    fmt_names[o.fmt], o.out ? o.out : "standard output")) != VS_OK ||
+	    (r = store_txn_commit(&txn, &err)) != VS_OK ||
+	    (r = store_txn_begin(st, false, &txn, &err)) != VS_OK) {
+		cli_abort_close(cli, &st, &txn);
+		return cli_fail_err(cli, &err);
+	}
 	if ((r = store_domain_list(txn, &d, &nd, &err)) != VS_OK ||
 	    (r = store_user_list(txn, &u, &nu, &err)) != VS_OK ||
 	    (r = store_alias_list(txn, &a, &na, &err)) != VS_OK) {

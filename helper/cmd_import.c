@@ -515,6 +515,19 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	if (stats.skipped > 0 && !o.partial) {
 		cli_abort_close(cli, &st, &txn);
 	} else {
+		/* Recorded in the import's own transaction (lib/audit.h):
+		 * counts only, never a line of the file. */
+		vs_err_clear(&err);
+		if (cli_audit(cli, txn, "import", &err, "%s %s: %lu %s "
+		    "imported, %lu bad line(s) skipped, %lu domain(s) added",
+		    argv[1], file, stats.imported, what, stats.skipped,
+		    stats.domains) != VS_OK) {
+			cli_abort_close(cli, &st, &txn);
+			free(stats.bad);
+			fprintf(cli->err, "vmseal: %s: import not recorded, "
+			    "nothing imported\n", file);
+			return cli_fail_err(cli, &err);
+		}
 		if ((ex = cli_commit_close(cli, &st, &txn)) != EX_VS_OK) {
 			free(stats.bad);
 			return ex;

@@ -13,6 +13,7 @@
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "cli.h"
 #include "cmd_opts.h"
 #include "json.h"
@@ -22,6 +23,8 @@
 #include "reckey.h"
 
 #define MIN_PASSPHRASE 8
+/* Room for an audit detail before audit_append() cuts it. */
+#define AUDIT_DETAIL_BUF (AUDIT_DETAIL_MAX + 64)
 
 static int
 need_args(struct cli *cli, const char *cmd, int n, int min, int max)
@@ -252,6 +255,10 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 			store_domain_list_free(l, n);
 		}
 	}
+	/* Recorded in the same transaction as the change (lib/audit.h). */
+	if (r == VS_OK && write)
+		r = cli_audit(cli, txn, strcmp(act, "add") == 0 ?
+		    "domain-add" : "domain-del", &err, "%s", pos[0]);
 	if (r != VS_OK) {
 		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);
@@ -464,6 +471,55 @@ user_add(struct cli *cli, struct store_txn *txn, const char *login,
 	return store_user_set_password(txn, login, o->pw.s, o->pw.len, err);
 }
 
+/* Append " name=value" to b (for the audit trail: what changed). */
+static void
+describe(char *b, size_t cap, const char *name, const char *v)
+{
+	size_t l = strlen(b);
+
+	if (l < cap)
+		snprintf(b + l, cap - l, " %s%s%s", name, v ? "=" : "",
+		    v ? v : "");
+}
+
+/* The audit entry of a user change: the login and the fields set (their
+ * values are not secret); never the password. */
+static int
+user_audit(struct cli *cli, struct store_txn *txn, const char *act,
+    const char *login, const struct user_opts *o, struct vs_err *err)
+{
+	char action[32], d[AUDIT_DETAIL_BUF], num[16];
+	size_t i;
+
+	snprintf(action, sizeof(action), "user-%s", act);
+	snprintf(d, sizeof(d), "%s", login);
+	if (strcmp(act, "add") == 0 || strcmp(act, "set") == 0) {
+		for (i = 0; i < o->n_addresses; i++)
+			describe(d, sizeof(d), "address", o->addresses[i]);
+		if (o->set_home)
+			describe(d, sizeof(d), "home", o->home);
+		if (o->set_mail)
+			describe(d, sizeof(d), "mail", o->mail);
+		if (o->set_quota)
+			describe(d, sizeof(d), "quota", o->quota);
+		if (o->has_uid) {
+			snprintf(num, sizeof(num), "%u", o->uid);
+			describe(d, sizeof(d), "uid", num);
+		}
+		if (o->has_gid) {
+			snprintf(num, sizeof(num), "%u", o->gid);
+			describe(d, sizeof(d), "gid", num);
+		}
+	}
+	if (strcmp(act, "add") == 0) {
+		describe(d, sizeof(d), o->no_password ? "no-password" :
+		    "password-set", NULL);
+		if (o->disabled)
+			describe(d, sizeof(d), "disabled", NULL);
+	}
+	return cli_audit(cli, txn, action, err, "%s", d);
+}
+
 static int
 user_modify(struct cli *cli, struct store_txn *txn, const char *act,
     const char *login, struct user_opts *o, struct vs_err *err)
@@ -626,6 +682,9 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	} else {
 		r = user_modify(cli, txn, act, pos[0], &o, &err);
 	}
+	/* Recorded in the same transaction as the change (lib/audit.h). */
+	if (r == VS_OK && write)
+		r = user_audit(cli, txn, act, pos[0], &o, &err);
 	free(o.addresses);
 	prompt_free(&o.pw);
 	if (r != VS_OK) {
@@ -753,6 +812,32 @@ split_dests(char **args, int n, char ***dests_r, size_t *n_r, char **buf_r)
 	return VS_OK;
 }
 
+/* The audit entry of an address or alias change: "ADDRESS LOGIN",
+ * "ADDRESS DEST,DEST" or "ADDRESS". */
+static int
+map_audit(struct cli *cli, struct store_txn *txn, const char *cmd,
+    const char *act, char **pos, int npos, bool replace, struct vs_err *err)
+{
+	char action[32], d[AUDIT_DETAIL_BUF];
+	size_t l;
+	int i;
+
+	snprintf(action, sizeof(action), "%s-%s", cmd, act);
+	snprintf(d, sizeof(d), "%s", pos[0]);
+	for (i = 1; strcmp(act, "add") == 0 && i < npos; i++) {
+		l = strlen(d);
+		if (l < sizeof(d))
+			snprintf(d + l, sizeof(d) - l, "%s%s", i == 1 ? " " :
+			    ",", pos[i]);
+	}
+	if (replace && strcmp(act, "add") == 0) {
+		l = strlen(d);
+		if (l < sizeof(d))
+			snprintf(d + l, sizeof(d) - l, " (replaced)");
+	}
+	return cli_audit(cli, txn, action, err, "%s", d);
+}
+
 static int
 map_command(struct cli *cli, int argc, char **argv, bool alias)
 {
@@ -860,6 +945,9 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 	}
 	if (r == VS_OK && cli->json && !write)
 		json_end(&j);
+	/* Recorded in the same transaction as the change (lib/audit.h). */
+	if (r == VS_OK && write)
+		r = map_audit(cli, txn, cmd, act, pos, npos, ao.replace, &err);
 	if (r != VS_OK) {
 		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);

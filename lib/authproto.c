@@ -171,6 +171,10 @@ auth_encode_reply(const struct auth_reply *r, struct buf *out)
 	} else if (rc == VS_OK && r->result == AUTH_TEMP) {
 		rc = netstring_encode_str(&inner, safe_value(r->reason) ?
 		    r->reason : "temporary failure");
+	} else if (rc == VS_OK && r->result == AUTH_FAIL &&
+	    r->reason[0] != '\0') {
+		rc = safe_value(r->reason) ?
+		    netstring_encode_str(&inner, r->reason) : VS_EINVAL;
 	}
 	if (rc == VS_OK)
 		rc = netstring_encode(out, inner.data, inner.len);
@@ -214,6 +218,12 @@ auth_parse_reply(const uint8_t *const *items, const size_t *lens, size_t n,
 		if (n != 2 || copy_text(items[1], lens[1], r->reason,
 		    sizeof(r->reason), true, "reason", err) != VS_OK)
 			return vs_fail(err, VS_EINVAL, "malformed temp reply");
+		return VS_OK;
+	}
+	if (r->result == AUTH_FAIL && n == 2) {
+		if (copy_text(items[1], lens[1], r->reason, sizeof(r->reason),
+		    true, "reason", err) != VS_OK)
+			return vs_fail(err, VS_EINVAL, "malformed fail reply");
 		return VS_OK;
 	}
 	if (n != 1)

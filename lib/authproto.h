@@ -14,7 +14,8 @@
  * Replies:
  *   "ok" USER FIELD...   USER is the canonical login; each FIELD is
  *                        "name=value" (home, uid, gid, mail, quota_rule)
- *   "fail"               wrong password
+ *   "fail" [REASON]      wrong password (REASON, when present, says why
+ *                        the attempt was refused, e.g. "throttled")
  *   "nouser"             no such user (lookup), or - for verify only when
  *                        the caller must know it - the same as fail
  *   "disabled"           the user exists but may not log in
@@ -79,7 +80,7 @@ enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_NOUSER, AUTH_DISABLED,
 struct auth_reply {
 	enum auth_result result;
 	char user[NAME_BUF];
-	char reason[256];                       /* for AUTH_TEMP */
+	char reason[256];               /* AUTH_TEMP; AUTH_FAIL optional */
 	char fields[AUTH_FIELDS_MAX][AUTH_FIELD_MAX];
 	size_t n_fields;
 };

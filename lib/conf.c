@@ -55,6 +55,14 @@ static const struct ckey keys[] = {
 	U("hash_workers", hash_workers, 256),
 	U("hash_queue", hash_queue, 100000),
 	U("login_by_address", login_by_address, 1),
+	U("throttle_limit", throttle_limit, 64),
+	U("throttle_window", throttle_window, 86400),
+	U("throttle_login_limit", throttle_login_limit, 64),
+	U("throttle_login_window", throttle_login_window, 86400),
+	U("throttle_max_entries", throttle_max_entries, 10000000),
+	S("throttle_allow", throttle_allow),
+	U("policy_refuse_throttled", policy_refuse_throttled, 1),
+	U("events_keep", events_keep, 100000000),
 	S("syslog_facility", syslog_facility),
 };
 
@@ -76,6 +84,12 @@ conf_defaults(struct vs_conf *c)
 	c->idle_timeout = 300;
 	c->hash_queue = 64;
 	c->login_by_address = 1;
+	c->throttle_limit = 3;
+	c->throttle_window = 120;
+	c->throttle_login_limit = 10;
+	c->throttle_login_window = 600;
+	c->throttle_max_entries = 100000;
+	c->events_keep = 100000;
 	snprintf(c->syslog_facility, sizeof(c->syslog_facility), "mail");
 }
 

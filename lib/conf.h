@@ -48,6 +48,15 @@ struct vs_conf {
 	unsigned hash_workers;          /* 0 = number of cores */
 	unsigned hash_queue;            /* pending verifications */
 	unsigned login_by_address;      /* 1: users may log in by address */
+	/* Failed-login throttle (throttle.h). */
+	unsigned throttle_limit;        /* failures per address in the window */
+	unsigned throttle_window;       /* seconds */
+	unsigned throttle_login_limit;  /* failures per login name */
+	unsigned throttle_login_window;
+	unsigned throttle_max_entries;  /* memory bound of each table */
+	char throttle_allow[CONF_STR_MAX];      /* networks never throttled */
+	unsigned policy_refuse_throttled;       /* 1: policy refuses them */
+	unsigned events_keep;           /* newest events kept in the store */
 	char syslog_facility[32];
 };
 

@@ -66,6 +66,9 @@ struct kv_ops {
 	    size_t klen, struct vs_err *err);
 	int (*iter)(struct kv_txn *txn, enum kv_table t, kv_iter_cb *cb,
 	    void *ctx, struct vs_err *err);
+	/* The last (greatest) key of a table: VS_ENOTFOUND when empty. */
+	int (*last)(struct kv_txn *txn, enum kv_table t, struct kv_val *key_r,
+	    struct vs_err *err);
 	/* Number of entries in a table. */
 	int (*count)(struct kv_txn *txn, enum kv_table t, size_t *n_r,
 	    struct vs_err *err);

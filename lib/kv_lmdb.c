@@ -193,6 +193,28 @@ l_iter(struct kv_txn *txn, enum kv_table t, kv_iter_cb *cb, void *ctx,
 }
 
 static int
+l_last(struct kv_txn *txn, enum kv_table t, struct kv_val *key_r,
+    struct vs_err *err)
+{
+	MDB_cursor *cur;
+	MDB_val k, v;
+	int rc;
+
+	rc = mdb_cursor_open(to_mdb_txn(txn), dbi_of(txn, t), &cur);
+	if (rc != 0)
+		return lmdb_fail(err, rc, "cannot open cursor");
+	rc = mdb_cursor_get(cur, &k, &v, MDB_LAST);
+	mdb_cursor_close(cur);
+	if (rc == MDB_NOTFOUND)
+		return VS_ENOTFOUND;
+	if (rc != 0)
+		return lmdb_fail(err, rc, "cannot read store");
+	key_r->data = k.mv_data;
+	key_r->len = k.mv_size;
+	return VS_OK;
+}
+
+static int
 l_count(struct kv_txn *txn, enum kv_table t, size_t *n_r,
     struct vs_err *err)
 {
@@ -234,6 +256,7 @@ static const struct kv_ops lmdb_ops = {
 	.put = l_put,
 	.del = l_del,
 	.iter = l_iter,
+	.last = l_last,
 	.count = l_count,
 	.copy = l_copy,
 	.close = l_close,

@@ -18,6 +18,9 @@ lib_libvmseal_la_SOURCES = \
 	lib/lookup.c lib/lookup.h \
 	lib/ipc.c lib/ipc.h \
 	lib/conf.c lib/conf.h \
-	lib/authproto.c lib/authproto.h
+	lib/authproto.c lib/authproto.h \
+	lib/throttle.c lib/throttle.h \
+	lib/events.c lib/events.h \
+	lib/audit.c lib/audit.h
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
 lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)

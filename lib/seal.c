@@ -373,6 +373,14 @@ seal_open(const struct seal_keys *keys,
 }
 
 void
+seal_log_mac(const struct seal_keys *keys, const void *data, size_t len,
+    uint8_t out[SEAL_INDEX_BYTES])
+{
+	crypto_generichash(out, SEAL_INDEX_BYTES, data, len, keys->log,
+	    SEAL_KEY_BYTES);
+}
+
+void
 seal_index(const struct seal_keys *keys, uint8_t table, const char *name,
     size_t len, uint8_t out[SEAL_INDEX_BYTES])
 {

@@ -124,6 +124,10 @@ int seal_open(const struct seal_keys *keys,
 void seal_index(const struct seal_keys *keys, uint8_t table,
     const char *name, size_t len, uint8_t out[SEAL_INDEX_BYTES]);
 
+/* Keyed BLAKE2b-256 with the log subkey (hash chains of logs). */
+void seal_log_mac(const struct seal_keys *keys, const void *data, size_t len,
+    uint8_t out[SEAL_INDEX_BYTES]);
+
 /* Test and diagnostics only: a copy of the root key (to prove in tests
  * that it does not linger in memory).  Returns false if keys is NULL. */
 bool seal_keys_export_root(const struct seal_keys *keys,

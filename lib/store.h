@@ -86,6 +86,8 @@ int store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
     struct vs_err *err);
 int store_txn_commit(struct store_txn **txn, struct vs_err *err);
 void store_txn_abort(struct store_txn **txn);
+/* The store a transaction belongs to (e.g. for store_keys()). */
+struct store *store_txn_store(struct store_txn *txn);
 
 struct store_counts {
 	size_t domains, users, addresses, aliases;
@@ -146,5 +148,35 @@ int store_alias_get(struct store_txn *txn, const char *address,
 int store_alias_list(struct store_txn *txn, struct vs_alias **list_r,
     size_t *n_r, struct vs_err *err);
 void store_alias_list_free(struct vs_alias *list, size_t n);
+
+/*
+ * Append-only logs: the events table (failed and throttled logins) and the
+ * audit table (operator actions).  Keys are 8-byte big-endian sequence
+ * numbers (so the files show how many entries there are and in which
+ * order, nothing else); values are sealed like every record, bound to
+ * their sequence number.
+ */
+enum store_log { STORE_LOG_EVENTS, STORE_LOG_AUDIT };
+
+/* Append rec (a record plaintext); *seq_r gets its number (from 1). */
+int store_log_append(struct store_txn *txn, enum store_log log,
+    const void *rec, size_t len, uint64_t *seq_r, struct vs_err *err);
+/* Every entry with seq >= from, in order; cb returns nonzero to stop. */
+typedef int store_log_cb(void *ctx, uint64_t seq, const uint8_t *rec,
+    size_t len, struct vs_err *err);
+int store_log_each(struct store_txn *txn, enum store_log log,
+    uint64_t from, store_log_cb *cb, void *ctx, struct vs_err *err);
+/* Delete the oldest entries beyond keep; *deleted_r how many. */
+int store_log_trim(struct store_txn *txn, enum store_log log, size_t keep,
+    size_t *deleted_r, struct vs_err *err);
+int store_log_count(struct store_txn *txn, enum store_log log, size_t *n_r,
+    struct vs_err *err);
+
+/* A small sealed value in the meta table (e.g. the audit chain's head).
+ * VS_ENOTFOUND when absent. */
+int store_meta_get(struct store_txn *txn, const char *name, struct buf *out,
+    struct vs_err *err);
+int store_meta_put(struct store_txn *txn, const char *name, const void *val,
+    size_t len, struct vs_err *err);
 
 #endif

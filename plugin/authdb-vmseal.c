@@ -196,7 +196,13 @@ vmseal_verify_plain(struct auth_request *request, const char *password,
 		result = PASSDB_RESULT_OK;
 		break;
 	case VSC_FAIL:
-		auth_request_log_password_mismatch(request, AUTH_SUBSYS_DB);
+		if (reply.reason[0] != '\0')
+			/* e.g. "throttled": refused without a password check */
+			e_info(authdb_event(request), "vmseal: login refused: "
+			    "%s", reply.reason);
+		else
+			auth_request_log_password_mismatch(request,
+			    AUTH_SUBSYS_DB);
 		result = PASSDB_RESULT_PASSWORD_MISMATCH;
 		break;
 	case VSC_DISABLED:

@@ -201,7 +201,8 @@ copy_reply(const struct auth_reply *ar, struct vsc_reply *reply)
 	}
 	snprintf(reply->user, sizeof(reply->user), "%s", ar->user);
 	snprintf(reply->reason, sizeof(reply->reason), "%s",
-	    ar->reason[0] != '\0' ? ar->reason : "temporary failure");
+	    ar->reason[0] != '\0' ? ar->reason :
+	    reply->result == VSC_TEMP ? "temporary failure" : "");
 	for (i = 0; i < ar->n_fields && i < VSC_FIELDS_MAX; i++)
 		snprintf(reply->fields[i], VSC_FIELD_MAX, "%s", ar->fields[i]);
 	reply->n_fields = i;

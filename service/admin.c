@@ -330,6 +330,34 @@ static const struct cli_io remote_io = {
 
 /* --- unseal, seal, status --- */
 
+/* Record unseal or seal in the audit trail (lib/audit.h), in a write
+ * transaction of its own on the unsealed store (the caller holds the key
+ * lock).  Best effort: a trail that cannot be written must not keep the
+ * service sealed (mail would wait) nor keep the key in memory; it is
+ * logged and the operator warned instead. */
+static void
+audit_service(struct cli *cli, struct svc *s, const char *action,
+    const char *detail)
+{
+	struct store_txn *txn = NULL;
+	struct vs_err e;
+	int r;
+
+	vs_err_clear(&e);
+	r = store_txn_begin(s->st, true, &txn, &e);
+	if (r == VS_OK)
+		r = cli_audit(cli, txn, action, &e, "%s", detail);
+	if (r == VS_OK)
+		r = store_txn_commit(&txn, &e);
+	store_txn_abort(&txn);
+	if (r != VS_OK) {
+		svc_log(LOG_ERR, "%s by uid %u not recorded in the audit "
+		    "trail: %s", action, (unsigned)cli->peer_uid, e.msg);
+		fprintf(cli->err, "vmseal: warning: the %s was not recorded in "
+		    "the audit trail: %s\n", action, e.msg);
+	}
+}
+
 static int
 s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
     struct vs_err *err)
@@ -347,7 +375,10 @@ s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
 	r = cli_unseal_store(s->st, &sec, recovery, err);
 	if (r == VS_OK) {
 		s->unsealed_at = time(NULL);
+		audit_service(cli, s, "unseal", recovery ?
+		    "with the recovery key" : "with the passphrase");
 		svc_auth_unsealed(s);
+		svc_guard_unsealed(s);
 	}
 	pthread_rwlock_unlock(&s->keylock);
 	if (r == VS_OK)
@@ -374,8 +405,31 @@ s_seal(struct cli *cli)
 {
 	struct svc *s = sess(cli)->svc;
 
+	/* Recorded before the key is wiped: afterwards nothing can be
+	 * written. */
+	pthread_rwlock_rdlock(&s->keylock);
+	if (!store_is_sealed(s->st))
+		audit_service(cli, s, "seal", "");
+	pthread_rwlock_unlock(&s->keylock);
 	svc_seal(s);
 	svc_log(LOG_NOTICE, "sealed by uid %u", (unsigned)cli->peer_uid);
+}
+
+static void
+s_throttle_list(struct cli *cli, bool json)
+{
+	svc_guard_list(sess(cli)->svc, cli->out, json);
+}
+
+static bool
+s_throttle_clear(struct cli *cli, const char *what)
+{
+	bool r = svc_guard_clear(sess(cli)->svc, what);
+
+	if (r)
+		svc_log(LOG_NOTICE, "throttle: uid %u cleared an entry",
+		    (unsigned)cli->peer_uid);
+	return r;
 }
 
 static void
@@ -447,6 +501,15 @@ s_status(struct cli *cli, bool json)
 		json_key(&j, "rejects"); json_int(&j, (int64_t)st.policy_rejects);
 		json_key(&j, "defers"); json_int(&j, (int64_t)st.policy_defers);
 		json_obj_end(&j);
+		json_key(&j, "auth");
+		json_obj_begin(&j);
+		json_key(&j, "requests"); json_int(&j, (int64_t)st.auth_requests);
+		json_key(&j, "throttled");
+		json_int(&j, (int64_t)st.auth_throttled);
+		json_key(&j, "hash_verifications");
+		json_int(&j, (int64_t)__atomic_load_n(&s->stats.auth_hashes,
+		    __ATOMIC_RELAXED));
+		json_obj_end(&j);
 		json_key(&j, "refused_connections");
 		json_int(&j, (int64_t)st.refused);
 		json_obj_end(&j);
@@ -478,6 +541,10 @@ s_status(struct cli *cli, bool json)
 	fprintf(cli->out, "policy:       %lu requests, %lu rejected, "
 	    "%lu deferred\n", st.policy_requests, st.policy_rejects,
 	    st.policy_defers);
+	fprintf(cli->out, "auth:         %lu requests, %lu throttled, %lu "
+	    "password hashes verified\n", st.auth_requests,
+	    st.auth_throttled, (unsigned long)__atomic_load_n(
+	    &s->stats.auth_hashes, __ATOMIC_RELAXED));
 }
 
 /* --- sessions --- */
@@ -546,7 +613,9 @@ static void
 run_session(struct svc *s, int fd)
 {
 	struct session se = { s, fd, 0, NULL, NULL, 0, NULL, 0, false, 0 };
-	struct cli_service svcops = { s_unseal, NULL, s_status, &se };
+	struct cli_service svcops = { .unseal = s_unseal, .seal = s_seal,
+	    .status = s_status, .throttle_list = s_throttle_list,
+	    .throttle_clear = s_throttle_clear, .ctx = &se };
 	struct cli cli;
 	struct ipc_msg m;
 	struct vs_err err;
@@ -554,7 +623,6 @@ run_session(struct svc *s, int fd)
 	size_t olen = 0, elen = 0, i;
 	int code;
 
-	svcops.seal = s_seal;
 	vs_err_clear(&err);
 	memset(&cli, 0, sizeof(cli));
 	cli.prog = "vmseal";

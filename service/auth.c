@@ -99,6 +99,19 @@ lock_and_find(struct svc *s, const char *name, struct vs_user *u,
 	return r;
 }
 
+bool
+svc_auth_user_exists(struct svc *s, const char *login)
+{
+	struct vs_user u;
+	int r;
+
+	r = lock_and_find(s, login, &u, NULL);
+	pthread_rwlock_unlock(&s->keylock);
+	if (r == VS_OK)
+		vs_user_clear(&u);
+	return r == VS_OK;
+}
+
 static int
 fill_ok(struct auth_reply *rep, const struct vs_user *u)
 {
@@ -284,6 +297,7 @@ worker_main(void *arg)
 
 		verify(s, j);
 		auth_request_wipe(&j->req);
+		__atomic_add_fetch(&s->stats.auth_hashes, 1, __ATOMIC_RELAXED);
 
 		pthread_mutex_lock(&pool.mu);
 		j->next = pool.done;
@@ -329,13 +343,18 @@ svc_auth_unsealed(struct svc *s)
 {
 	struct pw_cost cost;
 	uint8_t junk[16];
+	bool r;
 
 	cost.opslimit = store_settings(s->st)->pw_opslimit;
 	cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
 	randombytes_buf(junk, sizeof(junk));
-	pool.have_dummy = pw_hash((const char *)junk, sizeof(junk), &cost,
-	    pool.dummy, NULL) == VS_OK;
+	/* Under keylock (write): no worker reads the dummy meanwhile. */
+	r = pw_hash((const char *)junk, sizeof(junk), &cost, pool.dummy,
+	    NULL) == VS_OK;
 	sodium_memzero(junk, sizeof(junk));
+	pthread_mutex_lock(&pool.mu);
+	pool.have_dummy = r;
+	pthread_mutex_unlock(&pool.mu);
 }
 
 int
@@ -376,7 +395,8 @@ svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
 
 /* Take the finished jobs: fn(conn, reply) for each. */
 void
-svc_auth_collect(void (*fn)(void *conn, const struct auth_reply *rep))
+svc_auth_collect(void (*fn)(void *conn, const struct auth_request *req,
+    const struct auth_reply *rep))
 {
 	struct auth_job *j, *next;
 	uint64_t n;
@@ -389,7 +409,7 @@ svc_auth_collect(void (*fn)(void *conn, const struct auth_reply *rep))
 	pthread_mutex_unlock(&pool.mu);
 	for (; j != NULL; j = next) {
 		next = j->next;
-		fn(j->conn, &j->reply);
+		fn(j->conn, &j->req, &j->reply);
 		sodium_memzero(j, sizeof(*j));
 		free(j);
 	}

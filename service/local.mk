@@ -2,7 +2,7 @@
 sbin_PROGRAMS += service/vmsealed
 service_vmsealed_SOURCES = \
 	service/vmsealed.c service/service.h \
-	service/postfix.c service/admin.c service/auth.c
+	service/postfix.c service/admin.c service/auth.c service/guard.c
 service_vmsealed_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
 service_vmsealed_LDADD = helper/libvmsealcli.la -lpthread
 

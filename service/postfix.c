@@ -212,6 +212,13 @@ svc_policy(struct svc *s, const struct policy_request *req, struct buf *out)
 		    ", try again later");
 		return;
 	}
+	if (s->conf.policy_refuse_throttled &&
+	    svc_guard_ip_blocked(s, req->client_address)) {
+		s->stats.policy_rejects++;
+		policy_reply(out, "DEFER_IF_PERMIT", "4.7.1 Too many failed "
+		    "logins from your address, try again later");
+		return;
+	}
 	if (req->sasl_username[0] == '\0') {
 		policy_reply(out, "DUNNO", NULL);
 		return;

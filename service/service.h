@@ -3,11 +3,13 @@
  * (vmsealed.c), the answers to Postfix (postfix.c) and the admin session
  * (admin.c).
  *
- * Threads: the main thread runs the event loop and answers socketmap and
- * policy requests itself (an LMDB read and a record decryption: a few
- * microseconds); one admin thread runs operator commands one session at a
- * time.  The key is guarded by keylock: lookups and commands hold it for
- * reading; seal and unseal take it for writing.
+ * Threads: the main thread runs the event loop and answers socketmap,
+ * policy and auth lookups itself (an LMDB read and a record decryption: a
+ * few microseconds); hash workers check passwords (auth.c); up to four
+ * admin threads run operator commands (admin.c); one thread writes login
+ * events (guard.c).  The key is guarded by keylock: lookups, checks and
+ * commands hold it for reading; seal and unseal take it for writing (the
+ * lock prefers writers, so a seal is never starved by a login flood).
  */
 #ifndef VS_SERVICE_H
 #define VS_SERVICE_H
@@ -15,6 +17,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -33,6 +36,9 @@ struct svc_stats {
 	unsigned long refused;                  /* over max_connections */
 	unsigned long lookups, found, notfound, temp, perm;
 	unsigned long policy_requests, policy_rejects, policy_defers;
+	unsigned long auth_requests;    /* main thread */
+	unsigned long auth_throttled;   /* refused without a hash */
+	unsigned long auth_hashes;      /* verifications run (workers) */
 };
 
 struct rate_slot;
@@ -82,6 +88,7 @@ void svc_seal(struct svc *s);
 struct auth_request;
 struct auth_reply;
 int svc_auth_start(struct svc *s);
+bool svc_auth_user_exists(struct svc *s, const char *login);
 int svc_auth_eventfd(void);
 void svc_auth_unsealed(struct svc *s);
 void svc_auth_lookup(struct svc *s, const struct auth_request *req,
@@ -90,6 +97,20 @@ void svc_auth_lookup(struct svc *s, const struct auth_request *req,
  * before the first unseal. */
 int svc_auth_submit(struct svc *s, void *conn,
     const struct auth_request *req);
-void svc_auth_collect(void (*fn)(void *conn, const struct auth_reply *rep));
+void svc_auth_collect(void (*fn)(void *conn, const struct auth_request *req,
+    const struct auth_reply *rep));
+
+/* guard.c: failed-login throttle, events, log lines. */
+int svc_guard_init(struct svc *s, struct vs_err *err);
+/* Before a password check: true = refuse now (throttled, recorded). */
+bool svc_guard_check(struct svc *s, const struct auth_request *req);
+/* After a password check: record a failure (or clear on success). */
+void svc_guard_result(struct svc *s, const struct auth_request *req,
+    const struct auth_reply *rep);
+bool svc_guard_ip_blocked(struct svc *s, const char *ip);
+void svc_guard_unsealed(struct svc *s);
+void svc_guard_tick(struct svc *s);
+void svc_guard_list(struct svc *s, FILE *out, bool json);
+bool svc_guard_clear(struct svc *s, const char *what);
 
 #endif

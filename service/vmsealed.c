@@ -9,14 +9,15 @@
  *   admin      operator commands (root and admin_group; SO_PEERCRED)
  *   socketmap  Postfix lookups (lib/sockmap.h, service/postfix.c)
  *   policy     Postfix policy delegation (lib/policy.h, service/postfix.c)
- *   auth       Dovecot (checkpassword helper and plugin; next release)
+ *   auth       Dovecot (vmseal-checkpassword and the auth plugin;
+ *              lib/authproto.h, service/auth.c, throttle in guard.c)
  *
  * Start-up order (each step checked; any failure stops the start):
  * core dumps off, configuration, sockets bound and given their group and
  * mode, store opened (files kept open), then privileges dropped to the
  * configured user: supplementary groups, gid, uid - and a check that root
- * cannot be regained.  Then the event loop (epoll, one thread) and the
- * admin thread.
+ * cannot be regained.  Then the threads: the event loop (epoll), the
+ * admin workers, the hash workers and the event writer.
  *
  * Signals: SIGTERM/SIGINT seal (wipe the key) and exit; SIGHUP re-reads
  * the settings that can change at run time (recipient_delimiter,
@@ -360,6 +361,17 @@ auth_temp(struct conn *c, const char *reason)
 	auth_reply_to(c, &rep);
 }
 
+static bool
+svc_is_sealed(struct svc *s)
+{
+	bool sealed;
+
+	pthread_rwlock_rdlock(&s->keylock);
+	sealed = store_is_sealed(s->st);
+	pthread_rwlock_unlock(&s->keylock);
+	return sealed;
+}
+
 /* One auth request from c->in; false to stop processing input for now. */
 static bool
 auth_request(struct conn *c)
@@ -394,8 +406,19 @@ auth_request(struct conn *c)
 		return false;
 	}
 	consume(&c->in, used);
+	svc.stats.auth_requests++;
 	if (req.op == AUTH_LOOKUP) {
 		svc_auth_lookup(&svc, &req, &rep);
+		auth_reply_to(c, &rep);
+	} else if (svc_is_sealed(&svc)) {
+		/* Sealed means "later": never "no", throttled or not. */
+		auth_temp(c, "vmseal is sealed");
+	} else if (svc_guard_check(&svc, &req)) {
+		/* Throttled: refused at once, no hash spent. */
+		svc.stats.auth_throttled++;
+		memset(&rep, 0, sizeof(rep));
+		rep.result = AUTH_FAIL;
+		snprintf(rep.reason, sizeof(rep.reason), "throttled");
 		auth_reply_to(c, &rep);
 	} else if ((r = svc_auth_submit(&svc, c, &req)) == VS_OK) {
 		c->busy = true;
@@ -414,10 +437,12 @@ static void conn_process(struct conn *c);
 
 /* A hash worker finished: answer, and go on with the connection. */
 static void
-auth_done(void *conn, const struct auth_reply *rep)
+auth_done(void *conn, const struct auth_request *req,
+    const struct auth_reply *rep)
 {
 	struct conn *c = conn;
 
+	svc_guard_result(&svc, req, rep);
 	c->busy = false;
 	if (c->dead) {
 		free(c);
@@ -731,7 +756,17 @@ main(int argc, char **argv)
 	}
 	if (svc_rates_init(&svc) != VS_OK)
 		die("out of memory");
-	pthread_rwlock_init(&svc.keylock, NULL);
+	{
+		pthread_rwlockattr_t ra;
+
+		/* Writers first: "vmseal seal" must not wait behind a flood
+		 * of lookups and password checks. */
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra,
+		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&svc.keylock, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
@@ -767,6 +802,8 @@ main(int argc, char **argv)
 		die("cannot start the admin thread");
 	if (svc_auth_start(&svc) != VS_OK)
 		die("cannot start the hash workers");
+	if (svc_guard_init(&svc, &err) != VS_OK)
+		die("%s", err.msg);
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN;
 	ev.data.u64 = SOCK_KINDS + 1;
@@ -801,6 +838,7 @@ main(int argc, char **argv)
 					    "and stopping", si.ssi_signo);
 					svc_admin_stop(&svc);
 					svc_batch_end(&svc);
+		svc_guard_tick(&svc);
 					svc_seal(&svc);
 					store_close(&svc.st);
 					return 0;

@@ -59,9 +59,11 @@
 #               with one client does)
 #   p50, p99    latency of one login as the auth client sees it (write to
 #               the end of the OK line), milliseconds
-#   ratio       logins/s / raw verifications/s (target for the plugin:
+#   ratio rate  logins/s / raw verifications/s (target for the plugin:
 #               >= 0.90): how much of the machine's Argon2id capacity
 #               reaches Dovecot's clients
+#   ratio cpu   raw cpu per verification / cpu per login: the share of
+#               the serving side's work that is the hash itself
 #   cpu         CPU time per login (user+system) of the serving side, ms:
 #               vms + dc, or for raw argon_rate's own per verification
 #               (getrusage): the work per login, much less disturbed by
@@ -337,11 +339,15 @@ echo "Dovecot instances (plugin, checkpassword, passwd-file) answer" \
     "doveadm auth test"
 
 # --- measuring ---
-# proc_ticks PID...: "pid ticks" lines, ticks = utime+stime+cutime+cstime.
+# proc_ticks PID...: "pid ticks name" lines, ticks =
+# utime+stime+cutime+cstime, name = the process title's first word
+# (Dovecot's auth and auth-worker are one binary: "dovecot/auth-worker").
 proc_ticks() {
-	local p
+	local p n
 	for p in "$@"; do
-		awk -v p="$p" '{ sub(/^.*\) /, ""); print p, $12 + $13 + $14 + $15 }' \
+		n=$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | cut -d' ' -f1)
+		awk -v p="$p" -v n="${n##*/}" '{ sub(/^.*\) /, "");
+		    print p, $12 + $13 + $14 + $15, n }' \
 		    "/proc/$p/stat" 2>/dev/null || true
 	done
 }
@@ -349,8 +355,9 @@ proc_ticks() {
 dc_pids() {
 	local m=${DCPID[$1]}
 	echo "$m"
-	awk -v m="$m" '$1 == "PPid:" && $2 == m { split(FILENAME, a, "/");
-	    print a[3] }' /proc/[0-9]*/status 2>/dev/null || true
+	# not awk over /proc/*/status: a process that exits during the scan
+	# (a checkpassword child) would end it early
+	ps -o pid= --ppid "$m" 2>/dev/null || true
 }
 # delta_ms BEFORE AFTER: CPU milliseconds spent between two snapshots
 # (a process born meanwhile counts from 0).
@@ -358,6 +365,13 @@ delta_ms() {
 	awk -v hz="$CLK_TCK" 'FNR == NR { b[$1] = $2; next }
 	    { s += $2 - ($1 in b ? b[$1] : 0) }
 	    END { printf "%.0f", s / hz * 1000 }' "$1" "$2"
+}
+# split_ms BEFORE AFTER LOGINS: "name ms/login" for each process title
+split_ms() {
+	awk -v hz="$CLK_TCK" -v n="$3" 'FNR == NR { b[$1] = $2; next }
+	    { s[$3] += $2 - ($1 in b ? b[$1] : 0) }
+	    END { for (k in s) if (s[k] > 0)
+	        printf " %s %.1f", k, s[k] / hz * 1000 / n }' "$1" "$2"
 }
 cpu_stat() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
 	$2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
@@ -416,9 +430,10 @@ measure() {     # measure MODE CONNS ROUND
 	printf '  %3s conns, round %d, %-13s %7s logins/s  p50 %7s ms' \
 	    "$c" "$r" "$m" "$rate" \
 	    "$(awk -v u="$(field "$line" p50_us)" 'BEGIN { printf "%.1f", u / 1000 }')"
-	printf '  p99 %7s ms  cpu %5s ms (vmsealed %5s, dovecot %5s); busy %s\n' \
+	printf '  p99 %7s ms  cpu %5s ms (vmsealed %5s, dovecot %5s:%s); busy %s\n' \
 	    "$(awk -v u="$(field "$line" p99_us)" 'BEGIN { printf "%.1f", u / 1000 }')" \
-	    "$cpu" "$vms" "$dcms" "$busy"
+	    "$cpu" "$vms" "$dcms" \
+	    "$( [ "$m" = raw ] || split_ms "$W/d0" "$W/d1" "$done")" "$busy"
 	local k="$c,$m"
 	if [ -z "${RES[$k,rate]:-}" ] || awk -v a="$rate" \
 	    -v b="${RES[$k,rate]}" 'BEGIN { exit !(a > b) }'; then
@@ -464,8 +479,10 @@ echo "== results (best of $ROUNDS x ${SECS} s; Argon2id t=${COST%%:*}" \
     "m=${COST#*:} KiB; $WORKERS hash worker(s) / raw threads;"
 echo "   load average $LOAD_START at start, $LOAD_END at end;" \
     "latencies and cpu/login in ms)"
-printf '%5s %-13s | %9s %8s %8s | %6s | %6s %6s %6s | %5s\n' \
-    conns passdb logins/s p50 p99 ratio cpu vms dc busy
+printf '%5s %-13s | %9s %8s %8s | %6s %6s | %6s %6s %6s | %5s\n' \
+    "" "" "" "" "" ratio ratio "" "" "" ""
+printf '%5s %-13s | %9s %8s %8s | %6s %6s | %6s %6s %6s | %5s\n' \
+    conns passdb logins/s p50 p99 rate cpu cpu vms dc busy
 BELOW=
 for c in $CONNS; do
 	for m in $MODES; do
@@ -473,14 +490,17 @@ for c in $CONNS; do
 		rr=$(ratio "${RES[$k,rate]}" "${RES[$c,raw,rate]}")
 		[ "$m" = plugin ] && awk -v r="$rr" -v t="$TARGET" \
 		    'BEGIN { exit !(r < t) }' && BELOW="$BELOW $c"
-		printf '%5s %-13s | %9s %8s %8s | %6s | %6s %6s %6s | %5s\n' \
+		cr=$(ratio "${RES[$c,raw,cpu]}" "${RES[$k,cpu]}")
+		printf '%5s %-13s | %9s %8s %8s | %6s %6s | %6s %6s %6s | %5s\n' \
 		    "$c" "$m" "${RES[$k,rate]}" "$(ms "${RES[$k,p50]}")" \
-		    "$(ms "${RES[$k,p99]}")" "$rr" "${RES[$k,cpu]}" \
+		    "$(ms "${RES[$k,p99]}")" "$rr" "$cr" "${RES[$k,cpu]}" \
 		    "${RES[$k,vms]}" "${RES[$k,dc]}" "${RES[$k,busy]}"
 	done
 done
-echo "ratio = logins/s / raw Argon2id verifications/s in $WORKERS thread(s)" \
-    "(target for the plugin >= $TARGET);"
+echo "ratio rate = logins/s / raw Argon2id verifications/s in $WORKERS" \
+    "thread(s) (target for the plugin >= $TARGET);"
+echo "ratio cpu = raw cpu per verification / cpu per login (1.00: no work" \
+    "beyond the hash);"
 echo "cpu = CPU time per login of the serving side: vmsealed (vms) plus" \
     "Dovecot (dc), or"
 echo "argon_rate's own per verification for raw; busy = share of all CPUs" \

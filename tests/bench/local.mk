@@ -15,19 +15,28 @@
 # BENCH_WORKERS (vmsealed's hash_workers, default the CPUs) and
 # BENCH_AUTH_USERS (default 32):
 #   make bench BENCH_AUTH_CONNS=8 BENCH_COST=3:65536
+# throttle.sh (refusals of a blocked address on vmsealed's auth socket
+# against the real Argon2id verifications of the same vmsealed; then the
+# memory of BENCH_DISTINCT throttled addresses) takes BENCH_SECONDS
+# (default 3), BENCH_FLOOD_CONNS (default "1 8 64"), BENCH_COST (default
+# 2:19456), BENCH_WORKERS, BENCH_DISTINCT (default 200000, 0 skips that
+# part) and BENCH_DISTINCT_SECONDS (its time limit, default 40):
+#   make bench BENCH_DISTINCT=0 BENCH_FLOOD_CONNS=8
 BENCHMARKS = \
 	tests/bench/import.sh \
 	tests/bench/socketmap.sh \
-	tests/bench/auth.sh
+	tests/bench/auth.sh \
+	tests/bench/throttle.sh
 EXTRA_DIST += $(BENCHMARKS)
 
 # The benchmarks' programs: built by 'make bench' only (not by
 # 'all' or 'check'); automake ships their sources, listed here as well so
 # that the intent is plain.
 EXTRA_PROGRAMS = tests/bench/sockmap_client tests/bench/null_sockmap \
-	tests/bench/authclient tests/bench/argon_rate
+	tests/bench/authclient tests/bench/argon_rate tests/bench/authflood
 EXTRA_DIST += tests/bench/sockmap_client.c tests/bench/null_sockmap.c \
-	tests/bench/authclient.c tests/bench/argon_rate.c
+	tests/bench/authclient.c tests/bench/argon_rate.c \
+	tests/bench/authflood.c
 CLEANFILES += $(EXTRA_PROGRAMS)
 tests_bench_sockmap_client_SOURCES = tests/bench/sockmap_client.c
 tests_bench_sockmap_client_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
@@ -42,11 +51,17 @@ tests_bench_authclient_LDADD = -lpthread
 tests_bench_argon_rate_SOURCES = tests/bench/argon_rate.c
 tests_bench_argon_rate_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_argon_rate_LDADD = $(SODIUM_LIBS) -lpthread
+# The throttle benchmark's client (tests/bench/throttle.sh): a threaded
+# load generator speaking vmsealed's own auth socket.
+tests_bench_authflood_SOURCES = tests/bench/authflood.c
+tests_bench_authflood_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
+tests_bench_authflood_LDADD = -lpthread
 
 BENCH_BINARIES = helper/vmseal$(EXEEXT) service/vmsealed$(EXEEXT) \
 	helper/vmseal-checkpassword$(EXEEXT) \
 	tests/bench/sockmap_client$(EXEEXT) tests/bench/null_sockmap$(EXEEXT) \
-	tests/bench/authclient$(EXEEXT) tests/bench/argon_rate$(EXEEXT)
+	tests/bench/authclient$(EXEEXT) tests/bench/argon_rate$(EXEEXT) \
+	tests/bench/authflood$(EXEEXT)
 if HAVE_DOVECOT
 BENCH_BINARIES += plugin/libauthdb_vmseal.so
 endif
@@ -63,6 +78,7 @@ bench: $(BENCH_BINARIES)
 	    VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so' \
 	    AUTHCLIENT='$(abs_top_builddir)/tests/bench/authclient' \
 	    ARGON_RATE='$(abs_top_builddir)/tests/bench/argon_rate' \
+	    AUTHFLOOD='$(abs_top_builddir)/tests/bench/authflood' \
 	    BENCH_USERS='$(BENCH_USERS)' BENCH_REPEAT='$(BENCH_REPEAT)' \
 	    BENCH_SECONDS='$(BENCH_SECONDS)' BENCH_SIZES='$(BENCH_SIZES)' \
 	    BENCH_CONNS='$(BENCH_CONNS)' BENCH_ROUNDS='$(BENCH_ROUNDS)' \
@@ -70,5 +86,8 @@ bench: $(BENCH_BINARIES)
 	    BENCH_AUTH_CONNS='$(BENCH_AUTH_CONNS)' BENCH_COST='$(BENCH_COST)' \
 	    BENCH_WORKERS='$(BENCH_WORKERS)' \
 	    BENCH_AUTH_USERS='$(BENCH_AUTH_USERS)' \
+	    BENCH_FLOOD_CONNS='$(BENCH_FLOOD_CONNS)' \
+	    BENCH_DISTINCT='$(BENCH_DISTINCT)' \
+	    BENCH_DISTINCT_SECONDS='$(BENCH_DISTINCT_SECONDS)' \
 	    bash '$(abs_top_srcdir)/'"$$s"; \
 	done

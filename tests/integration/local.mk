@@ -4,7 +4,8 @@ INTEGRATION_TESTS = \
 	tests/integration/service.sh \
 	tests/integration/postfix.sh \
 	tests/integration/dovecot.sh \
-	tests/integration/dovecot_plugin.sh
+	tests/integration/dovecot_plugin.sh \
+	tests/integration/audit.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh

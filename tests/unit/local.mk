@@ -13,7 +13,10 @@ UNIT_TESTS = \
 	tests/unit/test_policy \
 	tests/unit/test_lookup \
 	tests/unit/test_authproto \
-	tests/unit/test_conf
+	tests/unit/test_conf \
+	tests/unit/test_throttle \
+	tests/unit/test_audit \
+	tests/unit/test_events
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -44,6 +47,13 @@ tests_unit_test_authproto_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_authproto_LDADD = $(UNIT_LDADD)
 tests_unit_test_conf_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_conf_LDADD = $(UNIT_LDADD)
+tests_unit_test_throttle_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_throttle_LDADD = $(UNIT_LDADD)
+tests_unit_test_audit_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_audit_LDADD = $(UNIT_LDADD)
+tests_unit_test_audit_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_events_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_events_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 endif

@@ -170,6 +170,12 @@ test_replies(void **state)
 		assert_int_equal(d.result, k);
 	}
 	memset(&r, 0, sizeof(r));
+	r.result = AUTH_FAIL;
+	strcpy(r.reason, "throttled");
+	roundtrip(&r, &d);
+	assert_int_equal(d.result, AUTH_FAIL);
+	assert_string_equal(d.reason, "throttled");
+	memset(&r, 0, sizeof(r));
 	r.result = AUTH_TEMP;
 	strcpy(r.reason, "vmseal is sealed");
 	roundtrip(&r, &d);
@@ -198,7 +204,8 @@ test_bad_replies(void **state)
 		{ { "ok", "alice", "home" }, 3, "malformed field" },
 		{ { "ok", "al\nice" }, 2, "user holds a control character" },
 		{ { "maybe" }, 1, "unknown reply" },
-		{ { "fail", "x" }, 2, "unexpected items" },
+		{ { "fail", "x", "y" }, 3, "unexpected items" },
+		{ { "disabled", "x" }, 2, "unexpected items" },
 		{ { "temp" }, 1, "malformed temp reply" },
 	};
 	const uint8_t *items[4];

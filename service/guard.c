@@ -1,0 +1,404 @@
+/*
+ * guard.c - vmsealed's failed-login throttle, event log and log lines.
+ *
+ * Before a password is checked, the client's address (IPv4 /32, IPv6 /64)
+ * and the login name are looked up in two throttles (lib/throttle.h): by
+ * default 3 failures in 120 s per address, 10 in 600 s per login name.
+ * A blocked attempt is refused at once - no hash is spent - as a plain
+ * authentication failure with the reason "throttled", and counts as one
+ * more hit, so an attacker that keeps trying stays blocked.  Addresses on
+ * throttle_allow are never throttled.
+ *
+ * The two limits balance each other: the per-address limit stops one
+ * source cold; the per-login limit, higher and over a longer window,
+ * slows a guess at one account spread over many addresses.  A login name
+ * blocked by others does not lock its owner out for good: it unblocks
+ * after its window, and a success from anywhere clears it.
+ *
+ * Every failure and every throttled attempt is an event (lib/events.h),
+ * queued here and written to the store by a writer thread once a second
+ * (one transaction per batch, so an attack does not cost one disk sync per
+ * attempt), and a log line (facility mail) that fail2ban can match:
+ *   auth failed: rip=ADDR user=NAME service=SERVICE reason=REASON
+ * REASON is bad-password, unknown-user, disabled or throttled.
+ *
+ * State survives a restart: at every unseal the throttles are rebuilt from
+ * the events of the last window.  Memory stays bounded whatever an
+ * attacker sends: the throttles have max entries each, the event queue
+ * QUEUE_MAX (the oldest are dropped and counted when the store cannot take
+ * them, e.g. while sealed), the store keeps the newest events_keep events.
+ *
+ * Locking: the throttles are used by the main thread (auth requests) and
+ * the admin threads (throttle list/clear): one mutex.
+ */
+#include "config.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "authproto.h"
+#include "events.h"
+#include "names.h"
+#include "service.h"
+#include "throttle.h"
+
+#define QUEUE_MAX 10000
+
+static struct {
+	pthread_mutex_t mu;
+	struct throttle *by_addr, *by_login;
+	struct throttle_allow *allow;
+	/* event queue: a ring of QUEUE_MAX; ids[] number the events so the
+	 * writer drops exactly those it wrote, even if the ring overflowed
+	 * while it was writing */
+	pthread_mutex_t qmu;
+	pthread_cond_t qcv;
+	struct vs_event *queue;
+	uint64_t *ids;
+	size_t head, n;
+	uint64_t next_id;
+	unsigned long dropped;
+	pthread_t writer;
+	bool rebuild;
+} g = { .mu = PTHREAD_MUTEX_INITIALIZER, .qmu = PTHREAD_MUTEX_INITIALIZER,
+    .qcv = PTHREAD_COND_INITIALIZER };
+
+static void
+enqueue(const struct vs_event *e)
+{
+	size_t slot;
+
+	pthread_mutex_lock(&g.qmu);
+	if (g.n == QUEUE_MAX) {         /* full: the oldest goes */
+		g.head = (g.head + 1) % QUEUE_MAX;
+		g.n--;
+		g.dropped++;
+	}
+	slot = (g.head + g.n) % QUEUE_MAX;
+	g.queue[slot] = *e;
+	g.ids[slot] = ++g.next_id;
+	g.n++;
+	pthread_mutex_unlock(&g.qmu);
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct svc *s = arg;
+	struct store_txn *txn = NULL;
+	struct vs_event *batch;
+	struct vs_err err;
+	uint64_t last_id;
+	unsigned long dropped, reported = 0;
+	size_t n, i;
+	int r;
+
+	batch = calloc(QUEUE_MAX, sizeof(*batch));
+	if (batch == NULL)
+		return NULL;
+	for (;;) {
+		sleep(1);
+		pthread_mutex_lock(&g.qmu);
+		n = g.n;
+		for (i = 0; i < n; i++)
+			batch[i] = g.queue[(g.head + i) % QUEUE_MAX];
+		last_id = n ? g.ids[(g.head + n - 1) % QUEUE_MAX] : 0;
+		dropped = g.dropped;
+		pthread_mutex_unlock(&g.qmu);
+		if (dropped != reported) {
+			svc_log(LOG_WARNING, "%lu login event(s) dropped: more "
+			    "than %d a second (the throttle itself is not "
+			    "affected)", dropped - reported, QUEUE_MAX);
+			reported = dropped;
+		}
+		if (n == 0)
+			continue;
+		vs_err_clear(&err);
+		pthread_rwlock_rdlock(&s->keylock);
+		if (store_is_sealed(s->st)) {
+			pthread_rwlock_unlock(&s->keylock);
+			continue;       /* kept (bounded) until unsealed */
+		}
+		r = store_txn_begin(s->st, true, &txn, &err);
+		if (r == VS_OK)
+			r = events_append(txn, batch, n, s->conf.events_keep,
+			    &err);
+		if (r == VS_OK)
+			r = store_txn_commit(&txn, &err);
+		else
+			store_txn_abort(&txn);
+		pthread_rwlock_unlock(&s->keylock);
+		if (r != VS_OK) {
+			svc_log(LOG_ERR, "cannot record %zu login events: %s",
+			    n, err.msg);
+			continue;
+		}
+		/* Drop what was written; newer events may have come. */
+		pthread_mutex_lock(&g.qmu);
+		while (g.n > 0 && g.ids[g.head] <= last_id) {
+			g.head = (g.head + 1) % QUEUE_MAX;
+			g.n--;
+		}
+		pthread_mutex_unlock(&g.qmu);
+	}
+}
+
+int
+svc_guard_init(struct svc *s, struct vs_err *err)
+{
+	struct throttle_params pa = { s->conf.throttle_limit,
+	    s->conf.throttle_window, s->conf.throttle_max_entries };
+	struct throttle_params pl = { s->conf.throttle_login_limit,
+	    s->conf.throttle_login_window, s->conf.throttle_max_entries };
+	int r;
+
+	if ((r = throttle_new(&pa, &g.by_addr, err)) != VS_OK ||
+	    (r = throttle_new(&pl, &g.by_login, err)) != VS_OK)
+		return r;
+	if (s->conf.throttle_allow[0] != '\0' &&
+	    (r = throttle_allow_parse(s->conf.throttle_allow, &g.allow,
+	    err)) != VS_OK)
+		return r;
+	if ((g.queue = calloc(QUEUE_MAX, sizeof(*g.queue))) == NULL ||
+	    (g.ids = calloc(QUEUE_MAX, sizeof(*g.ids))) == NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	if (pthread_create(&g.writer, NULL, writer_main, s) != 0)
+		return vs_fail(err, VS_ENOMEM, "cannot start the event writer");
+	return VS_OK;
+}
+
+static void
+fill_event(struct vs_event *e, const struct auth_request *req,
+    enum event_kind kind, bool exists)
+{
+	memset(e, 0, sizeof(*e));
+	e->time = (int64_t)time(NULL);
+	e->kind = kind;
+	e->exists = exists;
+	snprintf(e->ip, sizeof(e->ip), "%s", req->remote_ip);
+	snprintf(e->login, sizeof(e->login), "%s", req->login);
+	snprintf(e->service, sizeof(e->service), "%s", req->service);
+}
+
+static void
+log_failure(const struct auth_request *req, enum event_kind kind)
+{
+	char user[NAME_QUOTE_BUF], ip[NAME_QUOTE_BUF], svc[NAME_QUOTE_BUF];
+
+	name_quote(req->login, strlen(req->login), user);
+	name_quote(req->remote_ip, strlen(req->remote_ip), ip);
+	name_quote(req->service, strlen(req->service), svc);
+	svc_log(LOG_NOTICE, "auth failed: rip=%s user=%s service=%s "
+	    "reason=%s", ip[0] ? ip : "-", user, svc[0] ? svc : "-",
+	    event_kind_name(kind));
+}
+
+bool
+svc_guard_check(struct svc *s, const struct auth_request *req)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	int64_t now = (int64_t)time(NULL);
+	bool have_addr, blocked = false;
+	struct vs_event e;
+
+	if (g.allow != NULL && throttle_allowed(g.allow, req->remote_ip))
+		return false;
+	have_addr = throttle_addr_key(req->remote_ip, key);
+	pthread_mutex_lock(&g.mu);
+	/* Both are counted: one refused attempt is a hit on each. */
+	if (have_addr && throttle_check(g.by_addr, key, now))
+		blocked = true;
+	if (throttle_check(g.by_login, req->login, now))
+		blocked = true;
+	pthread_mutex_unlock(&g.mu);
+	if (blocked) {
+		/* Whether the name exists is part of the report; finding out
+		 * costs a lookup, never a hash. */
+		fill_event(&e, req, EVENT_THROTTLED,
+		    svc_auth_user_exists(s, req->login));
+		enqueue(&e);
+		log_failure(req, EVENT_THROTTLED);
+	}
+	return blocked;
+}
+
+void
+svc_guard_result(struct svc *s, const struct auth_request *req,
+    const struct auth_reply *rep)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	int64_t now = (int64_t)time(NULL);
+	enum event_kind kind;
+	struct vs_event e;
+	bool allowed;
+
+	(void)s;
+	if (rep->result == AUTH_OK) {
+		pthread_mutex_lock(&g.mu);
+		throttle_clear(g.by_login, req->login);
+		pthread_mutex_unlock(&g.mu);
+		return;
+	}
+	if (rep->result == AUTH_FAIL)
+		kind = EVENT_BAD_PASSWORD;
+	else if (rep->result == AUTH_NOUSER)
+		kind = EVENT_UNKNOWN_USER;
+	else if (rep->result == AUTH_DISABLED)
+		kind = EVENT_DISABLED;
+	else
+		return;         /* temporary: not the client's fault */
+	allowed = g.allow != NULL && throttle_allowed(g.allow, req->remote_ip);
+	pthread_mutex_lock(&g.mu);
+	if (!allowed && throttle_addr_key(req->remote_ip, key))
+		throttle_fail(g.by_addr, key, now);
+	if (!allowed)
+		throttle_fail(g.by_login, req->login, now);
+	pthread_mutex_unlock(&g.mu);
+	fill_event(&e, req, kind, kind != EVENT_UNKNOWN_USER);
+	enqueue(&e);
+	log_failure(req, kind);
+}
+
+bool
+svc_guard_ip_blocked(struct svc *s, const char *ip)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	bool b;
+
+	(void)s;
+	if (!throttle_addr_key(ip, key) ||
+	    (g.allow != NULL && throttle_allowed(g.allow, ip)))
+		return false;
+	pthread_mutex_lock(&g.mu);
+	b = throttle_blocked(g.by_addr, key, (int64_t)time(NULL));
+	pthread_mutex_unlock(&g.mu);
+	return b;
+}
+
+void
+svc_guard_unsealed(struct svc *s)
+{
+	(void)s;
+	g.rebuild = true;
+}
+
+struct replay {
+	int64_t now;
+};
+
+static int
+replay_cb(void *ctx, const struct vs_event *e)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+
+	(void)ctx;
+	if (throttle_addr_key(e->ip, key) &&
+	    !(g.allow != NULL && throttle_allowed(g.allow, e->ip)))
+		throttle_fail(g.by_addr, key, e->time);
+	if (e->kind != EVENT_THROTTLED || e->login[0] != '\0')
+		throttle_fail(g.by_login, e->login, e->time);
+	return 0;
+}
+
+/* Main thread, once per round: rebuild the throttles after an unseal. */
+void
+svc_guard_tick(struct svc *s)
+{
+	struct store_txn *txn = NULL;
+	struct replay rp;
+	struct vs_err err;
+	int64_t span;
+	int r;
+
+	if (!g.rebuild)
+		return;
+	g.rebuild = false;
+	rp.now = (int64_t)time(NULL);
+	span = s->conf.throttle_window > s->conf.throttle_login_window ?
+	    s->conf.throttle_window : s->conf.throttle_login_window;
+	vs_err_clear(&err);
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		return;
+	}
+	r = store_txn_begin(s->st, false, &txn, &err);
+	pthread_mutex_lock(&g.mu);
+	if (r == VS_OK) {
+		r = events_each(txn, rp.now - span, replay_cb, &rp, &err);
+		store_txn_abort(&txn);
+	}
+	pthread_mutex_unlock(&g.mu);
+	pthread_rwlock_unlock(&s->keylock);
+	if (r != VS_OK)
+		svc_log(LOG_ERR, "cannot rebuild the throttle from the event "
+		    "log: %s", err.msg);
+}
+
+struct list_ctx {
+	FILE *out;
+	bool json;
+	int n;
+	const char *kind;
+};
+
+static int
+list_cb(void *vctx, const struct throttle_entry *e)
+{
+	struct list_ctx *c = vctx;
+	char q[NAME_QUOTE_BUF];
+
+	name_quote(e->key, strlen(e->key), q);
+	c->n++;
+	if (c->json)
+		fprintf(c->out, "%s{\"kind\":\"%s\",\"key\":\"%s\",\"hits\":%u,"
+		    "\"first\":%lld,\"last\":%lld,\"blocked\":%s}",
+		    c->n > 1 ? "," : "", c->kind, q, e->hits,
+		    (long long)e->first, (long long)e->last,
+		    e->blocked ? "true" : "false");
+	else
+		fprintf(c->out, "%-8s %-40s %3u hits, last %llds ago%s\n",
+		    c->kind, q, e->hits, (long long)(time(NULL) - e->last),
+		    e->blocked ? ", BLOCKED" : "");
+	return 0;
+}
+
+void
+svc_guard_list(struct svc *s, FILE *out, bool json)
+{
+	struct list_ctx c = { out, json, 0, "address" };
+	int64_t now = (int64_t)time(NULL);
+
+	(void)s;
+	if (json)
+		fputc('[', out);
+	pthread_mutex_lock(&g.mu);
+	throttle_each(g.by_addr, now, list_cb, &c);
+	c.kind = "login";
+	throttle_each(g.by_login, now, list_cb, &c);
+	pthread_mutex_unlock(&g.mu);
+	if (json)
+		fputs("]\n", out);
+	else if (c.n == 0 && !json)
+		fprintf(out, "nothing throttled\n");
+}
+
+bool
+svc_guard_clear(struct svc *s, const char *what)
+{
+	char key[THROTTLE_KEY_MAX + 1];
+	bool any = false;
+
+	(void)s;
+	pthread_mutex_lock(&g.mu);
+	if (throttle_addr_key(what, key))
+		any |= throttle_clear(g.by_addr, key);
+	any |= throttle_clear(g.by_addr, what);
+	any |= throttle_clear(g.by_login, what);
+	pthread_mutex_unlock(&g.mu);
+	return any;
+}
