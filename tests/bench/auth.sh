@@ -430,10 +430,12 @@ measure() {     # measure MODE CONNS ROUND
 	printf '  %3s conns, round %d, %-13s %7s logins/s  p50 %7s ms' \
 	    "$c" "$r" "$m" "$rate" \
 	    "$(awk -v u="$(field "$line" p50_us)" 'BEGIN { printf "%.1f", u / 1000 }')"
-	printf '  p99 %7s ms  cpu %5s ms (vmsealed %5s, dovecot %5s:%s); busy %s\n' \
+	local who="argon_rate itself"
+	[ "$m" = raw ] || who="vmsealed $vms, dovecot $dcms:$(split_ms \
+	    "$W/d0" "$W/d1" "$done")"
+	printf '  p99 %7s ms  cpu %5s ms (%s); busy %s\n' \
 	    "$(awk -v u="$(field "$line" p99_us)" 'BEGIN { printf "%.1f", u / 1000 }')" \
-	    "$cpu" "$vms" "$dcms" \
-	    "$( [ "$m" = raw ] || split_ms "$W/d0" "$W/d1" "$done")" "$busy"
+	    "$cpu" "$who" "$busy"
 	local k="$c,$m"
 	if [ -z "${RES[$k,rate]:-}" ] || awk -v a="$rate" \
 	    -v b="${RES[$k,rate]}" 'BEGIN { exit !(a > b) }'; then
