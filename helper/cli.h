@@ -88,6 +88,10 @@ struct cli {
 	const struct cli_io *io;
 	const struct cli_service *svc;  /* NULL outside the service */
 	uid_t peer_uid;         /* in the service: the operator's uid */
+	struct secret_ref {
+		char *s;        /* the passphrase that opened the store */
+		size_t len;     /* offline (rotate, passphrase change) */
+	} last_passphrase;
 };
 
 extern const struct cli_io cli_io_local;
@@ -120,6 +124,11 @@ int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_throttle(struct cli *cli, int argc, char **argv);
+int cmd_passphrase(struct cli *cli, int argc, char **argv);
+int cmd_rotate(struct cli *cli, int argc, char **argv);
+int cmd_recover(struct cli *cli, int argc, char **argv);
+int cmd_backup(struct cli *cli, int argc, char **argv);
+int cmd_verify(struct cli *cli, int argc, char **argv);
 
 /* The operator's uid: the admin socket's peer in the service, getuid()
  * offline. */

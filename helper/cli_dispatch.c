@@ -25,13 +25,21 @@ static const struct {
 	{ "audit", cmd_audit },
 	{ "stats", cmd_stats },
 	{ "throttle", cmd_throttle },
+	{ "passphrase", cmd_passphrase },
+	{ "rotate", cmd_rotate },
+	{ "recover", cmd_recover },
+	{ "backup", cmd_backup },
+	{ "verify", cmd_verify },
 };
 
 bool
 cli_command_is_local_only(const char *cmd)
 {
 	/* init creates a store: there is no service for it yet. */
-	return strcmp(cmd, "init") == 0 || strcmp(cmd, "help") == 0;
+	/* backup and verify open the files read-only themselves (no lock:
+	 * they work while vmsealed runs). */
+	return strcmp(cmd, "init") == 0 || strcmp(cmd, "help") == 0 ||
+	    strcmp(cmd, "backup") == 0 || strcmp(cmd, "verify") == 0;
 }
 
 int

@@ -268,6 +268,13 @@ local_open_store(struct cli *cli, bool write, struct store **st_r)
 	r = cli_read_unseal_secret(cli, &sec, &recovery, &err);
 	if (r == VS_OK)
 		r = cli_unseal_store(*st_r, &sec, recovery, &err);
+	if (r == VS_OK && !recovery) {
+		/* Kept (sodium memory) for rotate and passphrase change;
+		 * main() frees (wipes) it when the command is done. */
+		cli->last_passphrase.s = sec.s;
+		cli->last_passphrase.len = sec.len;
+		sec.s = NULL;
+	}
 	prompt_free(&sec);
 	if (r != VS_OK) {
 		store_close(st_r);

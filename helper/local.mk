@@ -7,7 +7,7 @@ helper_libvmsealcli_la_SOURCES = \
 	helper/cli_client.c \
 	helper/cmd_opts.c helper/cmd_opts.h \
 	helper/cmd_store.c helper/cmd_import.c helper/cmd_export.c \
-	helper/cmd_service.c helper/cmd_stats.c \
+	helper/cmd_service.c helper/cmd_stats.c helper/cmd_keys.c \
 	helper/cmd_audit.c \
 	helper/prompt.c helper/prompt.h \
 	helper/json.c helper/json.h

@@ -48,6 +48,10 @@ static const char usage_text[] =
 "  stats                     the attack report (failed and throttled logins)\n"
 "  throttle list|clear       what vmsealed's throttle blocks now\n"
 "  audit [--verify]          the operators' actions, hash-chained\n"
+"  passphrase list|add|change|remove  passphrase key slots\n"
+"  rotate, recover           a new root key; a new passphrase from the\n"
+"                            recovery key (offline)\n"
+"  backup DEST, verify [DIR] hot sealed copy; check every record\n"
 "\n"
 "Global options:\n"
 "  -d, --store-dir DIR   store folder (default " STORE_DEFAULT_DIR ")\n"
@@ -224,6 +228,8 @@ main(int argc, char **argv)
 		free(fargv);
 	}
 	ex = cli_dispatch(&cli, argc - optind, argv + optind);
+	if (cli.last_passphrase.s != NULL)
+		sodium_free(cli.last_passphrase.s);     /* wipes */
 	if (fflush(stdout) != 0 && ex == EX_VS_OK) {
 		fprintf(stderr, "vmseal: cannot write output\n");
 		ex = EX_VS_STORE;

@@ -470,3 +470,82 @@ audit_verify(struct store_txn *txn, uint64_t *bad_seq_r,
 {
 	return audit_verify_count(txn, bad_seq_r, NULL, err);
 }
+
+/* --- after a key rotation --- */
+
+struct rechain_entry {
+	uint64_t seq;
+	uint8_t *rec;
+	size_t len;
+};
+
+struct rechain_ctx {
+	struct rechain_entry *e;
+	size_t n, cap;
+};
+
+static int
+rechain_collect(void *vctx, uint64_t seq, const uint8_t *rec, size_t len,
+    struct vs_err *err)
+{
+	struct rechain_ctx *c = vctx;
+
+	if (c->n == c->cap) {
+		size_t ncap = c->cap ? c->cap * 2 : 64;
+		struct rechain_entry *ne = realloc(c->e, ncap * sizeof(*ne));
+
+		if (ne == NULL)
+			return vs_fail(err, VS_ENOMEM, "out of memory");
+		c->e = ne;
+		c->cap = ncap;
+	}
+	if ((c->e[c->n].rec = malloc(len ? len : 1)) == NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	memcpy(c->e[c->n].rec, rec, len);
+	c->e[c->n].len = len;
+	c->e[c->n].seq = seq;
+	c->n++;
+	return VS_OK;
+}
+
+int
+audit_rechain(struct store_txn *txn, struct vs_err *err)
+{
+	struct rechain_ctx c = { NULL, 0, 0 };
+	uint8_t prev[AUDIT_CHAIN_BYTES], chain[AUDIT_CHAIN_BYTES];
+	struct rec_field *f;
+	struct buf rec = { 0 };
+	size_t i, k, nf;
+	int r;
+
+	memset(prev, 0, sizeof(prev));
+	r = store_log_each(txn, STORE_LOG_AUDIT, 1, rechain_collect, &c, err);
+	for (i = 0; r == VS_OK && i < c.n; i++) {
+		/* The same fields, with the new link to the entry before. */
+		r = rec_parse(c.e[i].rec, c.e[i].len, &f, &nf, err);
+		if (r != VS_OK)
+			break;
+		r = rec_begin(&rec);
+		for (k = 0; r == 0 && k < nf; k++)
+			r = f[k].tag == A_PREV ?
+			    rec_add(&rec, A_PREV, prev, sizeof(prev)) :
+			    rec_add(&rec, f[k].tag, f[k].val, f[k].len);
+		free(f);
+		if (r != 0) {
+			r = vs_fail(err, VS_ENOMEM, "out of memory");
+			break;
+		}
+		r = chain_of(txn, c.e[i].seq, rec.data, rec.len, chain, err);
+		if (r == VS_OK)
+			r = store_log_replace(txn, STORE_LOG_AUDIT, c.e[i].seq,
+			    rec.data, rec.len, err);
+		memcpy(prev, chain, sizeof(prev));
+	}
+	if (r == VS_OK && c.n > 0)
+		r = head_put(txn, c.e[c.n - 1].seq, prev, err);
+	for (i = 0; i < c.n; i++)
+		free(c.e[i].rec);
+	free(c.e);
+	buf_free(&rec);
+	return r;
+}

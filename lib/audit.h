@@ -95,4 +95,9 @@ int audit_verify_count(struct store_txn *txn, uint64_t *bad_seq_r,
  * names and other text the operator typed). */
 void audit_sanitize(char *s);
 
+/* Recompute every entry's chain link and the head with the store's
+ * current keys (after a key rotation re-sealed them); contents, order and
+ * numbers are kept.  In a write transaction. */
+int audit_rechain(struct store_txn *txn, struct vs_err *err);
+
 #endif

@@ -172,6 +172,68 @@ int store_log_trim(struct store_txn *txn, enum store_log log, size_t keep,
 int store_log_count(struct store_txn *txn, enum store_log log, size_t *n_r,
     struct vs_err *err);
 
+/* Overwrite log entry seq (it must exist) with rec. */
+int store_log_replace(struct store_txn *txn, enum store_log log, uint64_t seq,
+    const void *rec, size_t len, struct vs_err *err);
+
+/*
+ * Key slots and the key's life (issue 6).
+ *
+ * Slot changes are made in a write transaction and take effect for the
+ * handle when it commits.  At least one way in always remains: removing
+ * the last slot is refused, and a change of passphrase writes the new slot
+ * before it removes the old one (in one transaction, so a crash leaves
+ * either both or the old one).
+ */
+struct store_slot {
+	uint8_t id;
+	enum seal_slot_type type;
+	struct seal_slot_cost cost;
+};
+
+/* The slots as last committed (no key needed). */
+void store_slot_list(const struct store *st,
+    struct store_slot out[SEAL_MAX_SLOTS], size_t *n_r);
+/* Which passphrase slot does pass open?  VS_EBADKEY if none. */
+int store_slot_match(struct store *st, const char *pass, size_t len,
+    uint8_t *id_r, struct vs_err *err);
+/* Add a passphrase slot (cost NULL: the strongest existing passphrase
+ * slot's, or libsodium MODERATE). */
+int store_slot_add_passphrase(struct store_txn *txn, const char *pass,
+    size_t len, const struct seal_slot_cost *cost, uint8_t *id_r,
+    struct vs_err *err);
+/* Remove a slot; refused (VS_EINVAL) if it is the last one. */
+int store_slot_remove(struct store_txn *txn, uint8_t id, struct vs_err *err);
+/* Replace the recovery slot(s) by one for a new random recovery key. */
+int store_slot_new_recovery(struct store_txn *txn,
+    uint8_t reckey_r[SEAL_KEY_BYTES], struct vs_err *err);
+
+/* Rotate: a new root key; every record re-sealed and re-indexed, every
+ * log entry and meta value re-sealed, the audit chain recomputed, one
+ * passphrase slot (for pass, which must open a slot now) and a new
+ * recovery key (reckey_r) - all in one transaction: a crash leaves the old
+ * store or the new one, whole.  Other passphrase slots are removed (their
+ * passphrases are not known here): add them again afterwards. */
+typedef void store_progress_fn(void *ctx, size_t done, size_t total);
+/* Runs in the rotation's transaction once the handle has the new key
+ * (audit_rechain: the audit chain is made with the log key). */
+typedef int store_after_fn(struct store_txn *txn, struct vs_err *err);
+int store_rotate(struct store *st, const char *pass, size_t len,
+    uint8_t reckey_r[SEAL_KEY_BYTES], store_after_fn *after,
+    store_progress_fn *progress, void *ctx, struct vs_err *err);
+
+/* A consistent, compacted hot copy into an empty or new folder (still
+ * sealed: it opens with the passphrases valid now). */
+int store_backup(struct store *st, const char *dest, struct vs_err *err);
+
+struct store_verify_report {
+	size_t records, bad;
+	char first_bad[128];    /* "users record 12" */
+};
+/* Open every record of every table (needs the key). */
+int store_verify(struct store_txn *txn, struct store_verify_report *rep,
+    struct vs_err *err);
+
 /* A small sealed value in the meta table (e.g. the audit chain's head).
  * VS_ENOTFOUND when absent. */
 int store_meta_get(struct store_txn *txn, const char *name, struct buf *out,

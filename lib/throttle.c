@@ -479,6 +479,19 @@ throttle_clear(struct throttle *t, const char *key)
 	return true;
 }
 
+void
+throttle_reset(struct throttle *t)
+{
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->count; i++)
+		free(t->ents[i]);
+	t->count = 0;
+	memset(t->slots, 0xff, (t->mask + 1) * sizeof(*t->slots));
+}
+
 bool
 throttle_blocked(const struct throttle *t, const char *key, int64_t now)
 {

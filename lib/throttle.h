@@ -63,6 +63,8 @@ void throttle_fail(struct throttle *t, const char *key, int64_t now);
 /* Forget key (success of a login, or "vmseal throttle clear"). Returns
  * true if it was known. */
 bool throttle_clear(struct throttle *t, const char *key);
+/* Forget every key. */
+void throttle_reset(struct throttle *t);
 /* Is key blocked at now (without counting anything)? */
 bool throttle_blocked(const struct throttle *t, const char *key,
     int64_t now);

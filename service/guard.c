@@ -290,19 +290,25 @@ struct replay {
 	int64_t now;
 };
 
+/* Replay one event as it counted when it happened: failures count for
+ * the address and the login name; a throttled attempt counted for the
+ * address only (a name is hit by a refusal only once it is blocked, and
+ * replay cannot tell); allowed addresses count for nothing. */
 static int
 replay_cb(void *ctx, const struct vs_event *e)
 {
 	char key[THROTTLE_KEY_MAX + 1];
 
 	(void)ctx;
-	if (throttle_addr_key(e->ip, key) &&
-	    !(g.allow != NULL && throttle_allowed(g.allow, e->ip)))
+	if (g.allow != NULL && throttle_allowed(g.allow, e->ip))
+		return 0;
+	if (throttle_addr_key(e->ip, key))
 		throttle_fail(g.by_addr, key, e->time);
-	if (e->kind != EVENT_THROTTLED || e->login[0] != '\0')
+	if (e->kind != EVENT_THROTTLED)
 		throttle_fail(g.by_login, e->login, e->time);
 	return 0;
 }
+
 
 /* Main thread, once per round: rebuild the throttles after an unseal. */
 void
@@ -329,6 +335,10 @@ svc_guard_tick(struct svc *s)
 	r = store_txn_begin(s->st, false, &txn, &err);
 	pthread_mutex_lock(&g.mu);
 	if (r == VS_OK) {
+		/* The log is the whole truth: start from empty tables, so a
+		 * seal and unseal does not count the same failures twice. */
+		throttle_reset(g.by_addr);
+		throttle_reset(g.by_login);
 		r = events_each(txn, rp.now - span, replay_cb, &rp, &err);
 		store_txn_abort(&txn);
 	}

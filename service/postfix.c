@@ -214,7 +214,7 @@ svc_policy(struct svc *s, const struct policy_request *req, struct buf *out)
 	}
 	if (s->conf.policy_refuse_throttled &&
 	    svc_guard_ip_blocked(s, req->client_address)) {
-		s->stats.policy_rejects++;
+		s->stats.policy_defers++;
 		policy_reply(out, "DEFER_IF_PERMIT", "4.7.1 Too many failed "
 		    "logins from your address, try again later");
 		return;

@@ -97,7 +97,9 @@ svc_log(int prio, const char *fmt, ...)
 	if (use_syslog) {
 		vsyslog(prio, fmt, ap);
 	} else {
-		fprintf(stderr, "vmsealed[%ld]: ", (long)getpid());
+		/* Under systemd the journal adds the tag itself. */
+		if (getenv("JOURNAL_STREAM") == NULL)
+			fprintf(stderr, "vmsealed[%ld]: ", (long)getpid());
 		vfprintf(stderr, fmt, ap);
 		fputc('\n', stderr);
 	}
@@ -838,7 +840,6 @@ main(int argc, char **argv)
 					    "and stopping", si.ssi_signo);
 					svc_admin_stop(&svc);
 					svc_batch_end(&svc);
-		svc_guard_tick(&svc);
 					svc_seal(&svc);
 					store_close(&svc.st);
 					return 0;
@@ -860,6 +861,7 @@ main(int argc, char **argv)
 			}
 		}
 		svc_batch_end(&svc);
+		svc_guard_tick(&svc);
 		if (time(NULL) != last_sweep && svc.conf.idle_timeout > 0) {
 			last_sweep = time(NULL);
 			expire_idle(last_sweep);

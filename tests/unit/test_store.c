@@ -475,6 +475,66 @@ test_tamper(void **state)
 	    "failed to authenticate");
 }
 
+static void
+test_slots_and_rotate(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t;
+	struct store_slot sl[SEAL_MAX_SLOTS];
+	struct vs_user u;
+	struct vs_err err;
+	uint8_t id, rk[32], root1[32], root2[32];
+	size_t n;
+
+	seed(f);
+	store_slot_list(f->st, sl, &n);
+	assert_int_equal(n, 2);
+	/* A second passphrase; the first one's slot is found by it. */
+	t = wtxn(f);
+	assert_int_equal(store_slot_add_passphrase(t, "second one", 10, NULL,
+	    &id, NULL), VS_OK);
+	assert_int_equal(id, 2);
+	commit(&t);
+	store_slot_list(f->st, sl, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(store_slot_match(f->st, PASS, strlen(PASS), &id,
+	    NULL), VS_OK);
+	assert_int_equal(id, 0);
+	expect_err(store_slot_match(f->st, "nope", 4, &id, &err), VS_EBADKEY,
+	    &err, "no passphrase slot");
+	/* Remove slots down to one; the last way in stays. */
+	t = wtxn(f);
+	assert_int_equal(store_slot_remove(t, 0, NULL), VS_OK);
+	assert_int_equal(store_slot_remove(t, 1, NULL), VS_OK);
+	expect_err(store_slot_remove(t, 2, &err), VS_EINVAL, &err,
+	    "last way in");
+	commit(&t);
+	/* Rotate with the remaining passphrase: data kept, new key. */
+	assert_true(seal_keys_export_root(store_keys(f->st), root1));
+	expect_err(store_rotate(f->st, PASS, strlen(PASS), rk, NULL, NULL,
+	    NULL, &err), VS_EBADKEY, &err, NULL);
+	assert_int_equal(store_rotate(f->st, "second one", 10, rk, NULL, NULL,
+	    NULL, &err), VS_OK);
+	assert_true(seal_keys_export_root(store_keys(f->st), root2));
+	assert_memory_not_equal(root1, root2, 32);
+	t = wtxn(f);
+	assert_int_equal(store_user_get(t, "ron", &u, NULL), VS_OK);
+	assert_string_equal(u.pwhash, "hLILWelxS7E82");
+	vs_user_clear(&u);
+	store_txn_abort(&t);
+	/* The new recovery key and the kept passphrase open it afresh. */
+	store_close(&f->st);
+	assert_int_equal(store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL),
+	    VS_OK);
+	assert_int_equal(store_unseal_recovery(f->st, rk, NULL), VS_OK);
+	assert_int_equal(store_unseal_passphrase(f->st, "second one", 10,
+	    NULL), VS_OK);
+	assert_true(seal_keys_export_root(store_keys(f->st), root1));
+	assert_memory_equal(root1, root2, 32);
+	sodium_memzero(root1, 32);
+	sodium_memzero(root2, 32);
+}
+
 int
 main(void)
 {
@@ -486,6 +546,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_slots_and_rotate, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

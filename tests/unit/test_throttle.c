@@ -920,10 +920,35 @@ test_allow_errors(void **state)
 	}
 }
 
+static void
+test_reset(void **state)
+{
+	struct throttle_params p = { 3, 120, 100 };
+	struct throttle *t = NULL;
+	int i;
+
+	(void)state;
+	assert_int_equal(throttle_new(&p, &t, NULL), VS_OK);
+	for (i = 0; i < 3; i++)
+		throttle_fail(t, "192.0.2.1", 1000 + i);
+	throttle_fail(t, "192.0.2.2", 1000);
+	assert_true(throttle_blocked(t, "192.0.2.1", 1010));
+	throttle_reset(t);
+	assert_int_equal(throttle_count(t), 0);
+	assert_false(throttle_blocked(t, "192.0.2.1", 1010));
+	/* Usable again after a reset. */
+	for (i = 0; i < 3; i++)
+		throttle_fail(t, "192.0.2.1", 1020 + i);
+	assert_true(throttle_blocked(t, "192.0.2.1", 1030));
+	assert_int_equal(throttle_count(t), 1);
+	throttle_free(&t);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reset),
 		cmocka_unit_test(test_params),
 		cmocka_unit_test(test_window_table),
 		cmocka_unit_test(test_limit_max),

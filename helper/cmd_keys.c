@@ -1,0 +1,448 @@
+/*
+ * cmd_keys.c - the key's life: vmseal passphrase, rotate, recover, backup
+ * and verify.
+ *
+ * passphrase add|remove|change|list  manage passphrase slots (online or
+ *                                    offline); at least one way in always
+ *                                    remains
+ * rotate                             a new root key: every record
+ *                                    re-sealed and re-indexed in one
+ *                                    transaction, a new recovery key shown
+ *                                    once (offline: the service must be
+ *                                    stopped, since it holds the old key)
+ * recover                            with the recovery key: set a new
+ *                                    passphrase, remove the lost ones
+ * backup DEST                        a consistent hot copy, still sealed
+ *                                    (works while vmsealed runs)
+ * verify [DIR]                       every record of a store or backup
+ *                                    authenticates with the passphrase
+ *
+ * Secrets: passphrases from the terminal (asked twice when new) or
+ * --passphrase-fd / --new-passphrase-fd, the recovery key from
+ * --recovery-key-fd; never argv.  The new recovery key is printed once.
+ */
+#include "config.h"
+
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sodium.h>
+
+#include "audit.h"
+#include "cli.h"
+#include "cmd_opts.h"
+#include "json.h"
+#include "prompt.h"
+#include "reckey.h"
+
+#define MIN_PASSPHRASE 8
+
+static const char passphrase_help[] =
+"usage: vmseal passphrase list [--json]\n"
+"       vmseal passphrase add [--new-passphrase-fd N]\n"
+"       vmseal passphrase change [--new-passphrase-fd N]\n"
+"       vmseal passphrase remove SLOT\n"
+"\n"
+"Passphrase slots: each wraps the store's key under one passphrase.\n"
+"'add' asks for a new passphrase (twice on the terminal); 'change' asks for\n"
+"the current one (it opens the store) and a new one, writes the new slot and\n"
+"removes the old in one transaction; 'remove' removes a slot by number (see\n"
+"'list'), never the last way in.  Offline, the current passphrase is asked\n"
+"first to open the store (--passphrase-fd N).\n";
+
+static const char rotate_help[] =
+"usage: vmseal --offline rotate [--passphrase-fd N]\n"
+"\n"
+"Make a new root key: every record is re-sealed and re-indexed and the\n"
+"audit chain recomputed, in one transaction (a crash leaves the old store\n"
+"or the new one, whole).  The passphrase you type is kept; other\n"
+"passphrase slots are removed (add them again); a NEW recovery key is\n"
+"printed once - the old one stops working.  vmsealed must be stopped: it\n"
+"holds the old key.  Old backups still open with the old key.\n";
+
+static const char recover_help[] =
+"usage: vmseal --offline recover --recovery-key-fd N [--new-passphrase-fd M]\n"
+"\n"
+"When every passphrase is lost: open the store with the recovery key, set a\n"
+"new passphrase, and remove the old passphrase slots.  The recovery key is\n"
+"given on one line or the two lines init printed.\n";
+
+static const char backup_help[] =
+"usage: vmseal backup DEST\n"
+"\n"
+"A consistent, compacted copy of the store into DEST (created, mode 0700),\n"
+"taken while vmsealed runs if it does.  The copy is as sealed as the store:\n"
+"it opens with the passphrases (and recovery key) valid NOW - a passphrase\n"
+"removed later still opens this backup.\n";
+
+static const char verify_help[] =
+"usage: vmseal verify [DIR] [--passphrase-fd N | --recovery-key-fd N]\n"
+"\n"
+"Check that a store or backup (DIR, default the store) opens with the key\n"
+"and that every record authenticates; report any that do not (exit 4).\n";
+
+struct key_opts {
+	int new_fd;
+};
+
+static int
+key_opt(struct cli *cli, void *vctx, int c, const char *arg)
+{
+	struct key_opts *o = vctx;
+
+	if (c == 'n') {
+		if (!cli_parse_fd(arg, &o->new_fd))
+			return cli_usage(cli, "passphrase", "--new-passphrase-fd "
+			    "needs a descriptor number");
+		return CMD_OPT_OK;
+	}
+	return cli_usage(cli, "passphrase", "unknown option");
+}
+
+static const struct option key_lo[] = {
+	{ "new-passphrase-fd", required_argument, NULL, 'n' },
+};
+
+static int
+ask_new(struct cli *cli, int fd, struct secret *s, struct vs_err *err)
+{
+	int r;
+
+	r = cli->io->secret(cli, fd, "New passphrase: ", "new passphrase",
+	    true, s, err);
+	if (r == VS_OK && s->len < MIN_PASSPHRASE) {
+		prompt_free(s);
+		r = vs_fail(err, VS_EINVAL, "the passphrase must have at least "
+		    "%d characters", MIN_PASSPHRASE);
+	}
+	return r;
+}
+
+static void
+print_reckey(struct cli *cli, uint8_t key[RECKEY_BYTES])
+{
+	char text[RECKEY_TEXT_BUF];
+
+	reckey_encode(key, text);
+	sodium_memzero(key, RECKEY_BYTES);
+	fprintf(cli->out, "\nNEW RECOVERY KEY - shown once; the old one no "
+	    "longer opens this store.\nWrite it on paper and keep it "
+	    "offline:\n\n    %.41s\n    %s\n\n", text, text + 42);
+	sodium_memzero(text, sizeof(text));
+}
+
+int
+cmd_passphrase(struct cli *cli, int argc, char **argv)
+{
+	struct key_opts o = { -1 };
+	struct store *st = NULL;
+	struct store_txn *txn = NULL;
+	struct secret nw = { NULL, 0 }, cur = { NULL, 0 };
+	struct vs_err err;
+	const char *act;
+	char **pos;
+	int npos, ex, r = VS_OK;
+
+	if (argc < 2 || argv[1][0] == '-') {
+		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+		    strcmp(argv[1], "-h") == 0)) {
+			fputs(passphrase_help, cli->out);
+			return EX_VS_OK;
+		}
+		return cli_usage(cli, "passphrase", "missing action (list, "
+		    "add, change, remove)");
+	}
+	act = argv[1];
+	ex = cmd_parse(cli, "passphrase", passphrase_help, argc - 1, argv + 1,
+	    "", key_lo, 1, key_opt, &o, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (strcmp(act, "list") == 0) {
+		struct store_slot sl[SEAL_MAX_SLOTS];
+		struct json j;
+		size_t n, i;
+
+		if (npos != 0)
+			return cli_usage(cli, "passphrase", "too many arguments");
+		if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
+			return ex;
+		store_slot_list(st, sl, &n);
+		cli_abort_close(cli, &st, &txn);
+		json_init(&j, cli->out);
+		if (cli->json)
+			json_arr_begin(&j);
+		for (i = 0; i < n; i++) {
+			const char *type = sl[i].type == SEAL_SLOT_PASSPHRASE ?
+			    "passphrase" : "recovery";
+
+			if (cli->json) {
+				json_obj_begin(&j);
+				json_key(&j, "slot"); json_int(&j, sl[i].id);
+				json_key(&j, "type"); json_str(&j, type);
+				json_key(&j, "opslimit");
+				json_int(&j, (int64_t)sl[i].cost.opslimit);
+				json_key(&j, "memlimit");
+				json_int(&j, (int64_t)sl[i].cost.memlimit);
+				json_obj_end(&j);
+			} else if (sl[i].type == SEAL_SLOT_PASSPHRASE) {
+				fprintf(cli->out, "slot %u\tpassphrase\tArgon2id "
+				    "ops %llu, %llu KiB\n", sl[i].id,
+				    (unsigned long long)sl[i].cost.opslimit,
+				    (unsigned long long)sl[i].cost.memlimit /
+				    1024);
+			} else {
+				fprintf(cli->out, "slot %u\trecovery key\n",
+				    sl[i].id);
+			}
+		}
+		if (cli->json) {
+			json_arr_end(&j);
+			json_end(&j);
+		}
+		return EX_VS_OK;
+	}
+	if (strcmp(act, "add") != 0 && strcmp(act, "change") != 0 &&
+	    strcmp(act, "remove") != 0)
+		return cli_usage(cli, "passphrase", "unknown action '%s'", act);
+	if (npos != (strcmp(act, "remove") == 0 ? 1 : 0))
+		return cli_usage(cli, "passphrase", "wrong number of arguments");
+	vs_err_clear(&err);
+	/* Secrets before the store opens. */
+	if (strcmp(act, "change") == 0 && cli->svc != NULL &&
+	    (r = cli->io->secret(cli, cli->passphrase_fd,
+	    "Current passphrase: ", "current passphrase", false, &cur,
+	    &err)) != VS_OK)
+		return cli_fail_err(cli, &err);
+	if (strcmp(act, "remove") != 0 &&
+	    (r = ask_new(cli, o.new_fd, &nw, &err)) != VS_OK) {
+		prompt_free(&cur);
+		return cli_fail_err(cli, &err);
+	}
+	if ((ex = cli_open_txn(cli, true, &st, &txn)) != EX_VS_OK) {
+		prompt_free(&cur);
+		prompt_free(&nw);
+		return ex;
+	}
+	if (strcmp(act, "add") == 0) {
+		uint8_t id;
+
+		r = store_slot_add_passphrase(txn, nw.s, nw.len, NULL, &id,
+		    &err);
+		if (r == VS_OK)
+			r = cli_audit(cli, txn, "passphrase-add", &err,
+			    "slot %u", id);
+	} else if (strcmp(act, "change") == 0) {
+		uint8_t old, id;
+
+		/* Offline the passphrase that opened the store is the one
+		 * to change; in the service it was asked above. */
+		if (cli->svc != NULL)
+			r = store_slot_match(st, cur.s, cur.len, &old, &err);
+		else
+			r = store_slot_match(st, cli->last_passphrase.s,
+			    cli->last_passphrase.len, &old, &err);
+		if (r == VS_OK)
+			r = store_slot_add_passphrase(txn, nw.s, nw.len, NULL,
+			    &id, &err);
+		if (r == VS_OK)
+			r = store_slot_remove(txn, old, &err);
+		if (r == VS_OK)
+			r = cli_audit(cli, txn, "passphrase-change", &err,
+			    "slot %u replaced by slot %u", old, id);
+	} else {
+		uint64_t id;
+
+		if (!cli_parse_u64(pos[0], SEAL_MAX_SLOTS - 1, &id))
+			r = vs_fail(&err, VS_EINVAL, "SLOT is a number from 0 "
+			    "to %d", SEAL_MAX_SLOTS - 1);
+		else
+			r = store_slot_remove(txn, (uint8_t)id, &err);
+		if (r == VS_OK)
+			r = cli_audit(cli, txn, "passphrase-remove", &err,
+			    "slot %u", (unsigned)id);
+	}
+	prompt_free(&cur);
+	prompt_free(&nw);
+	if (r != VS_OK) {
+		cli_abort_close(cli, &st, &txn);
+		return cli_fail_err(cli, &err);
+	}
+	if ((ex = cli_commit_close(cli, &st, &txn)) == EX_VS_OK)
+		fprintf(cli->out, "done\n");
+	return ex;
+}
+
+static void
+progress(void *ctx, size_t done, size_t total)
+{
+	struct cli *cli = ctx;
+
+	if (cli->io->is_tty(cli, 2))
+		fprintf(cli->err, "\rvmseal: rotate: %zu/%zu records%s", done,
+		    total, done == total ? "\n" : "");
+}
+
+int
+cmd_rotate(struct cli *cli, int argc, char **argv)
+{
+	struct store *st = NULL;
+	struct vs_err err;
+	uint8_t reckey[RECKEY_BYTES];
+	char **pos;
+	int npos, ex, r;
+
+	ex = cmd_parse(cli, "rotate", rotate_help, argc, argv, "", NULL, 0,
+	    NULL, NULL, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (npos != 0)
+		return cli_usage(cli, "rotate", "too many arguments");
+	if (cli->svc != NULL)
+		return cli_fail(cli, VS_EINVAL, "rotate runs offline: stop "
+		    "vmsealed (it holds the old key), then 'vmseal --offline "
+		    "rotate'");
+	if ((ex = cli->io->open_store(cli, true, &st)) != EX_VS_OK)
+		return ex;
+	vs_err_clear(&err);
+	if (cli->last_passphrase.s == NULL) {
+		cli->io->close_store(cli, &st);
+		return cli_fail(cli, VS_EINVAL, "rotate needs the passphrase "
+		    "(not the recovery key): it is kept for the new key");
+	}
+	r = store_rotate(st, cli->last_passphrase.s, cli->last_passphrase.len,
+	    reckey, audit_rechain, progress, cli, &err);
+	if (r == VS_OK) {
+		struct store_txn *txn = NULL;
+
+		/* Recorded with the new key, in its own transaction. */
+		if (store_txn_begin(st, true, &txn, &err) == VS_OK &&
+		    cli_audit(cli, txn, "rotate", &err, "new root key") ==
+		    VS_OK)
+			store_txn_commit(&txn, &err);
+		else
+			store_txn_abort(&txn);
+	}
+	cli->io->close_store(cli, &st);
+	if (r != VS_OK)
+		return cli_fail_err(cli, &err);
+	fprintf(cli->out, "rotated: every record is sealed with a new key.\n");
+	print_reckey(cli, reckey);
+	return EX_VS_OK;
+}
+
+int
+cmd_recover(struct cli *cli, int argc, char **argv)
+{
+	struct key_opts o = { -1 };
+	struct store *st = NULL;
+	struct store_txn *txn = NULL;
+	struct store_slot sl[SEAL_MAX_SLOTS];
+	struct secret nw = { NULL, 0 };
+	struct vs_err err;
+	char **pos;
+	uint8_t id;
+	size_t n, i;
+	int npos, ex, r;
+
+	ex = cmd_parse(cli, "recover", recover_help, argc, argv, "", key_lo, 1,
+	    key_opt, &o, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (npos != 0)
+		return cli_usage(cli, "recover", "too many arguments");
+	if (cli->recovery_key_fd < 0)
+		return cli_usage(cli, "recover", "give the recovery key with "
+		    "--recovery-key-fd N");
+	if (cli->svc != NULL)
+		return cli_fail(cli, VS_EINVAL, "recover runs offline: stop "
+		    "vmsealed, then 'vmseal --offline recover' (or unseal "
+		    "the service with --recovery-key-fd and use 'vmseal "
+		    "passphrase add')");
+	vs_err_clear(&err);
+	if ((r = ask_new(cli, o.new_fd, &nw, &err)) != VS_OK)
+		return cli_fail_err(cli, &err);
+	if ((ex = cli_open_txn(cli, true, &st, &txn)) != EX_VS_OK) {
+		prompt_free(&nw);
+		return ex;
+	}
+	store_slot_list(st, sl, &n);
+	r = store_slot_add_passphrase(txn, nw.s, nw.len, NULL, &id, &err);
+	for (i = 0; r == VS_OK && i < n; i++)
+		if (sl[i].type == SEAL_SLOT_PASSPHRASE)
+			r = store_slot_remove(txn, sl[i].id, &err);
+	if (r == VS_OK)
+		r = cli_audit(cli, txn, "recover", &err, "new passphrase in "
+		    "slot %u, lost ones removed", id);
+	prompt_free(&nw);
+	if (r != VS_OK) {
+		cli_abort_close(cli, &st, &txn);
+		return cli_fail_err(cli, &err);
+	}
+	if ((ex = cli_commit_close(cli, &st, &txn)) == EX_VS_OK)
+		fprintf(cli->out, "recovered: the new passphrase opens the "
+		    "store; the old ones no longer do\n");
+	return ex;
+}
+
+int
+cmd_backup(struct cli *cli, int argc, char **argv)
+{
+	struct store *st = NULL;
+	struct vs_err err;
+	char **pos;
+	int npos, ex, r;
+
+	ex = cmd_parse(cli, "backup", backup_help, argc, argv, "", NULL, 0,
+	    NULL, NULL, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (npos != 1)
+		return cli_usage(cli, "backup", "give the destination folder");
+	vs_err_clear(&err);
+	/* A raw copy needs no key: open read-only (no lock, so it works
+	 * while vmsealed runs). */
+	if ((r = store_open(cli->dir, 0, &st, &err)) != VS_OK)
+		return cli_fail_err(cli, &err);
+	r = store_backup(st, pos[0], &err);
+	store_close(&st);
+	if (r != VS_OK)
+		return cli_fail_err(cli, &err);
+	fprintf(cli->out, "backup written to %s (sealed; it opens with the "
+	    "passphrases valid now)\n", pos[0]);
+	return EX_VS_OK;
+}
+
+int
+cmd_verify(struct cli *cli, int argc, char **argv)
+{
+	struct store *st = NULL;
+	struct store_txn *txn = NULL;
+	struct store_verify_report rep;
+	struct vs_err err;
+	char **pos;
+	int npos, ex, r;
+
+	ex = cmd_parse(cli, "verify", verify_help, argc, argv, "", NULL, 0,
+	    NULL, NULL, &pos, &npos);
+	if (ex != CMD_PARSED)
+		return ex;
+	if (npos > 1)
+		return cli_usage(cli, "verify", "too many arguments");
+	if (npos == 1)
+		cli->dir = pos[0];
+	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
+		return ex;
+	vs_err_clear(&err);
+	r = store_verify(txn, &rep, &err);
+	cli_abort_close(cli, &st, &txn);
+	if (r != VS_OK)
+		return cli_fail_err(cli, &err);
+	if (rep.bad > 0)
+		return cli_fail(cli, VS_ECORRUPT, "%zu of %zu records fail to "
+		    "authenticate (first: %s)", rep.bad, rep.records,
+		    rep.first_bad);
+	fprintf(cli->out, "%s: the key opens it and all %zu records "
+	    "authenticate\n", cli->dir, rep.records);
+	return EX_VS_OK;
+}
