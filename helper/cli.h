@@ -140,6 +140,13 @@ int cli_audit(struct cli *cli, struct store_txn *txn, const char *action,
     struct vs_err *err, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/* Show a (new) recovery key once: whole, or split into n shares of which
+ * k rebuild it (n == 0: whole).  Wipes key. */
+int cli_print_recovery(struct cli *cli, uint8_t key[32], unsigned n,
+    unsigned k, bool fresh_store);
+/* Parse --recovery-shares N / --recovery-threshold K values. */
+bool cli_parse_shares(const char *arg, unsigned *out);
+
 /* Map a VS_* status to an exit code. */
 int cli_exit_code(int status);
 /* Print "vmseal: message" on stderr and return the exit code for status. */

@@ -18,6 +18,7 @@
 #include "cli.h"
 #include "prompt.h"
 #include "reckey.h"
+#include "shamir.h"
 
 int
 cli_exit_code(int status)
@@ -114,8 +115,126 @@ cli_common_opt(struct cli *cli, int c, const char *arg, int *exit_r)
 	return false;
 }
 
+bool
+cli_parse_shares(const char *arg, unsigned *out)
+{
+	uint64_t v;
+
+	if (!cli_parse_u64(arg, SHAMIR_MAX_SHARES, &v) || v < SHAMIR_MIN_SHARES)
+		return false;
+	*out = (unsigned)v;
+	return true;
+}
+
+int
+cli_print_recovery(struct cli *cli, uint8_t key[32], unsigned n, unsigned k,
+    bool fresh_store)
+{
+	uint8_t (*shares)[SHAMIR_SHARE_BYTES];
+	char text[SHAMIR_TEXT_BUF > RECKEY_TEXT_BUF ? SHAMIR_TEXT_BUF :
+	    RECKEY_TEXT_BUF];
+	struct vs_err err;
+	unsigned i;
+
+	if (n == 0) {
+		reckey_encode(key, text);
+		sodium_memzero(key, 32);
+		fprintf(cli->out, "%sRECOVERY KEY - shown once.  Write it on "
+		    "paper and keep it offline;\nit re-opens the store when "
+		    "every passphrase is lost:\n\n    %.41s\n    %s\n\n",
+		    fresh_store ? "" : "NEW ", text, text + 42);
+		sodium_memzero(text, sizeof(text));
+		return EX_VS_OK;
+	}
+	vs_err_clear(&err);
+	if ((shares = sodium_malloc(n * SHAMIR_SHARE_BYTES)) == NULL ||
+	    shamir_split(key, n, k, shares, &err) != VS_OK) {
+		if (shares != NULL)
+			sodium_free(shares);
+		sodium_memzero(key, 32);
+		return cli_fail(cli, VS_EINVAL, "cannot split the recovery "
+		    "key: %s", err.msg[0] ? err.msg : "out of memory");
+	}
+	sodium_memzero(key, 32);
+	fprintf(cli->out, "%sRECOVERY KEY, split into %u shares - any %u of "
+	    "them rebuild it, fewer\nreveal nothing.  Shown once: give each "
+	    "share to a different person, on paper:\n\n", fresh_store ? "" :
+	    "NEW ", n, k);
+	for (i = 0; i < n; i++) {
+		shamir_share_encode(shares[i], k, n, text, sizeof(text));
+		fprintf(cli->out, "  share %u of %u:\n    %.47s\n    %s\n\n",
+		    i + 1, n, text, text + 48);
+	}
+	sodium_memzero(text, sizeof(text));
+	sodium_free(shares);    /* wipes */
+	return EX_VS_OK;
+}
+
+/* Recovery shares, one per line from fd, until as many as the first one
+ * says are needed; combined into the recovery key's text form in sec. */
+static int
+read_shares(struct cli *cli, int fd, struct secret *sec, struct vs_err *err)
+{
+	uint8_t (*sh)[SHAMIR_SHARE_BYTES];
+	uint8_t key[RECKEY_BYTES];
+	struct secret line = { NULL, 0 };
+	unsigned k = 0, n = 0, got = 0, kk, nn;
+	char what[32];
+	int r = VS_OK;
+
+	if ((sh = sodium_malloc(SHAMIR_MAX_SHARES * SHAMIR_SHARE_BYTES)) ==
+	    NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	/* The first share was already read into sec. */
+	r = shamir_share_decode(sec->s, sec->len, sh[0], &k, &n, err);
+	if (r == VS_OK)
+		got = 1;
+	else
+		vs_fail(err, r, "recovery share 1: %s", err->msg);
+	while (r == VS_OK && got < k) {
+		snprintf(what, sizeof(what), "recovery share %u", got + 1);
+		r = cli->io->secret(cli, fd, NULL, what, false, &line, err);
+		if (r != VS_OK)
+			break;
+		r = shamir_share_decode(line.s, line.len, sh[got], &kk, &nn,
+		    err);
+		prompt_free(&line);
+		if (r != VS_OK) {
+			char m[VS_ERR_MSG_MAX];
+
+			snprintf(m, sizeof(m), "%s", err->msg);
+			vs_fail(err, r, "recovery share %u: %s", got + 1, m);
+		} else if (kk != k || nn != n) {
+			r = vs_fail(err, VS_EINVAL, "recovery share %u is from a "
+			    "%u-of-%u split, not %u-of-%u", got + 1, kk, nn,
+			    k, n);
+		} else {
+			got++;
+		}
+	}
+	if (r == VS_OK)
+		r = shamir_combine((const uint8_t (*)[SHAMIR_SHARE_BYTES])sh, k,
+		    key, err);
+	sodium_free(sh);
+	if (r != VS_OK) {
+		prompt_free(sec);
+		return r;
+	}
+	/* Hand it on in the recovery key's text form. */
+	if (sec->len < RECKEY_TEXT_BUF) {
+		prompt_free(sec);
+		sodium_memzero(key, sizeof(key));
+		return vs_fail(err, VS_ENOMEM, "internal: share buffer");
+	}
+	reckey_encode(key, sec->s);
+	sec->len = strlen(sec->s);
+	sodium_memzero(key, sizeof(key));
+	return VS_OK;
+}
+
 /* The recovery key as init prints it: on one line, or on two (7 groups
- * each).  A second line is read only when the first holds half a key. */
+ * each) - or recovery shares, one per line.  A second line is read only
+ * when the first holds half a key. */
 static int
 read_recovery_key(struct cli *cli, int fd, struct secret *sec,
     struct vs_err *err)
@@ -127,10 +246,18 @@ read_recovery_key(struct cli *cli, int fd, struct secret *sec,
 	if ((r = cli->io->secret(cli, fd, NULL, "recovery key", false, sec,
 	    err)) != VS_OK)
 		return r;
+	/* A share starts with the group "i n k 1" and is 16 groups long. */
 	for (i = 0; i < sec->len; i++)
 		alnum += (sec->s[i] >= '0' && sec->s[i] <= '9') ||
 		    (sec->s[i] >= 'A' && sec->s[i] <= 'Z') ||
 		    (sec->s[i] >= 'a' && sec->s[i] <= 'z');
+	if (alnum == SHAMIR_GROUPS * 5) {
+		/* Room for the key's text form in the same buffer. */
+		if (sec->len < RECKEY_TEXT_BUF)
+			return vs_fail(err, VS_EINVAL, "recovery share 1 is "
+			    "malformed");
+		return read_shares(cli, fd, sec, err);
+	}
 	if (alnum != (RECKEY_GROUPS / 2) * 5)
 		return VS_OK;
 	if ((r = cli->io->secret(cli, fd, NULL, "recovery key (second line)",

@@ -53,6 +53,7 @@ static const char passphrase_help[] =
 
 static const char rotate_help[] =
 "usage: vmseal --offline rotate [--passphrase-fd N]\n"
+"                              [--recovery-shares N --recovery-threshold K]\n"
 "\n"
 "Make a new root key: every record is re-sealed and re-indexed and the\n"
 "audit chain recomputed, in one transaction (a crash leaves the old store\n"
@@ -63,6 +64,10 @@ static const char rotate_help[] =
 
 static const char recover_help[] =
 "usage: vmseal --offline recover --recovery-key-fd N [--new-passphrase-fd M]\n"
+"\n"
+"Descriptor N gives the recovery key (one line, or the two lines init\n"
+"printed) or, for a split key, the shares one per line until as many as\n"
+"they need are in (a share with a typo is named).\n"
 "\n"
 "When every passphrase is lost: open the store with the recovery key, set a\n"
 "new passphrase, and remove the old passphrase slots.  The recovery key is\n"
@@ -117,19 +122,6 @@ ask_new(struct cli *cli, int fd, struct secret *s, struct vs_err *err)
 		    "%d characters", MIN_PASSPHRASE);
 	}
 	return r;
-}
-
-static void
-print_reckey(struct cli *cli, uint8_t key[RECKEY_BYTES])
-{
-	char text[RECKEY_TEXT_BUF];
-
-	reckey_encode(key, text);
-	sodium_memzero(key, RECKEY_BYTES);
-	fprintf(cli->out, "\nNEW RECOVERY KEY - shown once; the old one no "
-	    "longer opens this store.\nWrite it on paper and keep it "
-	    "offline:\n\n    %.41s\n    %s\n\n", text, text + 42);
-	sodium_memzero(text, sizeof(text));
 }
 
 int
@@ -283,21 +275,45 @@ progress(void *ctx, size_t done, size_t total)
 		    total, done == total ? "\n" : "");
 }
 
+struct rotate_opts {
+	unsigned shares, threshold;
+};
+
+static int
+rotate_opt(struct cli *cli, void *vctx, int c, const char *arg)
+{
+	struct rotate_opts *o = vctx;
+
+	if ((c == 'S' || c == 'T') &&
+	    cli_parse_shares(arg, c == 'S' ? &o->shares : &o->threshold))
+		return CMD_OPT_OK;
+	return cli_usage(cli, "rotate", "--recovery-shares and "
+	    "--recovery-threshold take 2 to 16");
+}
+
 int
 cmd_rotate(struct cli *cli, int argc, char **argv)
 {
+	static const struct option lo[] = {
+		{ "recovery-shares", required_argument, NULL, 'S' },
+		{ "recovery-threshold", required_argument, NULL, 'T' },
+	};
+	struct rotate_opts o = { 0, 0 };
 	struct store *st = NULL;
 	struct vs_err err;
 	uint8_t reckey[RECKEY_BYTES];
 	char **pos;
 	int npos, ex, r;
 
-	ex = cmd_parse(cli, "rotate", rotate_help, argc, argv, "", NULL, 0,
-	    NULL, NULL, &pos, &npos);
+	ex = cmd_parse(cli, "rotate", rotate_help, argc, argv, "", lo, 2,
+	    rotate_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
 	if (npos != 0)
 		return cli_usage(cli, "rotate", "too many arguments");
+	if ((o.shares == 0) != (o.threshold == 0) || o.threshold > o.shares)
+		return cli_usage(cli, "rotate", "give --recovery-shares N and "
+		    "--recovery-threshold K together, K <= N");
 	if (cli->svc != NULL)
 		return cli_fail(cli, VS_EINVAL, "rotate runs offline: stop "
 		    "vmsealed (it holds the old key), then 'vmseal --offline "
@@ -326,9 +342,9 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 	cli->io->close_store(cli, &st);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
-	fprintf(cli->out, "rotated: every record is sealed with a new key.\n");
-	print_reckey(cli, reckey);
-	return EX_VS_OK;
+	fprintf(cli->out, "rotated: every record is sealed with a new key.\n"
+	    "The old recovery key no longer opens this store.\n\n");
+	return cli_print_recovery(cli, reckey, o.shares, o.threshold, false);
 }
 
 int

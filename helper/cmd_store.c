@@ -63,6 +63,7 @@ parse_cost(const char *s, struct seal_slot_cost *c)
 static const char init_help[] =
 "usage: vmseal [-d DIR] init [--passphrase-fd N] [--unseal-cost OPS:KIB]\n"
 "                            [--hash-cost OPS:KIB] [--no-fold-local]\n"
+"                            [--recovery-shares N --recovery-threshold K]\n"
 "\n"
 "Create a new encrypted store in DIR (mode 0700) with one passphrase and a\n"
 "recovery key.  The passphrase is asked twice on the terminal, or read from\n"
@@ -74,10 +75,14 @@ static const char init_help[] =
 "  --hash-cost OPS:KIB    Argon2id cost of user password hashes\n"
 "                         (default 2:19456, OWASP: t=2, m=19 MiB)\n"
 "  --no-fold-local        keep the case of local parts and logins\n"
+"  --recovery-shares N --recovery-threshold K\n"
+"                         split the recovery key into N shares, any K of\n"
+"                         which rebuild it (Shamir; 2 <= K <= N <= 16)\n"
 "Low costs (1:8) are for tests only.\n";
 
 struct init_opts {
 	struct store_init_params p;
+	unsigned shares, threshold;
 };
 
 static int
@@ -102,6 +107,13 @@ init_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	case 'F':
 		o->p.settings.fold_local = false;
 		return CMD_OPT_OK;
+	case 'S':
+	case 'T':
+		if (!cli_parse_shares(arg, c == 'S' ? &o->shares :
+		    &o->threshold))
+			return cli_usage(cli, "init", "--recovery-shares and "
+			    "--recovery-threshold take 2 to 16");
+		return CMD_OPT_OK;
 	}
 	return cli_usage(cli, "init", "unknown option");
 }
@@ -113,20 +125,25 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		{ "unseal-cost", required_argument, NULL, 'u' },
 		{ "hash-cost", required_argument, NULL, 'H' },
 		{ "no-fold-local", no_argument, NULL, 'F' },
+		{ "recovery-shares", required_argument, NULL, 'S' },
+		{ "recovery-threshold", required_argument, NULL, 'T' },
 	};
 	struct init_opts o;
 	struct secret pass = { NULL, 0 };
 	struct vs_err err;
 	uint8_t reckey[RECKEY_BYTES];
-	char text[RECKEY_TEXT_BUF];
 	char **pos;
 	int npos, ex, r;
 
 	store_init_params_default(&o.p);
-	ex = cmd_parse(cli, "init", init_help, argc, argv, "", lo, 3, init_opt, &o,
+	o.shares = o.threshold = 0;
+	ex = cmd_parse(cli, "init", init_help, argc, argv, "", lo, 5, init_opt, &o,
 	    &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
+	if ((o.shares == 0) != (o.threshold == 0) || o.threshold > o.shares)
+		return cli_usage(cli, "init", "give --recovery-shares N and "
+		    "--recovery-threshold K together, K <= N");
 	if ((ex = need_args(cli, "init", npos, 0, 0)) != CMD_PARSED)
 		return ex;
 	vs_err_clear(&err);
@@ -144,15 +161,8 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	prompt_free(&pass);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
-	reckey_encode(reckey, text);
-	sodium_memzero(reckey, sizeof(reckey));
-	fprintf(cli->out, "Store created in %s.\n\n"
-	    "RECOVERY KEY - shown once.  Write it on paper and keep it offline;\n"
-	    "it re-opens the store when every passphrase is lost:\n\n"
-	    "    %.41s\n    %s\n\n",
-	    cli->dir, text, text + 42);
-	sodium_memzero(text, sizeof(text));
-	return EX_VS_OK;
+	fprintf(cli->out, "Store created in %s.\n\n", cli->dir);
+	return cli_print_recovery(cli, reckey, o.shares, o.threshold, true);
 }
 
 /* --- domain --- */

@@ -20,6 +20,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/conf.c lib/conf.h \
 	lib/authproto.c lib/authproto.h \
 	lib/throttle.c lib/throttle.h \
+	lib/shamir.c lib/shamir.h \
 	lib/events.c lib/events.h \
 	lib/audit.c lib/audit.h
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)

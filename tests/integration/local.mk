@@ -5,7 +5,8 @@ INTEGRATION_TESTS = \
 	tests/integration/postfix.sh \
 	tests/integration/dovecot.sh \
 	tests/integration/dovecot_plugin.sh \
-	tests/integration/audit.sh
+	tests/integration/audit.sh \
+	tests/integration/attack.sh
 TESTS += $(INTEGRATION_TESTS)
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh

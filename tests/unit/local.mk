@@ -16,7 +16,8 @@ UNIT_TESTS = \
 	tests/unit/test_conf \
 	tests/unit/test_throttle \
 	tests/unit/test_audit \
-	tests/unit/test_events
+	tests/unit/test_events \
+	tests/unit/test_shamir
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -54,6 +55,8 @@ tests_unit_test_audit_LDADD = $(UNIT_LDADD)
 tests_unit_test_audit_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_events_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_events_LDADD = $(UNIT_LDADD)
+tests_unit_test_shamir_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_shamir_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
 endif
