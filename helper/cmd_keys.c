@@ -231,6 +231,11 @@ cmd_passphrase(struct cli *cli, int argc, char **argv)
 		 * to change; in the service it was asked above. */
 		if (cli->svc != NULL)
 			r = store_slot_match(st, cur.s, cur.len, &old, &err);
+		else if (cli->last_passphrase.s == NULL)
+			r = vs_fail(&err, VS_EINVAL, "'passphrase change' "
+			    "changes the passphrase that opens the store: open "
+			    "it with that passphrase, not the recovery key (or "
+			    "use 'passphrase add' and 'remove')");
 		else
 			r = store_slot_match(st, cli->last_passphrase.s,
 			    cli->last_passphrase.len, &old, &err);
@@ -263,6 +268,21 @@ cmd_passphrase(struct cli *cli, int argc, char **argv)
 	if ((ex = cli_commit_close(cli, &st, &txn)) == EX_VS_OK)
 		fprintf(cli->out, "done\n");
 	return ex;
+}
+
+/* Runs inside the rotation's transaction, with the new key: the audit
+ * chain is recomputed and the rotation recorded in the same commit.
+ * (rotate runs offline only, one at a time: a static is enough.) */
+static struct cli *rotating_cli;
+
+static int
+rotate_after(struct store_txn *txn, struct vs_err *err)
+{
+	int r = audit_rechain(txn, err);
+
+	if (r == VS_OK)
+		r = cli_audit(rotating_cli, txn, "rotate", err, "new root key");
+	return r;
 }
 
 static void
@@ -326,25 +346,25 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, VS_EINVAL, "rotate needs the passphrase "
 		    "(not the recovery key): it is kept for the new key");
 	}
+	rotating_cli = cli;
 	r = store_rotate(st, cli->last_passphrase.s, cli->last_passphrase.len,
-	    reckey, audit_rechain, progress, cli, &err);
-	if (r == VS_OK) {
-		struct store_txn *txn = NULL;
-
-		/* Recorded with the new key, in its own transaction. */
-		if (store_txn_begin(st, true, &txn, &err) == VS_OK &&
-		    cli_audit(cli, txn, "rotate", &err, "new root key") ==
-		    VS_OK)
-			store_txn_commit(&txn, &err);
-		else
-			store_txn_abort(&txn);
-	}
+	    reckey, rotate_after, progress, cli, &err);
 	cli->io->close_store(cli, &st);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	fprintf(cli->out, "rotated: every record is sealed with a new key.\n"
 	    "The old recovery key no longer opens this store.\n\n");
-	return cli_print_recovery(cli, reckey, o.shares, o.threshold, false);
+	ex = cli_print_recovery(cli, reckey, o.shares, o.threshold, false);
+	if (ex == EX_VS_OK && fflush(cli->out) != 0) {
+		/* The store is rotated, but its new recovery key may not have
+		 * reached anyone: say so, and how to get a fresh one. */
+		fprintf(cli->err, "vmseal: the store WAS rotated, but its new "
+		    "recovery key could not be written out; run 'vmseal "
+		    "--offline rotate' again (with the passphrase) to get a "
+		    "new one you can see\n");
+		return EX_VS_STORE;
+	}
+	return ex;
 }
 
 int

@@ -1974,7 +1974,18 @@ store_backup(struct store *st, const char *dest, struct vs_err *err)
 		return r;
 	if (has_store(dest))
 		return vs_fail(err, VS_EEXIST, "%s already holds a store", dest);
-	return st->kv->ops->copy(st->kv, dest, err);
+	if ((r = st->kv->ops->copy(st->kv, dest, err)) != VS_OK)
+		return r;
+	/* As private as the store itself, wherever the files travel. */
+	{
+		char path[4096];
+
+		snprintf(path, sizeof(path), "%s/data.mdb", dest);
+		if (chmod(path, 0600) != 0)
+			return vs_fail(err, VS_EIO, "cannot chmod %s: %s", path,
+			    strerror(errno));
+	}
+	return VS_OK;
 }
 
 struct verify_ctx {

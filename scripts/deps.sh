@@ -16,7 +16,7 @@ VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 # dovecot-core (doveadm pw), clang + libclang-rt-14-dev (libFuzzer,
 # sanitizers), groff-base and man-db (man page checks).
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
-  dovecot-core clang libclang-rt-14-dev groff-base man-db"
+  dovecot-core clang libclang-rt-14-dev groff-base man-db fail2ban gdb strace"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {

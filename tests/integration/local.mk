@@ -6,8 +6,15 @@ INTEGRATION_TESTS = \
 	tests/integration/dovecot.sh \
 	tests/integration/dovecot_plugin.sh \
 	tests/integration/audit.sh \
-	tests/integration/attack.sh
+	tests/integration/attack.sh \
+	tests/integration/keys.sh
 TESTS += $(INTEGRATION_TESTS)
+# A test-only tool: prints a store's root key and subkeys, so keys.sh can
+# prove they are gone from vmsealed's memory and cores after a seal.
+check_PROGRAMS += tests/integration/rootkey
+tests_integration_rootkey_SOURCES = tests/integration/rootkey.c
+tests_integration_rootkey_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_integration_rootkey_LDADD = lib/libvmseal.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
