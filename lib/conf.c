@@ -63,6 +63,8 @@ static const struct ckey keys[] = {
 	S("throttle_allow", throttle_allow),
 	U("policy_refuse_throttled", policy_refuse_throttled, 1),
 	U("events_keep", events_keep, 100000000),
+	U("auto_seal_after", auto_seal_after, 100000000),
+	S("unseal_keyfile", unseal_keyfile),
 	S("syslog_facility", syslog_facility),
 };
 

@@ -57,6 +57,8 @@ struct vs_conf {
 	char throttle_allow[CONF_STR_MAX];      /* networks never throttled */
 	unsigned policy_refuse_throttled;       /* 1: policy refuses them */
 	unsigned events_keep;           /* newest events kept in the store */
+	unsigned auto_seal_after;       /* seconds without admin contact; 0 off */
+	char unseal_keyfile[CONF_STR_MAX];      /* DEMO ONLY: unseal at start */
 	char syslog_facility[32];
 };
 

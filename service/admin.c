@@ -464,6 +464,10 @@ s_status(struct cli *cli, bool json)
 		json_int(&j, sealed ? 0 : (int64_t)(now - s->unsealed_at));
 		json_key(&j, "store"); json_str(&j, store_dir(s->st));
 		json_key(&j, "socket_dir"); json_str(&j, s->conf.socket_dir);
+		json_key(&j, "unsealed_from_keyfile");
+		json_bool(&j, s->from_keyfile);
+		json_key(&j, "auto_seal_after");
+		json_int(&j, (int64_t)s->conf.auto_seal_after);
 		json_key(&j, "key_locked_in_ram");
 		if (sealed) json_str(&j, NULL);
 		else json_bool(&j, seal_keys_locked(store_keys(s->st)));
@@ -527,6 +531,13 @@ s_status(struct cli *cli, bool json)
 		fprintf(cli->out, "key memory:   %s\n",
 		    seal_keys_locked(store_keys(s->st)) ? "locked in RAM" :
 		    "NOT locked in RAM (mlock failed: it may reach swap)");
+	if (s->from_keyfile)
+		fprintf(cli->out, "WARNING:      unsealed at start from the "
+		    "key file %s - the key lies next to the lock (demo "
+		    "only)\n", s->conf.unseal_keyfile);
+	if (s->conf.auto_seal_after > 0)
+		fprintf(cli->out, "auto seal:    after %us without admin "
+		    "contact\n", s->conf.auto_seal_after);
 	if (have_counts)
 		fprintf(cli->out, "counts:       %zu domains, %zu users, "
 		    "%zu addresses, %zu aliases\n", counts.domains,
@@ -653,6 +664,7 @@ run_session(struct svc *s, int fd)
 		return;
 	}
 	cli.peer_uid = se.uid;
+	s->last_admin = time(NULL);
 	if (ipc_recv(fd, IPC_MSG_MAX, ADMIN_FIRST_MS, &m, &err) != VS_OK ||
 	    !ipc_item_is(&m, 0, "run") || m.n < 2) {
 		if (m.n > 0 || err.code != VS_ENOTFOUND)

@@ -57,6 +57,8 @@ struct svc {
 	struct rate_slot *rates;        /* policy recipient limits */
 	struct store_txn *batch_txn;    /* main thread: this round's reads */
 	bool foreground;
+	time_t last_admin;              /* last admin session (auto seal) */
+	bool from_keyfile;              /* unsealed from unseal_keyfile */
 };
 
 /* Logging: syslog (facility from the configuration) or stderr in the

@@ -664,6 +664,67 @@ load_conf(const char *path, bool must_exist, const char *dir,
 		    "%s", sockdir);
 }
 
+/* DEMO ONLY: unseal at start from a file holding the passphrase.  Read
+ * as root, before privileges are dropped; loudly logged at every start. */
+static void
+unseal_from_keyfile(void)
+{
+	struct vs_err err;
+	char buf[1024 + 2];
+	ssize_t n;
+	size_t len;
+	int fd, r;
+
+	if (svc.conf.unseal_keyfile[0] == '\0')
+		return;
+	svc_log(LOG_WARNING, "unseal_keyfile is set: unsealing from %s - "
+	    "the key lies next to the lock; for demonstrations only",
+	    svc.conf.unseal_keyfile);
+	if ((fd = open(svc.conf.unseal_keyfile, O_RDONLY | O_CLOEXEC)) < 0) {
+		svc_log(LOG_ERR, "cannot open the key file: %s; staying "
+		    "sealed", strerror(errno));
+		return;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0) {
+		svc_log(LOG_ERR, "cannot read the key file; staying sealed");
+		return;
+	}
+	len = (size_t)n;
+	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+		len--;
+	buf[len] = '\0';
+	vs_err_clear(&err);
+	r = store_unseal_passphrase(svc.st, buf, len, &err);
+	sodium_memzero(buf, sizeof(buf));
+	if (r != VS_OK) {
+		svc_log(LOG_ERR, "the key file does not open the store (%s); "
+		    "staying sealed", err.msg);
+		return;
+	}
+	svc.from_keyfile = true;
+	svc.unsealed_at = time(NULL);
+}
+
+/* Seal after auto_seal_after seconds without admin contact. */
+static void
+auto_seal(time_t now)
+{
+	bool sealed;
+
+	if (svc.conf.auto_seal_after == 0)
+		return;
+	pthread_rwlock_rdlock(&svc.keylock);
+	sealed = store_is_sealed(svc.st);
+	pthread_rwlock_unlock(&svc.keylock);
+	if (sealed || now - svc.last_admin < (time_t)svc.conf.auto_seal_after)
+		return;
+	svc_seal(&svc);
+	svc_log(LOG_NOTICE, "sealed: no admin contact for %us "
+	    "(auto_seal_after)", svc.conf.auto_seal_after);
+}
+
 /* SIGHUP: re-read the file; only run-time settings change (sockets,
  * store, user and logging stay as they were bound at start).  A file with
  * an error keeps the running settings: a typo must not cost the key. */
@@ -684,6 +745,7 @@ reload_conf(void)
 	}
 	memcpy(svc.conf.recipient_delimiter, c.recipient_delimiter,
 	    sizeof(c.recipient_delimiter));
+	svc.conf.auto_seal_after = c.auto_seal_after;
 	svc.conf.max_connections = c.max_connections;
 	svc.conf.idle_timeout = c.idle_timeout;
 	svc.conf.policy_recipient_limit = c.policy_recipient_limit;
@@ -784,6 +846,7 @@ main(int argc, char **argv)
 	if (store_open(svc.conf.store_dir, STORE_OPEN_WRITE, &svc.st, &err) !=
 	    VS_OK)
 		die("%s", err.msg);
+	unseal_from_keyfile();
 	drop_privileges();
 
 	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
@@ -811,10 +874,19 @@ main(int argc, char **argv)
 	ev.data.u64 = SOCK_KINDS + 1;
 	if (epoll_ctl(epfd, EPOLL_CTL_ADD, svc_auth_eventfd(), &ev) != 0)
 		die("epoll_ctl: %s", strerror(errno));
-	svc.started = time(NULL);
-	svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
-	    "a person must run 'vmseal unseal'", svc.conf.store_dir,
-	    svc.conf.socket_dir);
+	svc.started = svc.last_admin = time(NULL);
+	if (svc.from_keyfile) {
+		svc_auth_unsealed(&svc);
+		svc_guard_unsealed(&svc);
+		svc_log(LOG_WARNING, "started UNSEALED FROM A KEY FILE (%s): "
+		    "demo only; store %s, sockets in %s",
+		    svc.conf.unseal_keyfile, svc.conf.store_dir,
+		    svc.conf.socket_dir);
+	} else {
+		svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
+		    "a person must run 'vmseal unseal'", svc.conf.store_dir,
+		    svc.conf.socket_dir);
+	}
 
 	for (;;) {
 		n = epoll_wait(epfd, evs, 64, 1000);
@@ -862,9 +934,11 @@ main(int argc, char **argv)
 		}
 		svc_batch_end(&svc);
 		svc_guard_tick(&svc);
-		if (time(NULL) != last_sweep && svc.conf.idle_timeout > 0) {
+		if (time(NULL) != last_sweep) {
 			last_sweep = time(NULL);
-			expire_idle(last_sweep);
+			if (svc.conf.idle_timeout > 0)
+				expire_idle(last_sweep);
+			auto_seal(last_sweep);
 		}
 	}
 }

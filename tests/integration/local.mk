@@ -7,7 +7,8 @@ INTEGRATION_TESTS = \
 	tests/integration/dovecot_plugin.sh \
 	tests/integration/audit.sh \
 	tests/integration/attack.sh \
-	tests/integration/keys.sh
+	tests/integration/keys.sh \
+	tests/integration/keyfile.sh
 TESTS += $(INTEGRATION_TESTS)
 # A test-only tool: prints a store's root key and subkeys, so keys.sh can
 # prove they are gone from vmsealed's memory and cores after a seal.
