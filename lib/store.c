@@ -50,6 +50,12 @@ struct store {
 	bool has_slot[SEAL_MAX_SLOTS];
 	struct seal_keys *keys;
 	struct vs_settings settings;
+	/* The passphrase slot that unsealed the handle, and a keyed hash of
+	 * that passphrase (random key per unseal): rotate recognises the
+	 * same passphrase without another Argon2id derivation. */
+	int unsealed_slot;
+	uint8_t unsealed_blob[SEAL_SLOT_BYTES];
+	uint8_t pass_mac_key[32], pass_mac[32];
 };
 
 struct store_txn {
@@ -391,6 +397,7 @@ store_open(const char *dir, unsigned flags, struct store **st_r,
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	}
 	st->lockfd = -1;
+	st->unsealed_slot = -1;
 	if ((flags & STORE_OPEN_WRITE) &&
 	    (r = take_lock(dir, &st->lockfd, err)) != VS_OK)
 		goto fail;
@@ -447,8 +454,17 @@ store_unseal_passphrase(struct store *st, const char *pass, size_t passlen,
 		tried++;
 		r = seal_slot_open_passphrase(st->slots[i], SEAL_SLOT_BYTES,
 		    st->store_id, pass, passlen, &st->keys, err);
-		if (r == VS_OK)
+		if (r == VS_OK) {
+			st->unsealed_slot = i;
+			memcpy(st->unsealed_blob, st->slots[i],
+			    SEAL_SLOT_BYTES);
+			randombytes_buf(st->pass_mac_key,
+			    sizeof(st->pass_mac_key));
+			crypto_generichash(st->pass_mac, sizeof(st->pass_mac),
+			    (const uint8_t *)pass, passlen, st->pass_mac_key,
+			    sizeof(st->pass_mac_key));
 			return load_settings(st, err);
+		}
 		if (r != VS_EBADKEY)
 			return r;
 	}
@@ -493,6 +509,9 @@ store_seal(struct store *st)
 {
 	seal_keys_free(&st->keys);
 	sodium_memzero(&st->settings, sizeof(st->settings));
+	st->unsealed_slot = -1;
+	sodium_memzero(st->pass_mac, sizeof(st->pass_mac));
+	sodium_memzero(st->pass_mac_key, sizeof(st->pass_mac_key));
 }
 
 void
@@ -1886,8 +1905,26 @@ store_rotate(struct store *st, const char *pass, size_t len,
 
 	if (st->keys == NULL)
 		return vs_fail(err, VS_ESEALED, "the store is sealed");
-	if ((r = store_slot_match(st, pass, len, &pid, err)) != VS_OK)
-		return r;
+	/* The passphrase that unsealed the handle is known by its keyed
+	 * hash; any other is checked against the slots (Argon2id). */
+	{
+		uint8_t mac[32];
+
+		crypto_generichash(mac, sizeof(mac), (const uint8_t *)pass, len,
+		    st->pass_mac_key, sizeof(st->pass_mac_key));
+		/* ...and only while its slot is still there, unchanged: a
+		 * removed passphrase must not come back with the new key. */
+		if (st->unsealed_slot >= 0 &&
+		    st->has_slot[st->unsealed_slot] &&
+		    memcmp(st->slots[st->unsealed_slot], st->unsealed_blob,
+		    SEAL_SLOT_BYTES) == 0 &&
+		    sodium_memcmp(mac, st->pass_mac, sizeof(mac)) == 0)
+			pid = (uint8_t)st->unsealed_slot;
+		else if ((r = store_slot_match(st, pass, len, &pid, err)) !=
+		    VS_OK)
+			return r;
+		sodium_memzero(mac, sizeof(mac));
+	}
 	if (seal_slot_info(st->slots[pid], SEAL_SLOT_BYTES, &info, NULL) ==
 	    VS_OK)
 		cost = info.cost;

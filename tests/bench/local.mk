@@ -26,7 +26,8 @@ BENCHMARKS = \
 	tests/bench/import.sh \
 	tests/bench/socketmap.sh \
 	tests/bench/auth.sh \
-	tests/bench/throttle.sh
+	tests/bench/throttle.sh \
+	tests/bench/rotate.sh
 EXTRA_DIST += $(BENCHMARKS)
 
 # The benchmarks' programs: built by 'make bench' only (not by
