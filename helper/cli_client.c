@@ -113,7 +113,7 @@ static int
 do_secret(struct client *c, const struct ipc_msg *m, struct vs_err *err)
 {
 	char fdbuf[16], prompt[256], what[64], confirm[4];
-	struct secret sec = { NULL, 0 };
+	struct secret sec = { NULL, 0, 0 };
 	struct vs_err perr;
 	int fd, r;
 

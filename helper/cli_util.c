@@ -170,14 +170,58 @@ cli_print_recovery(struct cli *cli, uint8_t key[32], unsigned n, unsigned k,
 	return EX_VS_OK;
 }
 
-/* Recovery shares, one per line from fd, until as many as the first one
- * says are needed; combined into the recovery key's text form in sec. */
+static size_t
+count_alnum(const struct secret *s)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < s->len; i++)
+		n += (s->s[i] >= '0' && s->s[i] <= '9') ||
+		    (s->s[i] >= 'A' && s->s[i] <= 'Z') ||
+		    (s->s[i] >= 'a' && s->s[i] <= 'z');
+	return n;
+}
+
+/* A share or key printed on two lines: when the first line holds exactly
+ * half of it, read the second and join them with a dash. */
+static int
+join_second_line(struct cli *cli, int fd, const char *what, size_t half,
+    struct secret *sec, struct vs_err *err)
+{
+	struct secret second = { NULL, 0, 0 };
+	int r;
+
+	if (count_alnum(sec) != half)
+		return VS_OK;
+	if ((r = cli->io->secret(cli, fd, NULL, what, false, &second, err)) !=
+	    VS_OK) {
+		prompt_free(sec);
+		return r;
+	}
+	if (sec->len + 1 + second.len > PROMPT_SECRET_MAX ||
+	    sec->len + 1 + second.len >= sec->cap) {
+		r = vs_fail(err, VS_EINVAL, "the %s is too long", what);
+	} else {
+		sec->s[sec->len++] = '-';
+		memcpy(sec->s + sec->len, second.s, second.len);
+		sec->len += second.len;
+		sec->s[sec->len] = '\0';
+	}
+	prompt_free(&second);
+	if (r != VS_OK)
+		prompt_free(sec);
+	return r;
+}
+
+/* Recovery shares, one per line (or two, as printed) from fd, until as
+ * many as the first one says are needed; combined into the recovery
+ * key's text form in sec. */
 static int
 read_shares(struct cli *cli, int fd, struct secret *sec, struct vs_err *err)
 {
 	uint8_t (*sh)[SHAMIR_SHARE_BYTES];
 	uint8_t key[RECKEY_BYTES];
-	struct secret line = { NULL, 0 };
+	struct secret line = { NULL, 0, 0 };
 	unsigned k = 0, n = 0, got = 0, kk, nn;
 	char what[32];
 	int r = VS_OK;
@@ -194,6 +238,9 @@ read_shares(struct cli *cli, int fd, struct secret *sec, struct vs_err *err)
 	while (r == VS_OK && got < k) {
 		snprintf(what, sizeof(what), "recovery share %u", got + 1);
 		r = cli->io->secret(cli, fd, NULL, what, false, &line, err);
+		if (r == VS_OK)
+			r = join_second_line(cli, fd, what,
+			    SHAMIR_GROUPS * 5 / 2, &line, err);
 		if (r != VS_OK)
 			break;
 		r = shamir_share_decode(line.s, line.len, sh[got], &kk, &nn,
@@ -239,44 +286,25 @@ static int
 read_recovery_key(struct cli *cli, int fd, struct secret *sec,
     struct vs_err *err)
 {
-	struct secret second = { NULL, 0 };
-	size_t i, alnum = 0;
 	int r;
 
 	if ((r = cli->io->secret(cli, fd, NULL, "recovery key", false, sec,
 	    err)) != VS_OK)
 		return r;
-	/* A share starts with the group "i n k 1" and is 16 groups long. */
-	for (i = 0; i < sec->len; i++)
-		alnum += (sec->s[i] >= '0' && sec->s[i] <= '9') ||
-		    (sec->s[i] >= 'A' && sec->s[i] <= 'Z') ||
-		    (sec->s[i] >= 'a' && sec->s[i] <= 'z');
-	if (alnum == SHAMIR_GROUPS * 5) {
+	/* A share is 16 groups (printed as two lines of 8), a key 14
+	 * (two lines of 7). */
+	if ((r = join_second_line(cli, fd, "recovery share 1",
+	    SHAMIR_GROUPS * 5 / 2, sec, err)) != VS_OK)
+		return r;
+	if (count_alnum(sec) == SHAMIR_GROUPS * 5) {
 		/* Room for the key's text form in the same buffer. */
 		if (sec->len < RECKEY_TEXT_BUF)
 			return vs_fail(err, VS_EINVAL, "recovery share 1 is "
 			    "malformed");
 		return read_shares(cli, fd, sec, err);
 	}
-	if (alnum != (RECKEY_GROUPS / 2) * 5)
-		return VS_OK;
-	if ((r = cli->io->secret(cli, fd, NULL, "recovery key (second line)",
-	    false, &second, err)) != VS_OK) {
-		prompt_free(sec);
-		return r;
-	}
-	if (sec->len + 1 + second.len > PROMPT_SECRET_MAX) {
-		r = vs_fail(err, VS_EINVAL, "the recovery key is too long");
-	} else {
-		sec->s[sec->len++] = '-';
-		memcpy(sec->s + sec->len, second.s, second.len);
-		sec->len += second.len;
-		sec->s[sec->len] = '\0';
-	}
-	prompt_free(&second);
-	if (r != VS_OK)
-		prompt_free(sec);
-	return r;
+	return join_second_line(cli, fd, "recovery key (second line)",
+	    (RECKEY_GROUPS / 2) * 5, sec, err);
 }
 
 int
@@ -384,7 +412,7 @@ static int
 local_open_store(struct cli *cli, bool write, struct store **st_r)
 {
 	struct vs_err err;
-	struct secret sec = { NULL, 0 };
+	struct secret sec = { NULL, 0, 0 };
 	bool recovery;
 	int r;
 

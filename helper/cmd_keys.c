@@ -66,12 +66,11 @@ static const char recover_help[] =
 "usage: vmseal --offline recover --recovery-key-fd N [--new-passphrase-fd M]\n"
 "\n"
 "Descriptor N gives the recovery key (one line, or the two lines init\n"
-"printed) or, for a split key, the shares one per line until as many as\n"
-"they need are in (a share with a typo is named).\n"
+"printed) or, for a split key, the shares (each on one line or the two\n"
+"printed) until as many as they need are in (a typo is named).\n"
 "\n"
 "When every passphrase is lost: open the store with the recovery key, set a\n"
-"new passphrase, and remove the old passphrase slots.  The recovery key is\n"
-"given on one line or the two lines init printed.\n";
+"new passphrase, and remove the old passphrase slots.\n";
 
 static const char backup_help[] =
 "usage: vmseal backup DEST\n"
@@ -130,7 +129,7 @@ cmd_passphrase(struct cli *cli, int argc, char **argv)
 	struct key_opts o = { -1 };
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
-	struct secret nw = { NULL, 0 }, cur = { NULL, 0 };
+	struct secret nw = { NULL, 0, 0 }, cur = { NULL, 0, 0 };
 	struct vs_err err;
 	const char *act;
 	char **pos;
@@ -374,7 +373,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
 	struct store_slot sl[SEAL_MAX_SLOTS];
-	struct secret nw = { NULL, 0 };
+	struct secret nw = { NULL, 0, 0 };
 	struct vs_err err;
 	char **pos;
 	uint8_t id;

@@ -41,7 +41,7 @@ no_service(struct cli *cli)
 int
 cmd_unseal(struct cli *cli, int argc, char **argv)
 {
-	struct secret sec = { NULL, 0 };
+	struct secret sec = { NULL, 0, 0 };
 	struct vs_err err;
 	char **pos;
 	bool recovery;

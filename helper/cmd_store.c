@@ -129,7 +129,7 @@ cmd_init(struct cli *cli, int argc, char **argv)
 		{ "recovery-threshold", required_argument, NULL, 'T' },
 	};
 	struct init_opts o;
-	struct secret pass = { NULL, 0 };
+	struct secret pass = { NULL, 0, 0 };
 	struct vs_err err;
 	uint8_t reckey[RECKEY_BYTES];
 	char **pos;

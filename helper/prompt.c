@@ -19,6 +19,7 @@ alloc_secret(struct secret *out, struct vs_err *err)
 {
 	out->s = sodium_malloc(PROMPT_SECRET_MAX + 1);
 	out->len = 0;
+	out->cap = out->s ? PROMPT_SECRET_MAX + 1 : 0;
 	if (out->s == NULL)
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	return VS_OK;
@@ -31,6 +32,7 @@ prompt_free(struct secret *sec)
 		sodium_free(sec->s);   /* wipes */
 	sec->s = NULL;
 	sec->len = 0;
+	sec->cap = 0;
 }
 
 /* Read one line from fd into out; VS_ENOTFOUND on EOF before anything. */
@@ -123,7 +125,7 @@ int
 prompt_tty(const char *prompt, bool confirm, struct secret *out,
     struct vs_err *err)
 {
-	struct secret again = { NULL, 0 };
+	struct secret again = { NULL, 0, 0 };
 	int tty, r;
 
 	tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);

@@ -23,6 +23,7 @@
 struct secret {
 	char *s;        /* NUL-terminated, sodium_malloc()ed */
 	size_t len;
+	size_t cap;     /* bytes allocated at s (PROMPT_SECRET_MAX + 1) */
 };
 
 /* Read one line from fd.  what names the secret in errors ("passphrase"). */

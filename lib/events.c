@@ -1,7 +1,7 @@
 /*
  * events.c - failed-login events and the attack report (see events.h).
  *
- * Security: events are sealed records (the log key in store.h); decoding
+ * Security: events are sealed records (the record key, store.h); decoding
  * is strict (record.h) and treats the record as hostile.  The report holds
  * names tried by attackers: it is printed for the operator only.
  */

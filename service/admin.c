@@ -148,10 +148,13 @@ r_secret(struct cli *cli, int fd, const char *prompt, const char *what,
 		return vs_fail(err, VS_EINVAL, "the %s is empty or too long",
 		    what);
 	}
-	if ((out->s = sodium_malloc(m.lens[1] + 1)) == NULL) {
+	/* Full size, like a local secret: callers may append to it (a
+	 * recovery key given on two lines). */
+	if ((out->s = sodium_malloc(PROMPT_SECRET_MAX + 1)) == NULL) {
 		ipc_msg_free(&m);
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	}
+	out->cap = PROMPT_SECRET_MAX + 1;
 	memcpy(out->s, m.items[1], m.lens[1]);
 	out->s[m.lens[1]] = '\0';
 	out->len = m.lens[1];
@@ -363,7 +366,7 @@ s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
     struct vs_err *err)
 {
 	struct svc *s = sess(cli)->svc;
-	struct secret sec = { (char *)secret, len };
+	struct secret sec = { (char *)secret, len, len + 1 };
 	int r;
 
 	pthread_rwlock_wrlock(&s->keylock);

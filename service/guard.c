@@ -150,13 +150,20 @@ writer_main(void *arg)
 int
 svc_guard_init(struct svc *s, struct vs_err *err)
 {
+	size_t max = s->conf.throttle_max_entries ?
+	    s->conf.throttle_max_entries : 100000;
 	struct throttle_params pa = { s->conf.throttle_limit,
-	    s->conf.throttle_window, s->conf.throttle_max_entries };
+	    s->conf.throttle_window, max };
 	struct throttle_params pl = { s->conf.throttle_login_limit,
-	    s->conf.throttle_login_window, s->conf.throttle_max_entries };
+	    s->conf.throttle_login_window, max };
 	int r;
 
-	if ((r = throttle_new(&pa, &g.by_addr, err)) != VS_OK ||
+	/* A limit or window of 0 turns that throttle off (the table stays
+	 * NULL: the throttle functions treat NULL as "never blocked"). */
+	if (pa.limit > 0 && pa.window > 0 &&
+	    (r = throttle_new(&pa, &g.by_addr, err)) != VS_OK)
+		return r;
+	if (pl.limit > 0 && pl.window > 0 &&
 	    (r = throttle_new(&pl, &g.by_login, err)) != VS_OK)
 		return r;
 	if (s->conf.throttle_allow[0] != '\0' &&

@@ -22,8 +22,8 @@
  * Signals: SIGTERM/SIGINT seal (wipe the key) and exit; SIGHUP re-reads
  * the settings that can change at run time (recipient_delimiter,
  * max_connections, idle_timeout, policy_recipient_limit, hash_queue,
- * login_by_address); a file with an error is refused and the running
- * settings kept.
+ * login_by_address, auto_seal_after); a file with an error is refused
+ * and the running settings kept.
  *
  * Security: no secret is ever logged; the key lives in sodium_malloc()ed,
  * read-only, non-dumpable memory (lib/seal.c); the process is not dumpable
@@ -754,7 +754,7 @@ reload_conf(void)
 	apply_runtime_settings();
 	svc_log(LOG_NOTICE, "configuration reloaded (recipient_delimiter, "
 	    "max_connections, idle_timeout, policy_recipient_limit, "
-	    "hash_queue, login_by_address)");
+	    "hash_queue, login_by_address, auto_seal_after)");
 }
 
 int

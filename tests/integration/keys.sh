@@ -719,6 +719,10 @@ with open("/proc/%s/maps" % pid) as m, open("/proc/%s/mem" % pid, "rb", 0) as f:
         if len(fl) > 5 and fl[5] == "[vsyscall]":
             continue
         lo, hi = (int(x, 16) for x in fl[0].split("-"))
+        # Unreadable mappings hold nothing, and a sanitizer build maps
+        # terabytes of shadow memory (---p or huge): skip those.
+        if fl[1][0] != "r" or hi - lo > (1 << 31):
+            continue
         try:
             f.seek(lo)
             data = f.read(hi - lo)
@@ -794,9 +798,15 @@ else
 			expect_eq "unsealed: a plain gcore holds no key (its memory is MADV_DONTDUMP)" \
 			    "$(hits core)" 0
 		fi
-		scan all
-		check "unsealed: a gcore with dump-excluded-mappings holds each key (the core search works)" \
-		    each_once core
+		if ldd "$VMSEALED" 2>/dev/null | grep -q libasan; then
+			# gdb does not write a sanitizer build's excluded
+			# mappings into the core: no positive control there.
+			t_skip "positive control of the core search (sanitizer build)"
+		else
+			scan all
+			check "unsealed: a gcore with dump-excluded-mappings holds each key (the core search works)" \
+			    each_once core
+		fi
 	else
 		t_skip "no gdb: no core checks"
 	fi
