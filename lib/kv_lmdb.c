@@ -115,6 +115,22 @@ l_txn_abort(struct kv_txn *txn)
 	free(txn);
 }
 
+static void
+l_txn_reset(struct kv_txn *txn)
+{
+	mdb_txn_reset(to_mdb_txn(txn));
+}
+
+static int
+l_txn_renew(struct kv_txn *txn, struct vs_err *err)
+{
+	int rc = mdb_txn_renew(to_mdb_txn(txn));
+
+	if (rc != 0)
+		return lmdb_fail(err, rc, "cannot renew read transaction");
+	return VS_OK;
+}
+
 static int
 l_get(struct kv_txn *txn, enum kv_table t, const void *key, size_t klen,
     struct kv_val *val_r, struct vs_err *err)
@@ -252,6 +268,8 @@ static const struct kv_ops lmdb_ops = {
 	.txn_begin = l_txn_begin,
 	.txn_commit = l_txn_commit,
 	.txn_abort = l_txn_abort,
+	.txn_reset = l_txn_reset,
+	.txn_renew = l_txn_renew,
 	.get = l_get,
 	.put = l_put,
 	.del = l_del,

@@ -98,27 +98,35 @@ lookup_strip_extension(const char *addr, const char *delims, char *out)
 /* --- keys --- */
 
 /*
- * Check an address key; write it with its domain normalized to out.  The
- * local part is left as given: the store folds it by its own setting, and
- * the extension is cut from what the client wrote (as Postfix would).
+ * Check an address key and write it normalized the store's way to out
+ * (store_name_address(): the domain lower-cased, the local part folded by
+ * the store's setting), once per question: every form tried from it - the
+ * extension-less address, the "@domain" catch-all - is cut from it and
+ * so normalized too, and goes to the store's *_find() calls as it is.
+ * Postfix splits extensions the same way, on the key it has folded.
  * Returns false for anything that is not a valid address (or "@domain"
  * when catchall).
  */
 static bool
-address_key(const char *key, bool catchall, char *out)
+address_key(struct store_txn *txn, const char *key, bool catchall, char *out)
 {
 	if (key == NULL)
 		return false;
-	return name_address(key, false, catchall, out, NULL) == VS_OK;
+	return store_name_address(txn, key, catchall, out, NULL) == VS_OK;
 }
 
+/* "Not found" is the common answer of a lookup: no message is formatted
+ * (nobody reads it; socketmap answers a bare NOTFOUND). */
 static int
-not_found(struct vs_err *err, const char *what, const char *key)
+not_found(struct vs_err *err)
 {
-	char q[NAME_QUOTE_BUF];
+	static const char msg[] = "not found";
 
-	name_quote(key != NULL ? key : "", key != NULL ? strlen(key) : 0, q);
-	return vs_fail(err, VS_ENOTFOUND, "%s \"%s\" not found", what, q);
+	if (err != NULL) {
+		err->code = VS_ENOTFOUND;
+		memcpy(err->msg, msg, sizeof(msg));
+	}
+	return VS_ENOTFOUND;
 }
 
 /* --- output --- */
@@ -218,7 +226,7 @@ resolved_clear(struct resolved *res)
 }
 
 /*
- * What is the (valid, domain-normalized) address addr: for the full
+ * What is the (valid, normalized) address addr: for the full
  * address, then for its extension-less form, an alias wins over a mailbox
  * (the two cannot coexist for one name, the store sees to that), and the
  * first form that is either decides.  So a mailbox address is never
@@ -240,14 +248,14 @@ resolve(struct store_txn *txn, const struct lookup_opts *o,
 	if (lookup_strip_extension(addr, delims_of(o), bare))
 		forms[nforms++] = bare;
 	for (i = 0; i < nforms; i++) {
-		r = store_alias_get(txn, forms[i], &res->alias, err);
+		r = store_alias_find(txn, forms[i], &res->alias, err);
 		if (r == VS_OK) {
 			res->kind = K_ALIAS;
 			return VS_OK;
 		}
 		if (r != VS_ENOTFOUND)
 			return r;
-		r = store_address_get(txn, forms[i], &res->mailbox, err);
+		r = store_address_find(txn, forms[i], &res->mailbox, err);
 		if (r == VS_OK) {
 			res->kind = K_MAILBOX;
 			return VS_OK;
@@ -271,10 +279,10 @@ lookup_domain(struct store_txn *txn, const char *key, char **value_r,
 	*value_r = NULL;
 	if (key == NULL || strchr(key, '@') != NULL ||
 	    name_domain(key, name, NULL) != VS_OK)
-		return not_found(err, "domain", key);
-	r = store_domain_get(txn, name, &d, err);
+		return not_found(err);
+	r = store_domain_find(txn, name, &d, err);
 	if (r == VS_ENOTFOUND)
-		return not_found(err, "domain", key);
+		return not_found(err);
 	if (r != VS_OK)
 		return r;
 	r = answer(d.name, value_r, err);
@@ -291,14 +299,14 @@ lookup_mailbox(struct store_txn *txn, const struct lookup_opts *o,
 	int r;
 
 	*value_r = NULL;
-	if (!address_key(key, false, addr))
-		return not_found(err, "mailbox", key);
-	r = store_address_get(txn, addr, &a, err);
+	if (!address_key(txn, key, false, addr))
+		return not_found(err);
+	r = store_address_find(txn, addr, &a, err);
 	if (r == VS_ENOTFOUND &&
 	    lookup_strip_extension(addr, delims_of(o), bare))
-		r = store_address_get(txn, bare, &a, err);
+		r = store_address_find(txn, bare, &a, err);
 	if (r == VS_ENOTFOUND)
-		return not_found(err, "mailbox", key);
+		return not_found(err);
 	if (r != VS_OK)
 		return r;
 	r = answer(a.login, value_r, err);
@@ -317,18 +325,18 @@ lookup_alias(struct store_txn *txn, const struct lookup_opts *o,
 	int r;
 
 	*value_r = NULL;
-	if (!address_key(key, true, addr))
-		return not_found(err, "alias", key);
+	if (!address_key(txn, key, true, addr))
+		return not_found(err);
 	if (addr[0] == '@') {
 		/* The catch-all itself, asked for by name. */
-		r = store_alias_get(txn, addr, &al, err);
+		r = store_alias_find(txn, addr, &al, err);
 	} else {
 		if ((r = resolve(txn, o, addr, &res, err)) != VS_OK)
 			return r;
 		if (res.kind == K_MAILBOX) {
 			/* Not an alias: Postfix delivers to the mailbox. */
 			resolved_clear(&res);
-			return not_found(err, "alias", key);
+			return not_found(err);
 		}
 		if (res.kind == K_ALIAS) {
 			al = res.alias;         /* hand over ownership */
@@ -337,11 +345,11 @@ lookup_alias(struct store_txn *txn, const struct lookup_opts *o,
 			dom = name_domain_of(addr);
 			addr[0] = '@';
 			memmove(addr + 1, dom, strlen(dom) + 1);
-			r = store_alias_get(txn, addr, &al, err);
+			r = store_alias_find(txn, addr, &al, err);
 		}
 	}
 	if (r == VS_ENOTFOUND)
-		return not_found(err, "alias", key);
+		return not_found(err);
 	if (r != VS_OK)
 		return r;
 	r = join(al.dests, al.n_dests, value_r, err);
@@ -397,7 +405,7 @@ senders_of(struct store_txn *txn, const struct lookup_opts *o,
 	int r;
 
 	/* "@domain" is no sender: a catch-all grants no sending right. */
-	if (!address_key(key, false, addr))
+	if (!address_key(txn, key, false, addr))
 		return VS_OK;
 	if ((r = resolve(txn, o, addr, &res, err)) != VS_OK)
 		return r;
@@ -407,7 +415,7 @@ senders_of(struct store_txn *txn, const struct lookup_opts *o,
 		/* One level: the owners of the mailboxes the alias delivers
 		 * to directly; an alias of an alias grants nothing. */
 		for (i = 0; i < res.alias.n_dests && r == VS_OK; i++)
-			if (address_key(res.alias.dests[i], false, bare))
+			if (address_key(txn, res.alias.dests[i], false, bare))
 				r = add_owner(txn, o, bare, l, err);
 	}
 	resolved_clear(&res);
@@ -428,7 +436,7 @@ lookup_senders(struct store_txn *txn, const struct lookup_opts *o,
 	*value_r = NULL;
 	r = senders_of(txn, o, key, &l, err);
 	if (r == VS_OK && l.n == 0)
-		r = not_found(err, "sender", key);
+		r = not_found(err);
 	else if (r == VS_OK)
 		r = join(l.v, l.n, value_r, err);
 	names_free(&l);

@@ -16,8 +16,18 @@
 #include "names.h"
 
 /* Characters a local part or login may not hold, besides controls, space
- * and non-ASCII. */
-static const char local_forbidden[] = "@:\"\\<>,;()[]";
+ * and non-ASCII: @ : " \ < > , ; ( ) [ ] */
+static bool
+local_forbidden(int c)
+{
+	switch (c) {
+	case '@': case ':': case '"': case '\\': case '<': case '>':
+	case ',': case ';': case '(': case ')': case '[': case ']':
+		return true;
+	default:
+		return false;
+	}
+}
 
 /* Room for the reason part of an error message. */
 #define WHY_MAX 160
@@ -140,8 +150,7 @@ check_local(const char *in, size_t len, size_t max, bool fold, char *out,
 	}
 	for (i = 0; i < len; i++) {
 		c = (unsigned char)in[i];
-		if (c <= 0x20 || c >= 0x7f ||
-		    strchr(local_forbidden, c) != NULL) {
+		if (c <= 0x20 || c >= 0x7f || local_forbidden(c)) {
 			why_char(why, c, i + 1, what);
 			return -1;
 		}

@@ -119,6 +119,14 @@ int seal_open(const struct seal_keys *keys,
     const uint8_t store_id[SEAL_STORE_ID_BYTES], uint8_t table,
     const void *key, size_t klen, const void *ct, size_t ctlen,
     struct buf *out, struct vs_err *err);
+/* The same into the caller's memory: out holds cap bytes; the plaintext
+ * is ctlen - SEAL_RECORD_OVERHEAD bytes (VS_ELIMIT, nothing written, when
+ * it does not fit), its length goes to *len_r.  The caller wipes out.
+ * For the lookup path: no allocation per record. */
+int seal_open_into(const struct seal_keys *keys,
+    const uint8_t store_id[SEAL_STORE_ID_BYTES], uint8_t table,
+    const void *key, size_t klen, const void *ct, size_t ctlen,
+    uint8_t *out, size_t cap, size_t *len_r, struct vs_err *err);
 
 /* Blind index of a normalized name in a table. */
 void seal_index(const struct seal_keys *keys, uint8_t table,

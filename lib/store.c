@@ -63,6 +63,7 @@ struct store_txn {
 	struct kv_txn *kv;
 	bool write;
 	bool slots_changed;     /* re-read the slot cache at commit */
+	bool reset;             /* read txn between store_txn_reset/renew */
 };
 
 void
@@ -418,7 +419,7 @@ fail:
 static int
 load_settings(struct store *st, struct vs_err *err)
 {
-	struct store_txn txn = { st, NULL, false, false };
+	struct store_txn txn = { st, NULL, false, false, false };
 	struct buf pt = { 0 };
 	int r;
 
@@ -601,6 +602,33 @@ store_txn_abort(struct store_txn **txnp)
 	*txnp = NULL;
 }
 
+void
+store_txn_reset(struct store_txn *t)
+{
+	if (t == NULL || t->write || t->reset)
+		return;
+	t->kv->kv->ops->txn_reset(t->kv);
+	t->reset = true;
+}
+
+int
+store_txn_renew(struct store_txn *t, struct vs_err *err)
+{
+	int r;
+
+	if (t->write)
+		return vs_fail(err, VS_EINVAL, "a write transaction cannot "
+		    "be renewed");
+	if (t->st->keys == NULL)
+		return vs_fail(err, VS_ESEALED, "the store is sealed");
+	if (!t->reset)
+		return VS_OK;
+	if ((r = t->kv->kv->ops->txn_renew(t->kv, err)) != VS_OK)
+		return r;
+	t->reset = false;
+	return VS_OK;
+}
+
 struct store *
 store_txn_store(struct store_txn *txn)
 {
@@ -644,16 +672,35 @@ need_write(const struct store_txn *txn, struct vs_err *err)
 typedef int decode_fn(const uint8_t *, size_t, void *, struct vs_err *);
 typedef int encode_fn(const void *, struct buf *);
 
+/* Records of ordinary size (an address, a user, a short alias) are opened
+ * on the stack: the lookup path allocates nothing for the plaintext. */
+#define GET_STACK_BYTES 1024
+
 static int
 get_typed(struct store_txn *txn, enum kv_table t, const char *name,
     decode_fn *dec, void *out, struct vs_err *err)
 {
-	uint8_t idx[SEAL_INDEX_BYTES];
+	uint8_t idx[SEAL_INDEX_BYTES], small[GET_STACK_BYTES];
 	struct buf pt = { 0 };
+	struct kv_val v;
+	size_t len;
 	int r;
 
 	index_of(txn->st, t, name, idx);
-	r = get_sealed(txn, t, idx, sizeof(idx), &pt, err);
+	r = kv_get(txn->kv, t, idx, sizeof(idx), &v, err);
+	if (r != VS_OK)
+		return r;
+	if (v.len <= SEAL_RECORD_OVERHEAD + sizeof(small)) {
+		r = seal_open_into(txn->st->keys, txn->st->store_id,
+		    (uint8_t)t, idx, sizeof(idx), v.data, v.len, small,
+		    sizeof(small), &len, err);
+		if (r == VS_OK)
+			r = dec(small, len, out, err);
+		sodium_memzero(small, len);
+		return r;
+	}
+	r = seal_open(txn->st->keys, txn->st->store_id, (uint8_t)t, idx,
+	    sizeof(idx), v.data, v.len, &pt, err);
 	if (r == VS_OK)
 		r = dec(pt.data, pt.len, out, err);
 	buf_free(&pt);
@@ -1310,6 +1357,36 @@ store_alias_get(struct store_txn *txn, const char *address,
 	if (r == VS_ENOTFOUND)
 		vs_fail(err, r, "alias %s not found", addr);
 	return r;
+}
+
+/* --- the lookup path (store.h) --- */
+
+int
+store_name_address(struct store_txn *txn, const char *in,
+    bool allow_catchall, char *out, struct vs_err *err)
+{
+	return name_address(in, fold(txn), allow_catchall, out, err);
+}
+
+int
+store_domain_find(struct store_txn *txn, const char *domain,
+    struct vs_domain *d_r, struct vs_err *err)
+{
+	return get_typed(txn, KV_DOMAINS, domain, dec_domain, d_r, err);
+}
+
+int
+store_address_find(struct store_txn *txn, const char *address,
+    struct vs_address *a_r, struct vs_err *err)
+{
+	return get_typed(txn, KV_ADDRESSES, address, dec_address, a_r, err);
+}
+
+int
+store_alias_find(struct store_txn *txn, const char *address,
+    struct vs_alias *a_r, struct vs_err *err)
+{
+	return get_typed(txn, KV_ALIASES, address, dec_alias, a_r, err);
 }
 
 int

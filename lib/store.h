@@ -86,6 +86,14 @@ int store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
     struct vs_err *err);
 int store_txn_commit(struct store_txn **txn, struct vs_err *err);
 void store_txn_abort(struct store_txn **txn);
+/* A read transaction kept between bursts of reads (vmsealed's event loop):
+ * store_txn_reset() ends its snapshot and keeps the handle;
+ * store_txn_renew() starts a new snapshot on it (VS_ESEALED if the store
+ * was sealed meanwhile: the handle stays reset).  Both refuse a write
+ * transaction (reset does nothing, renew gives VS_EINVAL).
+ * store_txn_abort() frees a reset transaction as well as a live one. */
+void store_txn_reset(struct store_txn *txn);
+int store_txn_renew(struct store_txn *txn, struct vs_err *err);
 /* The store a transaction belongs to (e.g. for store_keys()). */
 struct store *store_txn_store(struct store_txn *txn);
 
@@ -148,6 +156,27 @@ int store_alias_get(struct store_txn *txn, const char *address,
 int store_alias_list(struct store_txn *txn, struct vs_alias **list_r,
     size_t *n_r, struct vs_err *err);
 void store_alias_list_free(struct vs_alias *list, size_t n);
+
+/*
+ * The lookup path (lib/lookup.c: vmsealed's answers to Postfix, thousands a
+ * second).  store_name_address() normalizes an address as this store does
+ * (names.h, local part folded by the store's setting) into out (NAME_BUF
+ * bytes); the *_find() calls then take a name normalized that way - or
+ * read from a record, or cut from such a name by removing part of its
+ * local part - so a question normalizes its key once, not once per table.
+ * A name that is not normalized is simply not found.  And "not found", the
+ * common answer of a lookup, returns VS_ENOTFOUND without a message (err
+ * is left as it was); every other failure is reported as by the *_get()
+ * calls.
+ */
+int store_name_address(struct store_txn *txn, const char *in,
+    bool allow_catchall, char *out, struct vs_err *err);
+int store_domain_find(struct store_txn *txn, const char *domain,
+    struct vs_domain *d_r, struct vs_err *err);
+int store_address_find(struct store_txn *txn, const char *address,
+    struct vs_address *a_r, struct vs_err *err);
+int store_alias_find(struct store_txn *txn, const char *address,
+    struct vs_alias *a_r, struct vs_err *err);
 
 /*
  * Append-only logs: the events table (failed and throttled logins) and the

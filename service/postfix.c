@@ -50,8 +50,11 @@ ask(struct store_txn *txn, const struct lookup_opts *o, struct question *q,
 }
 
 /* The questions of one event-loop round share one read transaction
- * (svc_batch_end closes it): a round lasts microseconds, so a change an
- * operator commits is seen by the next round. */
+ * (svc_batch_end ends its snapshot): a round lasts microseconds, so a
+ * change an operator commits is seen by the next round.  Between rounds
+ * the transaction is reset, not freed, and renewed by the next round's
+ * first question: LMDB keeps its reader slot, so a round costs no
+ * allocation and no lock on the reader table. */
 static int
 with_txn(struct svc *s, struct question *q, struct vs_err *err)
 {
@@ -62,7 +65,7 @@ with_txn(struct svc *s, struct question *q, struct vs_err *err)
 		pthread_rwlock_unlock(&s->keylock);
 		return vs_fail(err, VS_ESEALED, SEALED_REASON);
 	}
-	r = s->batch_txn ? VS_OK :
+	r = s->batch_txn != NULL ? store_txn_renew(s->batch_txn, err) :
 	    store_txn_begin(s->st, false, &s->batch_txn, err);
 	if (r == VS_OK)
 		r = ask(s->batch_txn, &s->lopts, q, err);
@@ -72,6 +75,12 @@ with_txn(struct svc *s, struct question *q, struct vs_err *err)
 
 void
 svc_batch_end(struct svc *s)
+{
+	store_txn_reset(s->batch_txn);
+}
+
+void
+svc_batch_free(struct svc *s)
 {
 	store_txn_abort(&s->batch_txn);
 }

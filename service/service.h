@@ -72,8 +72,10 @@ void svc_socketmap(struct svc *s, const uint8_t *req, size_t len,
 /* postfix.c: answer one policy request into out. */
 void svc_policy(struct svc *s, const struct policy_request *req,
     struct buf *out);
-/* End of an event-loop round: close the round's read transaction. */
+/* End of an event-loop round: end the snapshot of the round's reads. */
 void svc_batch_end(struct svc *s);
+/* Free the round's transaction (before the store is closed). */
+void svc_batch_free(struct svc *s);
 int svc_rates_init(struct svc *s);
 void svc_rates_free(struct svc *s);
 

@@ -911,7 +911,7 @@ main(int argc, char **argv)
 					svc_log(LOG_NOTICE, "signal %u: sealing "
 					    "and stopping", si.ssi_signo);
 					svc_admin_stop(&svc);
-					svc_batch_end(&svc);
+					svc_batch_free(&svc);
 					svc_seal(&svc);
 					store_close(&svc.st);
 					return 0;

@@ -34,8 +34,10 @@ EXTRA_DIST += $(BENCHMARKS)
 # 'all' or 'check'); automake ships their sources, listed here as well so
 # that the intent is plain.
 EXTRA_PROGRAMS = tests/bench/sockmap_client tests/bench/null_sockmap \
+	tests/bench/lookup_cost \
 	tests/bench/authclient tests/bench/argon_rate tests/bench/authflood
 EXTRA_DIST += tests/bench/sockmap_client.c tests/bench/null_sockmap.c \
+	tests/bench/lookup_cost.c \
 	tests/bench/authclient.c tests/bench/argon_rate.c \
 	tests/bench/authflood.c
 CLEANFILES += $(EXTRA_PROGRAMS)
@@ -44,6 +46,10 @@ tests_bench_sockmap_client_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_sockmap_client_LDADD = -lpthread
 tests_bench_null_sockmap_SOURCES = tests/bench/null_sockmap.c
 tests_bench_null_sockmap_LDADD = lib/libvmseal.la
+# What a lookup costs in-process, step by step (tests/bench/socketmap.sh).
+tests_bench_lookup_cost_SOURCES = tests/bench/lookup_cost.c
+tests_bench_lookup_cost_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_bench_lookup_cost_LDADD = lib/libvmseal.la $(SODIUM_LIBS) $(LMDB_LIBS)
 # The auth benchmark's programs (tests/bench/auth.sh): a threaded
 # auth-client load generator, and the raw Argon2id verify rate.
 tests_bench_authclient_SOURCES = tests/bench/authclient.c
@@ -61,6 +67,7 @@ tests_bench_authflood_LDADD = -lpthread
 BENCH_BINARIES = helper/vmseal$(EXEEXT) service/vmsealed$(EXEEXT) \
 	helper/vmseal-checkpassword$(EXEEXT) \
 	tests/bench/sockmap_client$(EXEEXT) tests/bench/null_sockmap$(EXEEXT) \
+	tests/bench/lookup_cost$(EXEEXT) \
 	tests/bench/authclient$(EXEEXT) tests/bench/argon_rate$(EXEEXT) \
 	tests/bench/authflood$(EXEEXT)
 if HAVE_DOVECOT
@@ -75,6 +82,7 @@ bench: $(BENCH_BINARIES)
 	    VMSEALED='$(abs_top_builddir)/service/vmsealed' \
 	    SOCKMAP_CLIENT='$(abs_top_builddir)/tests/bench/sockmap_client' \
 	    NULL_SOCKMAP='$(abs_top_builddir)/tests/bench/null_sockmap' \
+	    LOOKUP_COST='$(abs_top_builddir)/tests/bench/lookup_cost' \
 	    VMSEAL_CHECKPASSWORD='$(abs_top_builddir)/helper/vmseal-checkpassword' \
 	    VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so' \
 	    AUTHCLIENT='$(abs_top_builddir)/tests/bench/authclient' \

@@ -50,6 +50,49 @@ test_record_roundtrip(void **state)
 	assert_null(k);
 }
 
+/* seal_open_into: the caller's buffer; too small refused before anything
+ * is written; a tampered record leaves nothing behind. */
+static void
+test_open_into(void **state)
+{
+	struct seal_keys *k = NULL;
+	struct buf ct = { 0 };
+	const char msg[] = "ron@linuxcoaching.eu -> ron";
+	uint8_t key[32] = { 7 }, out[64], small[sizeof(msg) - 1];
+	struct vs_err err;
+	size_t len = 99;
+
+	(void)state;
+	assert_int_equal(seal_keys_new(&k, NULL), VS_OK);
+	assert_int_equal(seal_record(k, sid, 3, key, sizeof(key), msg,
+	    sizeof(msg), &ct, NULL), VS_OK);
+	assert_int_equal(seal_open_into(k, sid, 3, key, sizeof(key), ct.data,
+	    ct.len, out, sizeof(out), &len, NULL), VS_OK);
+	assert_int_equal(len, sizeof(msg));
+	assert_memory_equal(out, msg, sizeof(msg));
+
+	memset(small, 0x5a, sizeof(small));
+	assert_int_equal(seal_open_into(k, sid, 3, key, sizeof(key), ct.data,
+	    ct.len, small, sizeof(small), &len, &err), VS_ELIMIT);
+	assert_int_equal(len, 0);
+	assert_non_null(strstr(err.msg, "too large"));
+	for (size_t i = 0; i < sizeof(small); i++)
+		assert_int_equal(small[i], 0x5a);
+
+	ct.data[ct.len - 1] ^= 1;
+	memset(out, 0x5a, sizeof(out));
+	assert_int_equal(seal_open_into(k, sid, 3, key, sizeof(key), ct.data,
+	    ct.len, out, sizeof(out), &len, &err), VS_ECORRUPT);
+	assert_int_equal(len, 0);
+	assert_null(memmem(out, sizeof(out), "ron", 3));
+	assert_int_equal(seal_open_into(k, sid, 3, key, sizeof(key), ct.data,
+	    SEAL_RECORD_OVERHEAD - 1, out, sizeof(out), &len, &err),
+	    VS_ECORRUPT);
+	assert_non_null(strstr(err.msg, "truncated"));
+	buf_free(&ct);
+	seal_keys_free(&k);
+}
+
 static void
 test_record_every_byte_flip_fails(void **state)
 {
@@ -236,6 +279,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_record_roundtrip),
+		cmocka_unit_test(test_open_into),
 		cmocka_unit_test(test_record_every_byte_flip_fails),
 		cmocka_unit_test(test_record_moved_fails),
 		cmocka_unit_test(test_passphrase_slot),

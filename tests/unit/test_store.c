@@ -18,6 +18,7 @@
 #include <lmdb.h>
 #include <sodium.h>
 
+#include "names.h"
 #include "pwhash.h"
 #include "store.h"
 
@@ -363,6 +364,110 @@ test_aliases(void **state)
 	commit(&t);
 }
 
+/* The lookup path: names normalized once by store_name_address(), read by
+ * the *_find() calls; "not found" leaves err as it was. */
+static void
+test_find(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *t = NULL;
+	struct vs_address a;
+	struct vs_domain d;
+	struct vs_alias al;
+	struct vs_err err;
+	char norm[NAME_BUF];
+	const char *d1[] = { "alice@somedomain.ie" };
+
+	seed(f);
+	t = wtxn(f);
+	assert_int_equal(store_alias_put(t, "@SomeDomain.ie", d1, 1, false,
+	    NULL), VS_OK);
+	commit(&t);
+	assert_int_equal(store_txn_begin(f->st, false, &t, NULL), VS_OK);
+	/* Folded by the store's setting (on by default), domain lowered. */
+	assert_int_equal(store_name_address(t, "RON@LinuxCoaching.EU", false,
+	    norm, NULL), VS_OK);
+	assert_string_equal(norm, "ron@linuxcoaching.eu");
+	expect_err(store_name_address(t, "@somedomain.ie", false, norm, &err),
+	    VS_EINVAL, &err, "catch-all");
+	assert_int_equal(store_name_address(t, "@SomeDomain.IE", true, norm,
+	    NULL), VS_OK);
+	assert_string_equal(norm, "@somedomain.ie");
+	expect_err(store_name_address(t, "no-at-sign", false, norm, &err),
+	    VS_EINVAL, &err, "missing '@'");
+
+	assert_int_equal(store_address_find(t, "ron@linuxcoaching.eu", &a,
+	    NULL), VS_OK);
+	assert_string_equal(a.login, "ron");
+	vs_address_clear(&a);
+	assert_int_equal(store_alias_find(t, "@somedomain.ie", &al, NULL),
+	    VS_OK);
+	assert_string_equal(al.dests[0], "alice@somedomain.ie");
+	vs_alias_clear(&al);
+	assert_int_equal(store_domain_find(t, "somedomain.ie", &d, NULL),
+	    VS_OK);
+	vs_domain_clear(&d);
+
+	/* Not found: no message formatted, err untouched.  A name that is
+	 * not normalized is simply not found. */
+	strcpy(err.msg, "untouched");
+	err.code = 12345;
+	assert_int_equal(store_address_find(t, "nobody@linuxcoaching.eu", &a,
+	    &err), VS_ENOTFOUND);
+	assert_int_equal(store_address_find(t, "Ron@LinuxCoaching.EU", &a,
+	    &err), VS_ENOTFOUND);
+	assert_int_equal(store_alias_find(t, "@linuxcoaching.eu", &al, &err),
+	    VS_ENOTFOUND);
+	assert_int_equal(store_domain_find(t, "SomeDomain.ie", &d, &err),
+	    VS_ENOTFOUND);
+	assert_int_equal(err.code, 12345);
+	assert_string_equal(err.msg, "untouched");
+	store_txn_abort(&t);
+}
+
+/* A read transaction reset between bursts and renewed: it sees the
+ * changes committed meanwhile; it cannot be renewed once the store is
+ * sealed; a write transaction is neither reset nor renewed. */
+static void
+test_txn_renew(void **state)
+{
+	struct fx *f = *state;
+	struct store_txn *r = NULL, *w;
+	struct vs_address a;
+	struct vs_err err;
+
+	seed(f);
+	assert_int_equal(store_txn_begin(f->st, false, &r, NULL), VS_OK);
+	assert_int_equal(store_address_find(r, "ron@linuxcoaching.eu", &a,
+	    NULL), VS_OK);
+	vs_address_clear(&a);
+	/* Renewing a live transaction changes nothing. */
+	assert_int_equal(store_txn_renew(r, NULL), VS_OK);
+	store_txn_reset(r);
+	store_txn_reset(r);             /* twice is harmless */
+	w = wtxn(f);
+	assert_int_equal(store_address_del(w, "Ron@linuxcoaching.eu", NULL),
+	    VS_OK);
+	commit(&w);
+	assert_int_equal(store_txn_renew(r, NULL), VS_OK);
+	assert_int_equal(store_address_find(r, "ron@linuxcoaching.eu", &a,
+	    NULL), VS_ENOTFOUND);
+	store_txn_reset(r);
+	store_seal(f->st);
+	expect_err(store_txn_renew(r, &err), VS_ESEALED, &err, "sealed");
+	store_txn_abort(&r);            /* frees a reset transaction */
+	assert_null(r);
+	assert_int_equal(store_unseal_passphrase(f->st, PASS, strlen(PASS),
+	    NULL), VS_OK);
+	w = wtxn(f);
+	store_txn_reset(w);             /* ignored for a writer */
+	expect_err(store_txn_renew(w, &err), VS_EINVAL, &err,
+	    "write transaction");
+	assert_int_equal(store_domain_add(w, "still-writable.example", NULL),
+	    VS_OK);
+	commit(&w);
+}
+
 /* Reach under the store with LMDB itself, as an attacker with write
  * access to the files would. */
 static void
@@ -545,6 +650,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_users_addresses, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_aliases, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_find, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_txn_renew, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_tamper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_slots_and_rotate, setup,
 		    teardown),
