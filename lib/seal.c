@@ -336,26 +336,6 @@ seal_record(const struct seal_keys *keys,
 	return VS_OK;
 }
 
-/* Check a sealed record's framing and build its associated data. */
-static int
-open_check(const uint8_t store_id[SEAL_STORE_ID_BYTES], uint8_t table,
-    const void *key, size_t klen, const uint8_t *c, size_t ctlen,
-    uint8_t *ad, size_t adcap, struct vs_err *err)
-{
-	if (ctlen < SEAL_RECORD_OVERHEAD)
-		return vs_fail(err, VS_ECORRUPT, "sealed record is truncated");
-	if (c[0] != SEAL_RECORD_VERSION)
-		return vs_fail(err, VS_ECORRUPT,
-		    "sealed record has unknown version %u", c[0]);
-	/* Keys are blind indexes (32 bytes) or short meta names. */
-	if (klen > adcap - SEAL_STORE_ID_BYTES - 1)
-		return vs_fail(err, VS_ECORRUPT, "record key is too long");
-	memcpy(ad, store_id, SEAL_STORE_ID_BYTES);
-	ad[SEAL_STORE_ID_BYTES] = table;
-	memcpy(ad + SEAL_STORE_ID_BYTES + 1, key, klen);
-	return VS_OK;
-}
-
 int
 seal_open_into(const struct seal_keys *keys,
     const uint8_t store_id[SEAL_STORE_ID_BYTES], uint8_t table,
@@ -364,14 +344,21 @@ seal_open_into(const struct seal_keys *keys,
 {
 	uint8_t ad[SEAL_STORE_ID_BYTES + 1 + 64];
 	const uint8_t *c = ct;
-	int r;
 
 	*len_r = 0;
-	if ((r = open_check(store_id, table, key, klen, c, ctlen, ad,
-	    sizeof(ad), err)) != VS_OK)
-		return r;
+	if (ctlen < SEAL_RECORD_OVERHEAD)
+		return vs_fail(err, VS_ECORRUPT, "sealed record is truncated");
+	if (c[0] != SEAL_RECORD_VERSION)
+		return vs_fail(err, VS_ECORRUPT,
+		    "sealed record has unknown version %u", c[0]);
+	/* Keys are blind indexes (32 bytes) or short meta names. */
+	if (klen > sizeof(ad) - SEAL_STORE_ID_BYTES - 1)
+		return vs_fail(err, VS_ECORRUPT, "record key is too long");
 	if (ctlen - SEAL_RECORD_OVERHEAD > cap)
 		return vs_fail(err, VS_ELIMIT, "record too large to open");
+	memcpy(ad, store_id, SEAL_STORE_ID_BYTES);
+	ad[SEAL_STORE_ID_BYTES] = table;
+	memcpy(ad + SEAL_STORE_ID_BYTES + 1, key, klen);
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, NULL, NULL,
 	    c + 1 + SEAL_NONCE_BYTES, ctlen - 1 - SEAL_NONCE_BYTES, ad,
 	    SEAL_STORE_ID_BYTES + 1 + klen, c + 1, keys->record) != 0) {

@@ -680,30 +680,27 @@ static int
 get_typed(struct store_txn *txn, enum kv_table t, const char *name,
     decode_fn *dec, void *out, struct vs_err *err)
 {
-	uint8_t idx[SEAL_INDEX_BYTES], small[GET_STACK_BYTES];
-	struct buf pt = { 0 };
+	uint8_t idx[SEAL_INDEX_BYTES], small[GET_STACK_BYTES], *pt = small;
+	struct buf big = { 0 };
 	struct kv_val v;
-	size_t len;
+	size_t cap = sizeof(small), len = 0;
 	int r;
 
 	index_of(txn->st, t, name, idx);
-	r = kv_get(txn->kv, t, idx, sizeof(idx), &v, err);
-	if (r != VS_OK)
+	if ((r = kv_get(txn->kv, t, idx, sizeof(idx), &v, err)) != VS_OK)
 		return r;
-	if (v.len <= SEAL_RECORD_OVERHEAD + sizeof(small)) {
-		r = seal_open_into(txn->st->keys, txn->st->store_id,
-		    (uint8_t)t, idx, sizeof(idx), v.data, v.len, small,
-		    sizeof(small), &len, err);
-		if (r == VS_OK)
-			r = dec(small, len, out, err);
-		sodium_memzero(small, len);
-		return r;
+	if (v.len > SEAL_RECORD_OVERHEAD + sizeof(small)) {
+		if ((r = buf_reserve(&big, v.len - SEAL_RECORD_OVERHEAD)) != 0)
+			return vs_fail(err, r, "record too large to open");
+		pt = big.data;
+		cap = big.cap;
 	}
-	r = seal_open(txn->st->keys, txn->st->store_id, (uint8_t)t, idx,
-	    sizeof(idx), v.data, v.len, &pt, err);
+	r = seal_open_into(txn->st->keys, txn->st->store_id, (uint8_t)t, idx,
+	    sizeof(idx), v.data, v.len, pt, cap, &len, err);
 	if (r == VS_OK)
-		r = dec(pt.data, pt.len, out, err);
-	buf_free(&pt);
+		r = dec(pt, len, out, err);
+	sodium_memzero(pt, len);
+	buf_free(&big);
 	return r;
 }
 

@@ -377,7 +377,7 @@ ratio() { awk -v a="$1" -v b="$2" \
 # null's in the same round (the two ran back to back): less swayed than the
 # best-of figures by a machine whose speed drifts from round to round.
 paired() {
-	local r v=() 
+	local r v=()
 	for ((r = 1; r <= ROUNDS; r++)); do
 		v+=("$(ratio "${ROUND[$1,$2,vmsealed,$r]}" \
 		    "${ROUND[$1,$2,null,$r]}")")
