@@ -37,42 +37,19 @@
 
 #include <sodium.h>
 
+#include "bench_util.h"
+
 #define PASSWORD "bench password 1234"
 
 struct worker {
 	pthread_t tid;
-	uint64_t *lat;
-	size_t nlat, caplat;
+	struct bench_lat lat;
 	unsigned long ok, fail, completed;
 };
 
 static char hash[crypto_pwhash_STRBYTES];
 static uint64_t t_measure, t_end;
 static pthread_barrier_t barrier;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void
-record(struct worker *w, uint64_t ns)
-{
-	if (w->nlat == w->caplat) {
-		size_t nc = w->caplat ? w->caplat * 2 : 4096;
-		uint64_t *nv = realloc(w->lat, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return;
-		w->lat = nv;
-		w->caplat = nc;
-	}
-	w->lat[w->nlat++] = ns;
-}
 
 static void *
 run(void *arg)
@@ -83,46 +60,23 @@ run(void *arg)
 
 	pthread_barrier_wait(&barrier);
 	for (;;) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (t0 >= t_end)
 			break;
 		r = crypto_pwhash_str_verify(hash, PASSWORD, strlen(PASSWORD));
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		w->completed++;
 		if (t0 < t_measure)
 			continue;
 		if (t1 > t_end)
 			break;
-		record(w, t1 - t0);
+		bench_lat_add(&w->lat, t1 - t0);
 		if (r == 0)
 			w->ok++;
 		else
 			w->fail++;
 	}
 	return NULL;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct_us(const uint64_t *v, size_t n, double p)
-{
-	size_t rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return (double)v[rank - 1] / 1000.0;
 }
 
 static double
@@ -189,7 +143,8 @@ main(int argc, char **argv)
 {
 	const char *cost = NULL, *label = "raw";
 	unsigned threads = 2, i;
-	double duration = 3.0, warmup = 1.0, secs, sum = 0, cpu0, cpu1;
+	double duration = 3.0, warmup = 1.0, secs, cpu0, cpu1;
+	struct bench_summary sm;
 	unsigned long long ops;
 	size_t mem, total = 0, at;
 	unsigned long ok = 0, fail = 0, done = 0;
@@ -238,12 +193,12 @@ main(int argc, char **argv)
 			fputs("argon_rate: cannot start a thread\n", stderr);
 			return 1;
 		}
-	t_measure = now_ns() + (uint64_t)(warmup * 1e9);
+	t_measure = bench_now_ns() + (uint64_t)(warmup * 1e9);
 	t_end = t_measure + (uint64_t)(duration * 1e9);
 	pthread_barrier_wait(&barrier);
 	for (i = 0; i < threads; i++) {
 		pthread_join(ws[i].tid, NULL);
-		total += ws[i].nlat;
+		total += ws[i].lat.n;
 	}
 	cpu1 = cpu_now_us();
 	if (total == 0) {
@@ -255,23 +210,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0, at = 0; i < threads; i++) {
-		memcpy(all + at, ws[i].lat, ws[i].nlat * sizeof(*all));
-		at += ws[i].nlat;
+		memcpy(all + at, ws[i].lat.v, ws[i].lat.n * sizeof(*all));
+		at += ws[i].lat.n;
 		ok += ws[i].ok;
 		fail += ws[i].fail;
 		done += ws[i].completed;
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	for (at = 0; at < total; at++)
-		sum += (double)all[at];
+	bench_summarize(all, total, &sm);
 	secs = duration;
 	printf("label=%s conns=%u seconds=%.2f requests=%zu rate=%.1f "
 	    "p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f "
 	    "ok=%lu fail=%lu errors=0 completed=%lu cpu_us=%.0f\n", label,
-	    threads, secs,
-	    total, (double)total / secs, pct_us(all, total, 50),
-	    pct_us(all, total, 90), pct_us(all, total, 99),
-	    (double)all[total - 1] / 1000.0, sum / (double)total / 1000.0,
-	    ok, fail, done, done ? (cpu1 - cpu0) / (double)done : 0);
+	    threads, secs, total, (double)total / secs, sm.p50, sm.p90,
+	    sm.p99, sm.max, sm.mean, ok, fail, done, done ? (cpu1 - cpu0) / (double)done : 0);
 	return fail == 0 ? 0 : 1;
 }

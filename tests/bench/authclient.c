@@ -34,10 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
+#include "ipc.h"
 
 #define LINE_MAX_ 16384
 #define REQ_MAX 4096
@@ -54,8 +55,7 @@ struct worker {
 	int fd;
 	char buf[LINE_MAX_];
 	size_t have;            /* bytes in buf */
-	uint64_t *lat;
-	size_t nlat, caplat;
+	struct bench_lat lat;
 	unsigned long ok, fail, temp, errors, completed;
 	char fail_msg[256];
 };
@@ -68,26 +68,6 @@ static double duration = 3.0, warmup = 1.0;
 static uint64_t t_measure, t_end;
 static pthread_barrier_t barrier;
 static unsigned cpid_base;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
 
 static char *
 b64(const unsigned char *p, size_t n)
@@ -123,21 +103,16 @@ b64(const unsigned char *p, size_t n)
 static void
 load_users(const char *path)
 {
-	FILE *f;
-	char *line = NULL, *tab;
+	struct bench_lines lines = { 0 };
+	char *line, *tab;
 	unsigned char raw[2048];
-	size_t cap = 0, ucap = 0, ll, pl;
-	ssize_t n;
+	size_t i, ll, pl;
 
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "authclient: %s: %s\n", path, strerror(errno));
-		exit(1);
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
+	bench_load_lines("authclient", path, "user", &lines);
+	if ((users = calloc(lines.n, sizeof(*users))) == NULL)
+		goto oom;
+	for (i = 0; i < lines.n; i++) {
+		line = lines.v[i];
 		if ((tab = strchr(line, '\t')) == NULL) {
 			fprintf(stderr, "authclient: %s: no TAB in a line\n",
 			    path);
@@ -154,63 +129,17 @@ load_users(const char *path)
 		memcpy(raw + 1, line, ll);
 		raw[1 + ll] = '\0';
 		memcpy(raw + 2 + ll, tab + 1, pl);
-		if (nusers == ucap) {
-			ucap = ucap ? ucap * 2 : 256;
-			if ((users = realloc(users, ucap * sizeof(*users))) ==
-			    NULL)
-				goto oom;
-		}
-		users[nusers].login = strdup(line);
+		users[nusers].login = line;     /* the TAB cut the password */
 		users[nusers].resp = b64(raw, ll + pl + 2);
-		if (users[nusers].login == NULL || users[nusers].resp == NULL)
+		if (users[nusers].resp == NULL)
 			goto oom;
 		nusers++;
 	}
-	free(line);
-	fclose(f);
-	if (nusers == 0) {
-		fprintf(stderr, "authclient: %s holds no user\n", path);
-		exit(1);
-	}
+	free(lines.v);
 	return;
 oom:
 	fputs("authclient: out of memory\n", stderr);
 	exit(1);
-}
-
-static int
-connect_to(void)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 /* The next line (without its LF) into line; 0, or -1 on a closed or
@@ -252,7 +181,7 @@ open_conn(struct worker *w, unsigned gen)
 	int n;
 
 	w->have = 0;
-	if ((w->fd = connect_to()) < 0) {
+	if ((w->fd = ipc_connect(sock_path)) < 0) {
 		snprintf(w->fail_msg, sizeof(w->fail_msg), "connect %s: %s",
 		    sock_path, strerror(errno));
 		return -1;
@@ -260,7 +189,7 @@ open_conn(struct worker *w, unsigned gen)
 	/* A fake client PID, unique per connection (and per reconnect). */
 	n = snprintf(req, sizeof(req), "VERSION\t1\t2\nCPID\t%u\n",
 	    cpid_base + gen * 4096u + w->id);
-	if (write_all(w->fd, req, (size_t)n) != 0)
+	if (bench_write_all(w->fd, req, (size_t)n) != 0)
 		goto broken;
 	for (;;) {
 		if (read_line(w, line, sizeof(line)) != 0)
@@ -274,21 +203,6 @@ broken:
 	close(w->fd);
 	w->fd = -1;
 	return -1;
-}
-
-static void
-record(struct worker *w, uint64_t ns)
-{
-	if (w->nlat == w->caplat) {
-		size_t nc = w->caplat ? w->caplat * 2 : 4096;
-		uint64_t *nv = realloc(w->lat, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return;
-		w->lat = nv;
-		w->caplat = nc;
-	}
-	w->lat[w->nlat++] = ns;
 }
 
 static void *
@@ -314,17 +228,17 @@ run(void *arg)
 	if (w->fd < 0)
 		goto out;
 	for (;;) {
-		u = &users[xorshift(&w->rng) % nusers];
+		u = &users[bench_xorshift(&w->rng) % nusers];
 		reqid++;
 		n = snprintf(req, REQ_MAX, "AUTH\t%u\tPLAIN\tservice=%s\t"
 		    "resp=%s\n", reqid, service, u->resp);
 		if (n < 0 || n >= REQ_MAX)
 			continue;
 		idl = (size_t)snprintf(idstr, sizeof(idstr), "\t%u", reqid);
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (t0 >= t_end)
 			break;
-		if (write_all(w->fd, req, (size_t)n) != 0 ||
+		if (bench_write_all(w->fd, req, (size_t)n) != 0 ||
 		    read_line(w, line, LINE_MAX_) != 0) {
 			if (t0 >= t_measure)
 				w->errors++;
@@ -333,13 +247,13 @@ run(void *arg)
 				break;
 			continue;
 		}
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		w->completed++;
 		if (t0 < t_measure)
 			continue;
 		if (t1 > t_end)
 			break;
-		record(w, t1 - t0);
+		bench_lat_add(&w->lat, t1 - t0);
 		/* "OK\t<id>[\t...]" or "FAIL\t<id>[\t...]" */
 		r = 0;
 		if (strncmp(line, "OK", 2) == 0 &&
@@ -370,29 +284,6 @@ out:
 	return NULL;
 }
 
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct_us(const uint64_t *v, size_t n, double p)
-{
-	size_t rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return (double)v[rank - 1] / 1000.0;
-}
-
 static void
 usage(void)
 {
@@ -411,7 +302,7 @@ main(int argc, char **argv)
 	unsigned long ok = 0, fail = 0, temp = 0, errs = 0, done = 0;
 	size_t total = 0, at;
 	struct worker *ws;
-	double sum = 0;
+	struct bench_summary sm;
 	int c, setup_failed = 0;
 
 	while ((c = getopt(argc, argv, "s:f:c:d:w:m:S:l:h")) != -1) {
@@ -451,12 +342,12 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t_measure = now_ns() + (uint64_t)(warmup * 1e9);
+	t_measure = bench_now_ns() + (uint64_t)(warmup * 1e9);
 	t_end = t_measure + (uint64_t)(duration * 1e9);
 	pthread_barrier_wait(&barrier);
 	for (i = 0; i < conns; i++) {
 		pthread_join(ws[i].tid, NULL);
-		total += ws[i].nlat;
+		total += ws[i].lat.n;
 		ok += ws[i].ok;
 		fail += ws[i].fail;
 		temp += ws[i].temp;
@@ -465,7 +356,7 @@ main(int argc, char **argv)
 		if (ws[i].fail_msg[0] != '\0') {
 			fprintf(stderr, "authclient: connection %u: %s\n", i,
 			    ws[i].fail_msg);
-			if (ws[i].nlat == 0 && ws[i].completed == 0)
+			if (ws[i].lat.n == 0 && ws[i].completed == 0)
 				setup_failed = 1;
 		}
 	}
@@ -478,18 +369,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0, at = 0; i < conns; i++) {
-		memcpy(all + at, ws[i].lat, ws[i].nlat * sizeof(*all));
-		at += ws[i].nlat;
+		memcpy(all + at, ws[i].lat.v, ws[i].lat.n * sizeof(*all));
+		at += ws[i].lat.n;
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	for (at = 0; at < total; at++)
-		sum += (double)all[at];
+	bench_summarize(all, total, &sm);
 	printf("label=%s conns=%u seconds=%.2f requests=%zu rate=%.1f "
 	    "p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f "
 	    "ok=%lu fail=%lu temp=%lu errors=%lu completed=%lu\n", label,
 	    conns, duration, total, (double)total / duration,
-	    pct_us(all, total, 50), pct_us(all, total, 90),
-	    pct_us(all, total, 99), (double)all[total - 1] / 1000.0,
-	    sum / (double)total / 1000.0, ok, fail, temp, errs, done);
+	    sm.p50, sm.p90, sm.p99, sm.max, sm.mean, ok, fail, temp, errs,
+	    done);
 	return 0;
 }

@@ -47,10 +47,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "bench_util.h"
+#include "ipc.h"
 
 #define REQ_MAX 4096
 #define REPLY_MAX 20000
@@ -64,8 +65,7 @@ struct worker {
 	int fd;
 	char buf[REPLY_MAX];
 	size_t have;
-	uint64_t *lat;
-	size_t nlat, caplat;
+	struct bench_lat lat;
 	unsigned long ok, fail, throttled, nouser, disabled, temp, errors,
 	    completed;
 	char fail_msg[256];
@@ -84,62 +84,6 @@ static uint64_t t_measure, t_end;
 static unsigned long next_login, next_addr;     /* shared, atomic */
 static unsigned long max_req = ~0ul, sent;      /* -n; shared, atomic */
 static pthread_barrier_t barrier;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static int
-connect_to(void)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Append the netstring of s[0..n) at out+*at (room checked by caller). */
 static void
@@ -282,7 +226,7 @@ run(void *arg)
 	size_t n;
 	struct in_addr ia;
 
-	w->fd = connect_to();
+	w->fd = ipc_connect(sock_path);
 	if (w->fd < 0)
 		snprintf(w->fail_msg, sizeof(w->fail_msg), "connect %s: %s",
 		    sock_path, strerror(errno));
@@ -290,7 +234,7 @@ run(void *arg)
 	if (w->fd < 0)
 		return NULL;
 	for (;;) {
-		t0 = now_ns();
+		t0 = bench_now_ns();
 		if (t0 >= t_end)
 			break;
 		if (__atomic_fetch_add(&sent, 1, __ATOMIC_RELAXED) >= max_req)
@@ -301,7 +245,7 @@ run(void *arg)
 			snprintf(ip, sizeof(ip), "%s", fixed_ip);
 		} else {
 			if (ipmode == IP_RANDOM) {
-				addr = net_base + (uint32_t)(xorshift(&w->rng) %
+				addr = net_base + (uint32_t)(bench_xorshift(&w->rng) %
 				    net_size);
 			} else {
 				a = __atomic_fetch_add(&next_addr, 1,
@@ -320,7 +264,7 @@ run(void *arg)
 			w->errors++;
 			break;
 		}
-		if (write_all(w->fd, req, n) != 0) {
+		if (bench_write_all(w->fd, req, n) != 0) {
 			snprintf(w->fail_msg, sizeof(w->fail_msg), "write: %s",
 			    strerror(errno));
 			w->errors++;
@@ -330,44 +274,13 @@ run(void *arg)
 			w->errors++;
 			break;
 		}
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		w->completed++;
-		if (t0 >= t_measure && t1 <= t_end) {
-			if (w->nlat == w->caplat) {
-				w->caplat = w->caplat ? w->caplat * 2 : 4096;
-				w->lat = realloc(w->lat,
-				    w->caplat * sizeof(*w->lat));
-				if (w->lat == NULL) {
-					fputs("authflood: out of memory\n",
-					    stderr);
-					exit(1);
-				}
-			}
-			w->lat[w->nlat++] = t1 - t0;
-		}
+		if (t0 >= t_measure && t1 <= t_end)
+			bench_lat_add(&w->lat, t1 - t0);
 	}
 	close(w->fd);
 	return NULL;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static double
-pct_us(const uint64_t *v, size_t n, unsigned p)
-{
-	size_t i = (n * p + 99) / 100;
-
-	if (i > 0)
-		i--;
-	if (i >= n)
-		i = n - 1;
-	return (double)v[i] / 1000.0;
 }
 
 static void
@@ -423,7 +336,8 @@ main(int argc, char **argv)
 	    errs = 0, done = 0;
 	size_t total = 0, at;
 	struct worker *ws;
-	double sum = 0, secs;
+	double secs;
+	struct bench_summary sm;
 	int c, setup_failed = 0, have_ip = 0;
 
 	while ((c = getopt(argc, argv, "s:u:p:m:i:R:D:n:c:d:w:S:l:h")) != -1) {
@@ -496,13 +410,13 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t_start = now_ns();
+	t_start = bench_now_ns();
 	t_measure = t_start + (uint64_t)(warmup * 1e9);
 	t_end = t_measure + (uint64_t)(duration * 1e9);
 	pthread_barrier_wait(&barrier);
 	for (i = 0; i < conns; i++) {
 		pthread_join(ws[i].tid, NULL);
-		total += ws[i].nlat;
+		total += ws[i].lat.n;
 		ok += ws[i].ok;
 		fail += ws[i].fail;
 		thr += ws[i].throttled;
@@ -514,11 +428,11 @@ main(int argc, char **argv)
 		if (ws[i].fail_msg[0] != '\0') {
 			fprintf(stderr, "authflood: connection %u: %s\n", i,
 			    ws[i].fail_msg);
-			if (ws[i].nlat == 0 && ws[i].completed == 0)
+			if (ws[i].lat.n == 0 && ws[i].completed == 0)
 				setup_failed = 1;
 		}
 	}
-	t_stop = now_ns();
+	t_stop = bench_now_ns();
 	if (total == 0 || setup_failed) {
 		fputs("authflood: nothing measured\n", stderr);
 		return 1;
@@ -532,19 +446,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (i = 0, at = 0; i < conns; i++) {
-		memcpy(all + at, ws[i].lat, ws[i].nlat * sizeof(*all));
-		at += ws[i].nlat;
+		memcpy(all + at, ws[i].lat.v, ws[i].lat.n * sizeof(*all));
+		at += ws[i].lat.n;
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	for (at = 0; at < total; at++)
-		sum += (double)all[at];
+	bench_summarize(all, total, &sm);
 	printf("label=%s conns=%u seconds=%.2f requests=%zu rate=%.1f "
 	    "p50_us=%.0f p90_us=%.0f p99_us=%.0f max_us=%.0f mean_us=%.0f "
 	    "ok=%lu fail=%lu throttled=%lu nouser=%lu disabled=%lu temp=%lu "
 	    "errors=%lu completed=%lu\n", label, conns, secs, total,
-	    (double)total / secs, pct_us(all, total, 50),
-	    pct_us(all, total, 90), pct_us(all, total, 99),
-	    (double)all[total - 1] / 1000.0, sum / (double)total / 1000.0, ok,
+	    (double)total / secs, sm.p50, sm.p90, sm.p99, sm.max, sm.mean, ok,
 	    fail, thr, nou, dis, temp, errs, done);
 	return 0;
 }

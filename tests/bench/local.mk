@@ -37,32 +37,38 @@ EXTRA_PROGRAMS = tests/bench/sockmap_client tests/bench/null_sockmap \
 	tests/bench/lookup_cost \
 	tests/bench/authclient tests/bench/argon_rate tests/bench/authflood
 EXTRA_DIST += tests/bench/sockmap_client.c tests/bench/null_sockmap.c \
-	tests/bench/lookup_cost.c \
+	tests/bench/lookup_cost.c tests/bench/bench_util.c \
+	tests/bench/bench_util.h \
 	tests/bench/authclient.c tests/bench/argon_rate.c \
 	tests/bench/authflood.c
 CLEANFILES += $(EXTRA_PROGRAMS)
-tests_bench_sockmap_client_SOURCES = tests/bench/sockmap_client.c
+tests_bench_sockmap_client_SOURCES = tests/bench/sockmap_client.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_sockmap_client_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
-tests_bench_sockmap_client_LDADD = -lpthread
+tests_bench_sockmap_client_LDADD = lib/libvmseal.la -lpthread
 tests_bench_null_sockmap_SOURCES = tests/bench/null_sockmap.c
 tests_bench_null_sockmap_LDADD = lib/libvmseal.la
 # What a lookup costs in-process, step by step (tests/bench/socketmap.sh).
-tests_bench_lookup_cost_SOURCES = tests/bench/lookup_cost.c
+tests_bench_lookup_cost_SOURCES = tests/bench/lookup_cost.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_lookup_cost_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_bench_lookup_cost_LDADD = lib/libvmseal.la $(SODIUM_LIBS) $(LMDB_LIBS)
 # The auth benchmark's programs (tests/bench/auth.sh): a threaded
 # auth-client load generator, and the raw Argon2id verify rate.
-tests_bench_authclient_SOURCES = tests/bench/authclient.c
+tests_bench_authclient_SOURCES = tests/bench/authclient.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_authclient_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
-tests_bench_authclient_LDADD = -lpthread
-tests_bench_argon_rate_SOURCES = tests/bench/argon_rate.c
+tests_bench_authclient_LDADD = lib/libvmseal.la -lpthread
+tests_bench_argon_rate_SOURCES = tests/bench/argon_rate.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_argon_rate_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_argon_rate_LDADD = $(SODIUM_LIBS) -lpthread
 # The throttle benchmark's client (tests/bench/throttle.sh): a threaded
 # load generator speaking vmsealed's own auth socket.
-tests_bench_authflood_SOURCES = tests/bench/authflood.c
+tests_bench_authflood_SOURCES = tests/bench/authflood.c \
+	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_authflood_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
-tests_bench_authflood_LDADD = -lpthread
+tests_bench_authflood_LDADD = lib/libvmseal.la -lpthread
 
 BENCH_BINARIES = helper/vmseal$(EXEEXT) service/vmsealed$(EXEEXT) \
 	helper/vmseal-checkpassword$(EXEEXT) \

@@ -42,6 +42,7 @@
 
 #include <sodium.h>
 
+#include "bench_util.h"
 #include "kv.h"
 #include "lookup.h"
 #include "names.h"
@@ -54,46 +55,6 @@ die(const char *what, const char *why)
 	fprintf(stderr, "lookup_cost: %s%s%s\n", what, why ? ": " : "",
 	    why ? why : "");
 	exit(1);
-}
-
-struct keys {
-	char **v;
-	size_t n;
-};
-
-static void
-load_keys(const char *path, struct keys *k)
-{
-	char line[NAME_BUF + 2];
-	size_t cap = 0;
-	FILE *f;
-
-	if ((f = fopen(path, "r")) == NULL)
-		die("cannot open", path);
-	while (fgets(line, sizeof(line), f) != NULL) {
-		line[strcspn(line, "\r\n")] = '\0';
-		if (line[0] == '\0')
-			continue;
-		if (k->n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			if ((k->v = realloc(k->v, cap * sizeof(*k->v))) == NULL)
-				die("out of memory", NULL);
-		}
-		if ((k->v[k->n++] = strdup(line)) == NULL)
-			die("out of memory", NULL);
-	}
-	fclose(f);
-	if (k->n == 0)
-		die("no keys in", path);
-}
-
-static double
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
 }
 
 static unsigned long
@@ -112,7 +73,7 @@ main(int argc, char **argv)
 {
 	const char *dir = NULL, *passfile = NULL, *hitf = NULL, *missf = NULL;
 	unsigned long n = 200000, repeats = 5, batch = 8, pct = 80;
-	struct keys hits = { 0 }, miss = { 0 };
+	struct bench_lines hits = { 0 }, miss = { 0 };
 	struct lookup_opts lo;
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
@@ -148,8 +109,8 @@ main(int argc, char **argv)
 		die("-d, -P, -f and -F are needed; -p is 0..100", NULL);
 	if (sodium_init() < 0)
 		die("cannot initialize libsodium", NULL);
-	load_keys(hitf, &hits);
-	load_keys(missf, &miss);
+	bench_load_lines("lookup_cost", hitf, "key", &hits);
+	bench_load_lines("lookup_cost", missf, "key", &miss);
 	if ((pf = fopen(passfile, "r")) == NULL ||
 	    fgets(pass, sizeof(pass), pf) == NULL)
 		die("cannot read", passfile);
@@ -191,7 +152,7 @@ main(int argc, char **argv)
 		double m[5];
 
 		found = notfound = 0;
-		t = now_ns();
+		t = (double)bench_now_ns();
 		for (i = 0; i < n; i++) {
 			if (i % batch == 0) {
 				store_txn_reset(txn);
@@ -208,34 +169,34 @@ main(int argc, char **argv)
 				die("lookup failed", err.msg);
 			}
 		}
-		m[0] = now_ns() - t;
+		m[0] = (double)bench_now_ns() - t;
 
-		t = now_ns();
+		t = (double)bench_now_ns();
 		for (i = 0; i < n; i += batch) {
 			store_txn_reset(txn);
 			if (store_txn_renew(txn, &err) != VS_OK)
 				die("cannot renew", err.msg);
 		}
-		m[1] = now_ns() - t;
+		m[1] = (double)bench_now_ns() - t;
 
-		t = now_ns();
+		t = (double)bench_now_ns();
 		for (i = 0; i < n; i++)
 			(void)store_name_address(txn, seq[i], false, norm, NULL);
-		m[2] = now_ns() - t;
+		m[2] = (double)bench_now_ns() - t;
 
-		t = now_ns();
+		t = (double)bench_now_ns();
 		for (i = 0; i < n; i++)
 			seal_index(store_keys(st), KV_ADDRESSES, seq[i],
 			    strlen(seq[i]), idx);
-		m[3] = now_ns() - t;
+		m[3] = (double)bench_now_ns() - t;
 
-		t = now_ns();
+		t = (double)bench_now_ns();
 		for (i = 0; i < nhit; i++)
 			if (seal_open_into(store_keys(st), sid, KV_ADDRESSES,
 			    rkey, sizeof(rkey), ct.data, ct.len, out,
 			    sizeof(out), &len, NULL) != VS_OK)
 				die("the test record does not open", NULL);
-		m[4] = now_ns() - t;
+		m[4] = (double)bench_now_ns() - t;
 
 		for (i = 0; rep > 0 && i < 5; i++)
 			if (m[i] < best[i])

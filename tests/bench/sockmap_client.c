@@ -38,25 +38,20 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+#include "ipc.h"
+
 #define REPLY_MAX 100100        /* Postfix's limit, plus framing */
 #define REQ_MAX 1100
-
-struct keys {
-	char **v;
-	size_t n;
-};
 
 struct worker {
 	pthread_t tid;
 	unsigned id;
 	uint64_t rng;
-	uint64_t *lat;          /* nanoseconds, measured phase only */
-	size_t nlat, caplat;
+	struct bench_lat lat;   /* nanoseconds, measured phase only */
 	unsigned long ok, notfound, temp, perm, errors;
 	unsigned long completed;        /* every answered request, warm-up and
 					 * tail included */
@@ -65,105 +60,11 @@ struct worker {
 
 static const char *sock_path;
 static const char *map_name = "mailboxes";
-static struct keys hit_keys, miss_keys;
+static struct bench_lines hit_keys, miss_keys;
 static unsigned hit_pct = 100;
 static double duration = 3.0, warmup = 0.5;
 static uint64_t t_start, t_measure, t_end;     /* ns, CLOCK_MONOTONIC */
 static pthread_barrier_t barrier;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t
-xorshift(uint64_t *s)
-{
-	uint64_t x = *s;
-
-	x ^= x << 13;
-	x ^= x >> 7;
-	x ^= x << 17;
-	return *s = x;
-}
-
-static void
-load_keys(const char *path, struct keys *k)
-{
-	FILE *f;
-	char *line = NULL;
-	size_t cap = 0, kcap = 0;
-	ssize_t n;
-
-	if ((f = fopen(path, "r")) == NULL) {
-		fprintf(stderr, "sockmap_client: %s: %s\n", path,
-		    strerror(errno));
-		exit(1);
-	}
-	while ((n = getline(&line, &cap, f)) >= 0) {
-		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-			line[--n] = '\0';
-		if (n == 0)
-			continue;
-		if (k->n == kcap) {
-			kcap = kcap ? kcap * 2 : 1024;
-			if ((k->v = realloc(k->v, kcap * sizeof(*k->v))) ==
-			    NULL) {
-				fputs("sockmap_client: out of memory\n", stderr);
-				exit(1);
-			}
-		}
-		if ((k->v[k->n++] = strdup(line)) == NULL) {
-			fputs("sockmap_client: out of memory\n", stderr);
-			exit(1);
-		}
-	}
-	free(line);
-	fclose(f);
-	if (k->n == 0) {
-		fprintf(stderr, "sockmap_client: %s holds no key\n", path);
-		exit(1);
-	}
-}
-
-static int
-connect_to(void)
-{
-	struct sockaddr_un sun;
-	int fd;
-
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	snprintf(sun.sun_path, sizeof(sun.sun_path), "%s", sock_path);
-	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
-		return -1;
-	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
 
 /* Read one netstring reply into buf; its payload at *pay, length *plen.
  * 0, or -1 on a closed connection or a malformed reply. */
@@ -207,21 +108,6 @@ read_reply(int fd, char *buf, size_t cap, const char **pay, size_t *plen)
 	}
 }
 
-static void
-record(struct worker *w, uint64_t ns)
-{
-	if (w->nlat == w->caplat) {
-		size_t nc = w->caplat ? w->caplat * 2 : 65536;
-		uint64_t *nv = realloc(w->lat, nc * sizeof(*nv));
-
-		if (nv == NULL)
-			return;         /* keep counting, drop the sample */
-		w->lat = nv;
-		w->caplat = nc;
-	}
-	w->lat[w->nlat++] = ns;
-}
-
 static void *
 run(void *arg)
 {
@@ -237,7 +123,7 @@ run(void *arg)
 		pthread_barrier_wait(&barrier);
 		return NULL;
 	}
-	fd = connect_to();
+	fd = ipc_connect(sock_path);
 	if (fd < 0)
 		snprintf(w->fail, sizeof(w->fail), "connect %s: %s",
 		    sock_path, strerror(errno));
@@ -247,11 +133,11 @@ run(void *arg)
 		return NULL;
 	}
 	for (;;) {
-		const struct keys *k = &hit_keys;
+		const struct bench_lines *k = &hit_keys;
 
-		if (miss_keys.n > 0 && xorshift(&w->rng) % 100 >= hit_pct)
+		if (miss_keys.n > 0 && bench_xorshift(&w->rng) % 100 >= hit_pct)
 			k = &miss_keys;
-		key = k->v[xorshift(&w->rng) % k->n];
+		key = k->v[bench_xorshift(&w->rng) % k->n];
 		n = snprintf(req + 8, sizeof(req) - 8, "%s %s", map_name, key);
 		if (n < 0 || (size_t)n >= sizeof(req) - 8 - 1)
 			continue;       /* a key too long for us: skip it */
@@ -263,27 +149,27 @@ run(void *arg)
 
 			memcpy(start, pre, (size_t)pl);
 			start[pl + n] = ',';
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			if (t0 >= t_end)
 				break;
-			if (write_all(fd, start, (size_t)(pl + n + 1)) != 0 ||
+			if (bench_write_all(fd, start, (size_t)(pl + n + 1)) != 0 ||
 			    read_reply(fd, reply, REPLY_MAX, &pay, &plen) !=
 			    0) {
 				if (t0 >= t_measure)
 					w->errors++;
 				close(fd);
-				if ((fd = connect_to()) < 0)
+				if ((fd = ipc_connect(sock_path)) < 0)
 					break;
 				continue;
 			}
 		}
-		t1 = now_ns();
+		t1 = bench_now_ns();
 		w->completed++;
 		if (t0 < t_measure)
 			continue;
 		if (t1 > t_end)
 			break;          /* only whole requests in the window */
-		record(w, t1 - t0);
+		bench_lat_add(&w->lat, t1 - t0);
 		if (plen >= 3 && memcmp(pay, "OK ", 3) == 0)
 			w->ok++;
 		else if (plen == 9 && memcmp(pay, "NOTFOUND ", 9) == 0)
@@ -299,30 +185,6 @@ run(void *arg)
 		close(fd);
 	free(reply);
 	return NULL;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Nearest-rank percentile of sorted v[0..n). */
-static double
-pct_us(const uint64_t *v, size_t n, double p)
-{
-	size_t rank;
-
-	if (n == 0)
-		return 0;
-	rank = (size_t)(p / 100.0 * (double)n + 0.999999);
-	if (rank < 1)
-		rank = 1;
-	if (rank > n)
-		rank = n;
-	return (double)v[rank - 1] / 1000.0;
 }
 
 static void
@@ -345,7 +207,8 @@ main(int argc, char **argv)
 	unsigned long ok = 0, nf = 0, temp = 0, perm = 0, errs = 0, done = 0;
 	size_t total = 0, at;
 	struct worker *ws;
-	double secs, sum = 0;
+	double secs;
+	struct bench_summary sm;
 
 	while ((c = getopt(argc, argv, "s:f:F:p:c:d:w:m:S:l:h")) != -1) {
 		switch (c) {
@@ -366,9 +229,10 @@ main(int argc, char **argv)
 	    conns < 1 || conns > 4096 || duration <= 0 || warmup < 0 ||
 	    hit_pct > 100)
 		usage();
-	load_keys(keys_path, &hit_keys);
+	bench_load_lines("sockmap_client", keys_path, "key", &hit_keys);
 	if (miss_path != NULL) {
-		load_keys(miss_path, &miss_keys);
+		bench_load_lines("sockmap_client", miss_path, "key",
+		    &miss_keys);
 		if (!pct_set)
 			hit_pct = 80;
 	}
@@ -390,7 +254,7 @@ main(int argc, char **argv)
 			return 1;
 		}
 	}
-	t_start = now_ns();
+	t_start = bench_now_ns();
 	t_measure = t_start + (uint64_t)(warmup * 1e9);
 	t_end = t_measure + (uint64_t)(duration * 1e9);
 	/* The workers read t_measure/t_end after the barrier: it orders
@@ -403,7 +267,7 @@ main(int argc, char **argv)
 			fprintf(stderr, "sockmap_client: %s\n", ws[i].fail);
 			return 1;
 		}
-		total += ws[i].nlat;
+		total += ws[i].lat.n;
 		ok += ws[i].ok;
 		nf += ws[i].notfound;
 		temp += ws[i].temp;
@@ -420,21 +284,18 @@ main(int argc, char **argv)
 		return 1;
 	}
 	for (at = 0, i = 0; i < conns; i++) {
-		memcpy(all + at, ws[i].lat, ws[i].nlat * sizeof(*all));
-		at += ws[i].nlat;
-		free(ws[i].lat);
+		memcpy(all + at, ws[i].lat.v, ws[i].lat.n * sizeof(*all));
+		at += ws[i].lat.n;
+		free(ws[i].lat.v);
 	}
-	qsort(all, total, sizeof(*all), cmp_u64);
-	for (at = 0; at < total; at++)
-		sum += (double)all[at];
+	bench_summarize(all, total, &sm);
 	secs = (double)(t_end - t_measure) / 1e9;
 	printf("label=%s conns=%u seconds=%.2f requests=%zu rate=%.0f "
 	    "p50_us=%.1f p90_us=%.1f p99_us=%.1f max_us=%.1f mean_us=%.1f "
 	    "ok=%lu notfound=%lu temp=%lu perm=%lu errors=%lu completed=%lu\n",
 	    label, conns, secs, total, (double)total / secs,
-	    pct_us(all, total, 50), pct_us(all, total, 90),
-	    pct_us(all, total, 99), (double)all[total - 1] / 1000.0,
-	    sum / (double)total / 1000.0, ok, nf, temp, perm, errs, done);
+	    sm.p50, sm.p90, sm.p99, sm.max, sm.mean, ok, nf, temp, perm, errs,
+	    done);
 	free(all);
 	free(ws);
 	return 0;
