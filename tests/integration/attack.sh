@@ -142,15 +142,6 @@ diagnostics() {
 	fi
 }
 
-stop_pid() {
-	kill "$1" 2>/dev/null || return 0
-	for _ in $(seq 50); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	kill -9 "$1" 2>/dev/null
-}
-
 cleanup() {
 	local pid
 	if [ -n "$PF_STARTED" ]; then
@@ -184,24 +175,7 @@ bail() {
 }
 
 # Free ports above 20000: imap, Dovecot auth (SASL for Postfix), smtp.
-read -r IMAP_PORT SASL_PORT SMTP_PORT < <(python3 - <<'PY'
-import random, socket
-ports = []
-while len(ports) < 3:
-    p = random.randint(20001, 64999)
-    if p in ports:
-        continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    ports.append(p)
-print(*ports)
-PY
-)
+read -r IMAP_PORT SASL_PORT SMTP_PORT < <(t_free_ports 3)
 [ -n "${SMTP_PORT:-}" ] || bail "no free ports found"
 
 # --- the store: the users the attack meets (postscript, mysql: valid names

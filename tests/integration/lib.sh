@@ -65,3 +65,35 @@ t_new_store() {
 vs() {
 	"$VMSEAL" -d "$STORE" --passphrase-fd 3 "$@" 3<<<"$PASS"
 }
+
+# stop_pid PID: TERM, up to 5 s, then KILL.
+stop_pid() {
+	kill "$1" 2>/dev/null || return 0
+	for _ in $(seq 50); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+}
+
+# t_free_ports N: N distinct free TCP ports on 127.0.0.1 above 20000, on
+# one line (nothing when none is found: callers check).
+t_free_ports() {
+	python3 - "$1" <<'PY'
+import random, socket, sys
+ports = []
+while len(ports) < int(sys.argv[1]):
+    p = random.randint(20001, 64999)
+    if p in ports:
+        continue
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+    except OSError:
+        continue
+    finally:
+        s.close()
+    ports.append(p)
+print(*ports)
+PY
+}

@@ -98,24 +98,7 @@ bail() {
 
 # Two free ports above 20000, chosen at random: smtpd's, and one where
 # nothing listens (the LMTP "Dovecot" that is never there).
-read -r SMTP_PORT LMTP_PORT < <(python3 - <<'PY'
-import random, socket
-ports = []
-while len(ports) < 2:
-    p = random.randint(20001, 64999)
-    if p in ports:
-        continue
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", p))
-    except OSError:
-        continue
-    finally:
-        s.close()
-    ports.append(p)
-print(*ports)
-PY
-)
+read -r SMTP_PORT LMTP_PORT < <(t_free_ports 2)
 [ -n "$LMTP_PORT" ] || bail "no free ports found"
 
 # --- the store: the seed's users and domains, plus aliases ---
