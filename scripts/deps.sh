@@ -1,22 +1,29 @@
-# scripts/deps.sh - the Debian 12 packages vmseal builds, runs and tests
-# with (sourced by scripts/demo and scripts/test).
+# scripts/deps.sh - the Debian packages vmseal builds, runs and tests with,
+# on Debian 12 (bookworm: Dovecot 2.3, Postfix 3.7) and Debian 13 (trixie:
+# Dovecot 2.4, Postfix 3.10); sourced by scripts/demo and scripts/test.
+# The names below exist under the same name in both releases (clang and
+# libclang-rt-dev pull each release's own LLVM version).
 VMSEAL_BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev"
 # Running it with Dovecot and Postfix (the demo, and the integration tests
 # tests/integration/dovecot*.sh and postfix.sh): Dovecot with IMAP and LMTP,
 # dovecot-dev (dovecot-config and dovecot.m4, to build the Dovecot auth
-# plugin), Postfix, and python3 (the demo's and the tests' IMAP/SMTP
+# plugin), dovecot-auth-lua and lua-socket (the Lua passdb/userdb
+# fallback), Postfix, and python3 (the demo's and the tests' IMAP/SMTP
 # clients).  Postfix is preseeded to "No configuration": the system's own
 # Postfix is left unconfigured; the demo and the tests run their own
 # instances with their own config_directory.
 VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
-  postfix python3"
+  dovecot-auth-lua lua-socket postfix python3"
 # Tests: lmdb-utils (mdb_dump/mdb_load for tamper tests), binutils
 # (strings), whois (mkpasswd), apache2-utils (htpasswd), openssl, python3,
-# dovecot-core (doveadm pw), clang + libclang-rt-14-dev (libFuzzer,
-# sanitizers), groff-base and man-db (man page checks).
+# dovecot-core (doveadm pw), clang + libclang-rt-dev (libFuzzer,
+# sanitizers), groff-base and man-db (man page checks), fail2ban (the
+# filter's check), gdb and strace (key-in-memory and crash tests),
+# mmdebstrap and zstd (the Debian 13 root of scripts/test-debian13).
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
-  dovecot-core clang libclang-rt-14-dev groff-base man-db fail2ban gdb strace"
+  dovecot-core clang libclang-rt-dev groff-base man-db fail2ban gdb strace
+  mmdebstrap zstd"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {

@@ -66,11 +66,6 @@ expect_eq() {
 	else t_fail "$1: got '$2', wanted '$3'"; fi
 }
 
-# t_skip WHAT: a skipped check (counted as ok).
-t_skip() {
-	T_N=$((T_N + 1))
-	echo "ok $T_N # SKIP $*"
-}
 
 # new_store DIR OUTFILE: init with cheap Argon2 costs; the recovery key
 # (one line) to OUTFILE.

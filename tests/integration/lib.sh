@@ -1,7 +1,11 @@
 # lib.sh - helpers for vmseal's shell integration tests (sourced).
 #
-# Each test prints "ok N - what" / "not ok N - what" lines and exits 1 if
-# any check failed, 0 otherwise (automake's test driver reads the status).
+# Each test speaks TAP (automake's tap-driver.sh reads it, so every check
+# is counted): "ok N - what", "not ok N - what", "ok N # SKIP why" for a
+# check that did not run, and the plan "1..N" from t_done at the end (a
+# test that dies before it has no plan: an error).  A whole test that
+# cannot run here prints "1..0 # SKIP why" (skip).  The exit status is 1
+# when a check failed, for a run by hand.
 
 : "${VMSEAL:?VMSEAL must name the vmseal binary}"
 PASS='correct horse battery staple'
@@ -20,6 +24,19 @@ t_fail() {
 }
 
 # check DESCRIPTION COMMAND...: the command must succeed.
+# t_skip WHY: a check that did not run here (counted as skipped, never as
+# passed).
+t_skip() {
+	T_N=$((T_N + 1))
+	echo "ok $T_N # SKIP $*"
+}
+
+# skip WHY: the whole test cannot run here.
+skip() {
+	echo "1..0 # SKIP $*"
+	exit 0
+}
+
 check() {
 	local what=$1; shift
 	if "$@"; then t_ok "$what"; else t_fail "$what"; fi
@@ -46,6 +63,7 @@ expect_not_in() {
 }
 
 t_done() {
+	echo "1..$T_N"
 	echo "# $T_N checks, $T_FAILED failed"
 	[ "$T_FAILED" -eq 0 ]
 }
@@ -96,4 +114,19 @@ while len(ports) < int(sys.argv[1]):
     ports.append(p)
 print(*ports)
 PY
+}
+
+# t_postfix_conf DIR: a minimal Postfix configuration folder for Postfix's
+# tools (postmap -c DIR, postconf -c DIR): a fresh machine has no
+# /etc/postfix/main.cf, and no test reads the system's.
+t_postfix_conf() {
+	mkdir -p "$1" || return 1
+	cat >"$1/main.cf" <<EOF
+compatibility_level = 3.6
+myhostname = mx.vmseal.test
+mydomain = vmseal.test
+inet_protocols = ipv4
+alias_maps =
+alias_database =
+EOF
 }

@@ -19,6 +19,11 @@ tests_integration_rootkey_LDADD = lib/libvmseal.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
+# TAP: each "ok"/"not ok"/"# SKIP" line is one result in test-suite.log;
+# a test that dies before its plan is an error.  The exit status is not
+# read (a failed check is already a "not ok").
+SH_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) \
+	$(top_srcdir)/build-aux/tap-driver.sh --ignore-exit
 AM_TESTS_ENVIRONMENT = \
 	VMSEAL='$(abs_top_builddir)/helper/vmseal'; export VMSEAL; \
 	VMSEALED='$(abs_top_builddir)/service/vmsealed'; export VMSEALED; \
