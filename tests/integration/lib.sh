@@ -11,32 +11,48 @@
 PASS='correct horse battery staple'
 T_N=0
 T_FAILED=0
+# The TAP stream is descriptor 8, a copy of the test's standard output:
+# a check whose output a test redirects ("check ... >/dev/null") or runs
+# in a subshell is still seen.  Results are counted in two files, so that
+# checks made in subshells count too (T_N and T_FAILED are refreshed from
+# them at every check and by t_done).
+exec 8>&1
+T_COUNT=$(mktemp /tmp/vmseal-tap-XXXXXX) || exit 1
+T_FCOUNT=$T_COUNT.failed
+: >"$T_FCOUNT"
+
+t_result() {    # t_result ok|fail: count one result, set T_N and T_FAILED
+	printf x >>"$T_COUNT"
+	[ "$1" = fail ] && printf x >>"$T_FCOUNT"
+	T_N=$(stat -c %s "$T_COUNT")
+	T_FAILED=$(stat -c %s "$T_FCOUNT")
+}
 
 t_ok() {
-	T_N=$((T_N + 1))
-	echo "ok $T_N - $*"
+	t_result ok
+	echo "ok $T_N - $*" >&8
 }
 
 t_fail() {
-	T_N=$((T_N + 1))
-	T_FAILED=$((T_FAILED + 1))
-	echo "not ok $T_N - $*"
+	t_result fail
+	echo "not ok $T_N - $*" >&8
 }
 
-# check DESCRIPTION COMMAND...: the command must succeed.
 # t_skip WHY: a check that did not run here (counted as skipped, never as
 # passed).
 t_skip() {
-	T_N=$((T_N + 1))
-	echo "ok $T_N # SKIP $*"
+	t_result ok
+	echo "ok $T_N # SKIP $*" >&8
 }
 
 # skip WHY: the whole test cannot run here.
 skip() {
-	echo "1..0 # SKIP $*"
+	rm -f "$T_COUNT" "$T_FCOUNT"
+	echo "1..0 # SKIP $*" >&8
 	exit 0
 }
 
+# check DESCRIPTION COMMAND...: the command must succeed.
 check() {
 	local what=$1; shift
 	if "$@"; then t_ok "$what"; else t_fail "$what"; fi
@@ -63,8 +79,11 @@ expect_not_in() {
 }
 
 t_done() {
-	echo "1..$T_N"
-	echo "# $T_N checks, $T_FAILED failed"
+	T_N=$(stat -c %s "$T_COUNT" 2>/dev/null || echo "$T_N")
+	T_FAILED=$(stat -c %s "$T_FCOUNT" 2>/dev/null || echo "$T_FAILED")
+	rm -f "$T_COUNT" "$T_FCOUNT"
+	echo "1..$T_N" >&8
+	echo "# $T_N checks, $T_FAILED failed" >&8
 	[ "$T_FAILED" -eq 0 ]
 }
 
