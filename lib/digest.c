@@ -122,6 +122,67 @@ md5_block(uint32_t state[4], const uint8_t block[64])
 	sodium_memzero(x, sizeof(x));
 }
 
+/* ---- Merkle-Damgard buffering, shared by MD5 and SHA-1 (both take
+ * 64-byte blocks and end with a 1 bit, zeros and a 64-bit bit count) ---- */
+
+typedef void md_block_fn(uint32_t *state, const uint8_t block[64]);
+
+/* Feed n bytes: complete the buffered block, hash whole blocks from the
+ * input, buffer the rest. */
+static void
+md_update(uint32_t *state, uint8_t block[64], uint64_t *count,
+    md_block_fn *fn, const uint8_t *in, size_t n)
+{
+	size_t used, take;
+
+	if (n == 0)
+		return;
+	used = (size_t)(*count % 64);
+	*count += n;
+	if (used > 0) {
+		take = 64 - used;
+		if (take > n)
+			take = n;
+		memcpy(block + used, in, take);
+		in += take;
+		n -= take;
+		if (used + take < 64)
+			return;
+		fn(state, block);
+	}
+	for (; n >= 64; in += 64, n -= 64)
+		fn(state, in);
+	if (n > 0)
+		memcpy(block, in, n);
+}
+
+/* Pad the last block: a 1 bit, zeros up to 56 mod 64, then the bit length
+ * (RFC 1321 3.1-3.2: little-endian; FIPS 180-4 5.1.1: big-endian), and
+ * hash it. */
+static void
+md_final(uint32_t *state, uint8_t block[64], uint64_t count,
+    md_block_fn *fn, int big_endian)
+{
+	uint64_t bits = count * 8;
+	size_t used = (size_t)(count % 64);
+
+	block[used++] = 0x80;
+	if (used > 56) {
+		memset(block + used, 0, 64 - used);
+		fn(state, block);
+		used = 0;
+	}
+	memset(block + used, 0, 56 - used);
+	if (big_endian) {
+		store_be32(block + 56, (uint32_t)(bits >> 32));
+		store_be32(block + 60, (uint32_t)bits);
+	} else {
+		store_le32(block + 56, (uint32_t)bits);
+		store_le32(block + 60, (uint32_t)(bits >> 32));
+	}
+	fn(state, block);
+}
+
 void
 digest_md5_init(struct digest_md5 *c)
 {
@@ -135,49 +196,15 @@ digest_md5_init(struct digest_md5 *c)
 void
 digest_md5_update(struct digest_md5 *c, const void *p, size_t n)
 {
-	const uint8_t *in = p;
-	size_t used, take;
-
-	if (n == 0)
-		return;
-	used = (size_t)(c->count % 64);
-	c->count += n;
-	if (used > 0) {
-		take = 64 - used;
-		if (take > n)
-			take = n;
-		memcpy(c->block + used, in, take);
-		in += take;
-		n -= take;
-		if (used + take < 64)
-			return;
-		md5_block(c->state, c->block);
-	}
-	for (; n >= 64; in += 64, n -= 64)
-		md5_block(c->state, in);
-	if (n > 0)
-		memcpy(c->block, in, n);
+	md_update(c->state, c->block, &c->count, md5_block, p, n);
 }
 
 void
 digest_md5_final(struct digest_md5 *c, uint8_t out[DIGEST_MD5_LEN])
 {
-	uint64_t bits = c->count * 8;
-	size_t used = (size_t)(c->count % 64);
 	unsigned int i;
 
-	/* Append a 1 bit, zeros up to 56 mod 64, then the bit length as
-	 * a 64-bit little-endian number (RFC 1321 sections 3.1, 3.2). */
-	c->block[used++] = 0x80;
-	if (used > 56) {
-		memset(c->block + used, 0, 64 - used);
-		md5_block(c->state, c->block);
-		used = 0;
-	}
-	memset(c->block + used, 0, 56 - used);
-	store_le32(c->block + 56, (uint32_t)bits);
-	store_le32(c->block + 60, (uint32_t)(bits >> 32));
-	md5_block(c->state, c->block);
+	md_final(c->state, c->block, c->count, md5_block, 0);
 	for (i = 0; i < 4; i++)
 		store_le32(out + 4 * i, c->state[i]);
 	sodium_memzero(c, sizeof(*c));
@@ -245,49 +272,15 @@ digest_sha1_init(struct digest_sha1 *c)
 void
 digest_sha1_update(struct digest_sha1 *c, const void *p, size_t n)
 {
-	const uint8_t *in = p;
-	size_t used, take;
-
-	if (n == 0)
-		return;
-	used = (size_t)(c->count % 64);
-	c->count += n;
-	if (used > 0) {
-		take = 64 - used;
-		if (take > n)
-			take = n;
-		memcpy(c->block + used, in, take);
-		in += take;
-		n -= take;
-		if (used + take < 64)
-			return;
-		sha1_block(c->state, c->block);
-	}
-	for (; n >= 64; in += 64, n -= 64)
-		sha1_block(c->state, in);
-	if (n > 0)
-		memcpy(c->block, in, n);
+	md_update(c->state, c->block, &c->count, sha1_block, p, n);
 }
 
 void
 digest_sha1_final(struct digest_sha1 *c, uint8_t out[DIGEST_SHA1_LEN])
 {
-	uint64_t bits = c->count * 8;
-	size_t used = (size_t)(c->count % 64);
 	unsigned int i;
 
-	/* FIPS 180-4 section 5.1.1: a 1 bit, zeros, then the bit length
-	 * as a 64-bit big-endian number. */
-	c->block[used++] = 0x80;
-	if (used > 56) {
-		memset(c->block + used, 0, 64 - used);
-		sha1_block(c->state, c->block);
-		used = 0;
-	}
-	memset(c->block + used, 0, 56 - used);
-	store_be32(c->block + 56, (uint32_t)(bits >> 32));
-	store_be32(c->block + 60, (uint32_t)bits);
-	sha1_block(c->state, c->block);
+	md_final(c->state, c->block, c->count, sha1_block, 1);
 	for (i = 0; i < 5; i++)
 		store_be32(out + 4 * i, c->state[i]);
 	sodium_memzero(c, sizeof(*c));
