@@ -753,12 +753,13 @@ check "it is the rotated key" test "$(sed -n 's/^root //p' "$WORK/keys")" = "$NE
 # gcore) or "all" (gcore with dump-excluded-mappings on); result lines
 # "label mem N core M" in $WORK/scan.
 HAVE_GDB=
+NO_GDB_WHY="no gdb: no core checks"
 command -v gdb >/dev/null && HAVE_GDB=1
 # A sanitizer build maps terabytes of shadow memory: its core would be tens
 # of gigabytes (and minutes to write).  /proc/PID/mem is still searched.
 if [ -n "$HAVE_GDB" ] && ldd "$VMSEALED" 2>/dev/null | grep -q libasan; then
 	HAVE_GDB=
-	echo "# sanitizer build: no gcore (the memory scan still runs)"
+	NO_GDB_WHY="sanitizer build: no gcore (its core would be tens of GB; the memory scan still runs)"
 fi
 scan() {
 	local core= mode=${1:-}
@@ -810,7 +811,7 @@ else
 			    each_once core
 		fi
 	else
-		t_skip "no gdb: no core checks"
+		t_skip "$NO_GDB_WHY"
 	fi
 	expect_exit 0 "seal" vsc seal
 	scan all
