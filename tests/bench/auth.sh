@@ -11,11 +11,17 @@
 #                  and execs it for every login, and it execs Dovecot's
 #                  checkpassword-reply after a success
 #   passwd-file    Dovecot's own passwd-file passdb with "{ARGON2ID}" hashes,
-#                  verified by Dovecot 2.3 itself through libsodium: the
+#                  verified by Dovecot itself through libsodium: the
 #                  familiar baseline
 #   raw            tests/bench/argon_rate: crypto_pwhash_str_verify in as
 #                  many threads as vmsealed has hash workers, nothing else:
 #                  the ceiling
+#
+# Dovecot 2.3 and 2.4 alike: the configuration is written for the Dovecot
+# found (2.4: "passdb vmseal { }" with vmseal_socket_path, the driver's
+# settings module beside it; checkpassword is not measured there, as 2.4
+# has none).  On Debian 12, scripts/bench-debian13 runs it again in a
+# Debian 13 root, so both are measured in one run.
 #
 # This is a benchmark, not a test: it prints figures and ratios and fails
 # only if a step fails (a server that does not start, a login that does not
@@ -26,9 +32,10 @@
 # Everything is throwaway and on this machine: a vmsealed on a temporary
 # store, and three Dovecot instances ("dovecot -c FILE", own base_dir, no
 # protocol listeners at all - only the auth-client socket is used), started
-# inside a private mount namespace (unshare -m) where Dovecot's auth module
+# inside a private mount namespace (unshare -m) where Dovecot's module
 # folder is a bind-mounted private copy holding this build's
-# libauthdb_vmseal.so: the real folder is never touched.
+# libauthdb_vmseal.so (and on 2.4 its settings module): the real folder is
+# never touched.  doveadm runs in that namespace too (nsenter).
 #
 # usage: tests/bench/auth.sh
 #   VMSEAL, VMSEALED, VMSEAL_CHECKPASSWORD, VMSEAL_PLUGIN, AUTHCLIENT,
@@ -92,8 +99,7 @@ WORKERS=${BENCH_WORKERS:-$NCPU}
 NUSERS=${BENCH_AUTH_USERS:-32}
 PASS='bench passphrase'
 TARGET=0.90
-MODES="raw plugin checkpassword passwd-file"
-AUTH_MODULE_DIR=/usr/lib/dovecot/modules/auth
+MODULE_DIR=/usr/lib/dovecot/modules
 PATH=$PATH:/usr/sbin:/sbin
 
 die() { echo "bench: $*" >&2; exit 1; }
@@ -136,25 +142,44 @@ for v in VMSEAL:helper/vmseal VMSEALED:service/vmsealed \
 done
 
 [ "$(id -u)" = 0 ] || skip "needs root (Dovecot starts only as root)"
-for t in dovecot doveadm unshare mount awk timeout; do
+for t in dovecot doveadm unshare nsenter mount awk timeout; do
 	command -v "$t" >/dev/null 2>&1 || skip "$t not installed"
 done
+DCV=$(dovecot --version 2>/dev/null | cut -d. -f1,2)
+case $DCV in
+2.3) MODES="raw plugin checkpassword passwd-file" ;;
+2.4) MODES="raw plugin passwd-file" ;;
+*) skip "Dovecot $DCV: 2.3 or 2.4 wanted" ;;
+esac
+DCMODES=${MODES#raw }
 getent passwd dovecot >/dev/null || skip "no dovecot user"
 getent passwd nobody >/dev/null || skip "no nobody user"
-[ -d "$AUTH_MODULE_DIR" ] || skip "no $AUTH_MODULE_DIR"
+[ -d "$MODULE_DIR/auth" ] || skip "no $MODULE_DIR/auth"
 prog VMSEAL_PLUGIN plugin/libauthdb_vmseal.so plugin/.libs/libauthdb_vmseal.so ||
 	skip "plugin/libauthdb_vmseal.so not built (no dovecot-dev?)"
 if ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libasan; then
 	skip "$VMSEAL_PLUGIN is a sanitizer build"
 fi
+# 2.4: the settings module that declares vmseal_socket_path, built beside
+# the driver
+VMSEAL_PLUGIN_SETTINGS=
+if [ "$DCV" = 2.4 ]; then
+	for p in "${VMSEAL_PLUGIN_SETTINGS_SO:-}" "$(dirname "$VMSEAL_PLUGIN")"/settings/lib*vmseal*.so \
+	    "$(dirname "$VMSEAL_PLUGIN")"/lib*vmseal*settings*.so; do
+		[ -n "$p" ] && [ -f "$p" ] && { VMSEAL_PLUGIN_SETTINGS=$p; break; }
+	done
+	[ -n "$VMSEAL_PLUGIN_SETTINGS" ] ||
+		skip "the 2.4 settings module of the plugin is not built"
+fi
 unshare -m --propagation private true 2>/dev/null ||
 	skip "unshare -m does not work here (no CAP_SYS_ADMIN?)"
-[ -x /usr/lib/dovecot/checkpassword-reply ] ||
+[ "$DCV" = 2.4 ] || [ -x /usr/lib/dovecot/checkpassword-reply ] ||
 	skip "no /usr/lib/dovecot/checkpassword-reply"
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-authbench.XXXXXX")
 chmod 0711 "$W"         # Dovecot's and vmsealed's users pass through
 VPID=
+NSPID=
 declare -A DCPID
 cleanup() {
 	local p m i
@@ -170,6 +195,10 @@ cleanup() {
 	if [ -n "$VPID" ]; then
 		kill -TERM "$VPID" 2>/dev/null || true
 		wait "$VPID" 2>/dev/null || true
+	fi
+	if [ -n "$NSPID" ]; then
+		kill -TERM "$NSPID" 2>/dev/null || true
+		wait "$NSPID" 2>/dev/null || true
 	fi
 	if [ "${BENCH_KEEP:-0}" = 1 ]; then
 		echo "bench: work folder kept: $W" >&2
@@ -188,7 +217,7 @@ NOGROUP=$(id -gn nobody)
 echo "== vmseal auth benchmark (logins through Dovecot's auth-client socket)"
 echo "dovecot:        $(dovecot --version 2>/dev/null | head -n 1)"
 echo "vmsealed:       $VMSEALED ($("$VMSEALED" -V 2>&1 | head -n 1))"
-echo "plugin:         $VMSEAL_PLUGIN"
+echo "plugin:         $VMSEAL_PLUGIN${VMSEAL_PLUGIN_SETTINGS:+ (settings: $VMSEAL_PLUGIN_SETTINGS)}"
 echo "checkpassword:  $VMSEAL_CHECKPASSWORD"
 echo "client:         $AUTHCLIENT; raw rate: $ARGON_RATE"
 echo "argon2id cost:  t=${COST%%:*}, m=${COST#*:} KiB (every hash, every mode)"
@@ -254,26 +283,33 @@ for ((i = 0; ; i++)); do
 done
 
 # --- Dovecot: one instance per passdb, all in one private mount namespace
-# whose auth module folder is a private copy with this build's plugin ---
-mkdir -p "$W/authmod" "$W/bin"
-cp -a "$AUTH_MODULE_DIR"/. "$W/authmod/"
-rm -f "$W/authmod/libauthdb_vmseal.so"
-install -m 0644 "$VMSEAL_PLUGIN" "$W/authmod/libauthdb_vmseal.so"
+# (held by a sleeping process; nsenter runs Dovecot and doveadm in it)
+# whose module folder is a private copy with this build's plugin ---
+mkdir -p "$W/modules" "$W/bin"
+cp -a "$MODULE_DIR"/. "$W/modules/"
+rm -f "$W/modules/auth/libauthdb_vmseal.so"
+install -m 0644 "$VMSEAL_PLUGIN" "$W/modules/auth/libauthdb_vmseal.so"
+if [ -n "$VMSEAL_PLUGIN_SETTINGS" ]; then
+	mkdir -p "$W/modules/settings"
+	install -m 0644 "$VMSEAL_PLUGIN_SETTINGS" \
+	    "$W/modules/settings/$(basename "$VMSEAL_PLUGIN_SETTINGS")"
+fi
 # Dovecot runs checkpassword as its auth user: a copy it surely reaches.
 install -m 0755 "$VMSEAL_CHECKPASSWORD" "$W/bin/vmseal-checkpassword"
 maxc=0
 for c in $CONNS; do [ "$c" -gt "$maxc" ] && maxc=$c; done
-for m in plugin checkpassword passwd-file; do
-	case $m in
-	plugin) DB="driver = vmseal
-  args = socket=$W/run/auth timeout=30" ;;
-	checkpassword) DB="driver = checkpassword
-  args = $W/bin/vmseal-checkpassword --socket $W/run/auth" ;;
-	passwd-file) DB="driver = passwd-file
-  args = $W/passwd" ;;
-	esac
+for m in $DCMODES; do
 	mkdir -p "$W/dc-$m/state"
-	cat >"$W/dc-$m/dovecot.conf" <<EOF
+	if [ "$DCV" = 2.3 ]; then
+		case $m in
+		plugin) DB="driver = vmseal
+  args = socket=$W/run/auth timeout=30" ;;
+		checkpassword) DB="driver = checkpassword
+  args = $W/bin/vmseal-checkpassword --socket $W/run/auth" ;;
+		passwd-file) DB="driver = passwd-file
+  args = $W/passwd" ;;
+		esac
+		cat >"$W/dc-$m/dovecot.conf" <<EOF
 # A throwaway Dovecot for vmseal's auth benchmark: auth-client socket only.
 instance_name = vmseal-authbench-$m-$$
 base_dir = $W/dc-$m/base
@@ -293,6 +329,43 @@ userdb {
   driver = static
   args = uid=nobody gid=$NOGROUP home=$W/home/%n
 }
+EOF
+	else
+		case $m in
+		plugin) DB="vmseal_socket_path = $W/run/auth
+vmseal_timeout = 30
+passdb vmseal {
+}" ;;
+		passwd-file) DB="passdb passwd-file {
+  passwd_file_path = $W/passwd
+}" ;;
+		esac
+		cat >"$W/dc-$m/dovecot.conf" <<EOF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+# A throwaway Dovecot for vmseal's auth benchmark: auth-client socket only.
+instance_name = vmseal-authbench-$m-$$
+base_dir = $W/dc-$m/base
+state_dir = $W/dc-$m/state
+log_path = $W/dc-$m/dovecot.log
+protocols =
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain
+auth_failure_delay = 0
+auth_cache_size = 0
+auth_verbose = no
+$DB
+userdb static {
+  fields {
+    uid = nobody
+    gid = $NOGROUP
+    home = $W/home/%{user | username}
+  }
+}
+EOF
+	fi
+	cat >>"$W/dc-$m/dovecot.conf" <<EOF
 # Blocking passdbs (the plugin) run here, one request per process.
 service auth-worker {
   process_limit = $((maxc + 4))
@@ -308,19 +381,22 @@ service anvil {
 }
 EOF
 done
-unshare -m --propagation private /bin/sh -c '
-	mount --bind "$1/authmod" "$2" || exit 1
-	for m in plugin checkpassword passwd-file; do
-		dovecot -c "$1/dc-$m/dovecot.conf" </dev/null \
-		    >"$1/dc-$m/start.out" 2>&1 || { cat "$1/dc-$m/start.out"; exit 1; }
-	done' sh "$W" "$AUTH_MODULE_DIR" >"$W/unshare.out" 2>&1 || {
-	sed 's/^/  | /' "$W/unshare.out" >&2
-	for m in plugin checkpassword passwd-file; do
-		p=$(cat "$W/dc-$m/base/master.pid" 2>/dev/null) && DCPID[$m]=$p
-	done
-	die "cannot start the Dovecot instances"
-}
-for m in plugin checkpassword passwd-file; do
+unshare -m --propagation private sleep 100000 </dev/null >/dev/null 2>&1 &
+NSPID=$!
+NS() { nsenter -t "$NSPID" -m "$@"; }
+for ((i = 0; ; i++)); do
+	[ "$(readlink "/proc/$NSPID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
+	[ "$i" -lt 50 ] || die "unshare -m: no private mount namespace"
+	sleep 0.1
+done
+NS mount --bind "$W/modules" "$MODULE_DIR" || die "mount --bind $W/modules"
+for m in $DCMODES; do
+	NS dovecot -c "$W/dc-$m/dovecot.conf" </dev/null >"$W/dc-$m/start.out" 2>&1 || {
+		sed 's/^/  | /' "$W/dc-$m/start.out" >&2
+		die "cannot start the Dovecot instance ($m)"
+	}
+done
+for m in $DCMODES; do
 	for ((i = 0; ; i++)); do
 		DCPID[$m]=$(cat "$W/dc-$m/base/master.pid" 2>/dev/null) &&
 		    [ -S "$W/dc-$m/base/auth-client" ] && break
@@ -328,15 +404,15 @@ for m in plugin checkpassword passwd-file; do
 		sleep 0.1
 	done
 	# One login must work before anything is measured.
-	timeout 30 doveadm -c "$W/dc-$m/dovecot.conf" auth test "$LOGIN1" \
+	NS timeout 30 doveadm -c "$W/dc-$m/dovecot.conf" auth test "$LOGIN1" \
 	    "$PW1" >"$W/dc-$m/authtest.out" 2>&1 || {
 		sed 's/^/  | /' "$W/dc-$m/authtest.out" >&2
 		tail -n 10 "$W/dc-$m/dovecot.log" | sed 's/^/  | /' >&2
 		die "Dovecot ($m): doveadm auth test $LOGIN1 fails"
 	}
 done
-echo "Dovecot instances (plugin, checkpassword, passwd-file) answer" \
-    "doveadm auth test"
+echo "Dovecot $DCV instances ($DCMODES) answer doveadm auth test"
+[ "$DCV" = 2.4 ] && echo "checkpassword:  n/a (Dovecot 2.4 has no checkpassword passdb)"
 
 # --- measuring ---
 # proc_ticks PID...: "pid ticks name" lines, ticks =
