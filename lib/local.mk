@@ -4,6 +4,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/vs_err.c lib/vs_err.h \
 	lib/buf.c lib/buf.h \
 	lib/names.c lib/names.h \
+	lib/crockford.c lib/crockford.h \
 	lib/reckey.c lib/reckey.h \
 	lib/digest.c lib/digest.h \
 	lib/pwhash.c lib/pwhash.h \

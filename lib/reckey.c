@@ -23,33 +23,15 @@
 
 #include <sodium.h>
 
+#include "crockford.h"
 #include "reckey.h"
 
-#define GROUP_LEN 5
+#define GROUP_LEN CROCKFORD_GROUP_LEN
 #define DATA_GROUPS (RECKEY_GROUPS - 1)
 #define SYMBOLS (RECKEY_GROUPS * GROUP_LEN)
 
-static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 static const char domain_sep[] = "vmseal-recovery-v1";
 
-/* Luhn mod 32 check symbol for group number g and its 4 symbols d. */
-static unsigned int
-luhn32(unsigned int g, const uint8_t d[4])
-{
-	unsigned int sum, v;
-	int i, dbl;
-
-	sum = 0;
-	dbl = 1;
-	for (i = 4; i >= 0; i--) {
-		v = i > 0 ? d[i - 1] : g;
-		if (dbl)
-			v *= 2;
-		sum += v / 32 + v % 32;
-		dbl = !dbl;
-	}
-	return (32 - sum % 32) % 32;
-}
 
 /* First 20 bits of the checksum as 4 symbols. */
 static void
@@ -81,8 +63,8 @@ reckey_encode(const uint8_t key[RECKEY_BYTES], char out[RECKEY_TEXT_BUF])
 	uint8_t data[DATA_GROUPS * 4];
 	uint32_t acc;
 	unsigned int bits;
-	size_t i, n, o;
-	int g, j;
+	size_t i, n;
+	int g;
 
 	/* 256 key bits + 4 zero bits -> 52 symbols. */
 	acc = 0;
@@ -99,53 +81,17 @@ reckey_encode(const uint8_t key[RECKEY_BYTES], char out[RECKEY_TEXT_BUF])
 	/* bits == 1 here: pad with 4 zero bits. */
 	data[n++] = (uint8_t)((acc << (5 - bits)) & 31);
 
-	for (g = 0; g < DATA_GROUPS; g++) {
+	for (g = 0; g < DATA_GROUPS; g++)
 		memcpy(&sym[g * GROUP_LEN], &data[g * 4], 4);
-		sym[g * GROUP_LEN + 4] = (uint8_t)luhn32((unsigned int)g + 1,
-		    &data[g * 4]);
-	}
 	checksum(key, &sym[DATA_GROUPS * GROUP_LEN]);
-	sym[SYMBOLS - 1] = (uint8_t)luhn32(RECKEY_GROUPS,
-	    &sym[DATA_GROUPS * GROUP_LEN]);
-
-	o = 0;
-	for (g = 0; g < RECKEY_GROUPS; g++) {
-		if (g > 0)
-			out[o++] = '-';
-		for (j = 0; j < GROUP_LEN; j++)
-			out[o++] = alphabet[sym[g * GROUP_LEN + j]];
-	}
-	out[o] = '\0';
+	crockford_set_checks(sym, RECKEY_GROUPS);
+	crockford_format(sym, RECKEY_GROUPS, out);
 
 	sodium_memzero(sym, sizeof(sym));
 	sodium_memzero(data, sizeof(data));
 	sodium_memzero(&acc, sizeof(acc));
 }
 
-/* Value of a Crockford symbol (case-insensitive, O = 0, I = L = 1), or -1. */
-static int
-symbol_value(int c)
-{
-	if (c >= 'a' && c <= 'z')
-		c -= 'a' - 'A';
-	switch (c) {
-	case 'O':
-		return 0;
-	case 'I':
-	case 'L':
-		return 1;
-	case 'U':
-		return -1;
-	}
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'Z') {
-		const char *p = strchr(alphabet, c);
-
-		return p != NULL ? (int)(p - alphabet) : -1;
-	}
-	return -1;
-}
 
 static int
 fail(uint8_t key_r[RECKEY_BYTES], uint8_t *sym, size_t symlen,
@@ -168,36 +114,27 @@ reckey_decode(const char *text, size_t len, uint8_t key_r[RECKEY_BYTES],
 	uint8_t sum[4];
 	uint32_t acc;
 	unsigned int bits;
-	size_t i, n, o;
-	int c, v, g;
+	size_t i, o;
+	int g;
 
 	if (len > RECKEY_INPUT_MAX)
 		return fail(key_r, sym, 0, err,
 		    "is too long (14 groups of 5 expected)", 0);
-	n = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)text[i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		    c == '-')
-			continue;
-		if (n == SYMBOLS)
-			return fail(key_r, sym, sizeof(sym), err,
-			    "is too long (14 groups of 5 expected)", 0);
-		if ((v = symbol_value(c)) < 0)
-			return fail(key_r, sym, sizeof(sym), err,
-			    "has an invalid character",
-			    (int)(n / GROUP_LEN) + 1);
-		sym[n++] = (uint8_t)v;
-	}
-	if (n < SYMBOLS)
+	switch (crockford_read(text, len, sym, SYMBOLS, &g)) {
+	case CROCKFORD_READ_OK:
+		break;
+	case CROCKFORD_READ_LONG:
+		return fail(key_r, sym, sizeof(sym), err,
+		    "is too long (14 groups of 5 expected)", 0);
+	case CROCKFORD_READ_SHORT:
 		return fail(key_r, sym, sizeof(sym), err,
 		    "is too short (14 groups of 5 expected)", 0);
-
-	for (g = 0; g < RECKEY_GROUPS; g++)
-		if (luhn32((unsigned int)g + 1, &sym[g * GROUP_LEN]) !=
-		    sym[g * GROUP_LEN + 4])
-			return fail(key_r, sym, sizeof(sym), err, "has a typo",
-			    g + 1);
+	default:
+		return fail(key_r, sym, sizeof(sym), err,
+		    "has an invalid character", g);
+	}
+	if ((g = crockford_bad_group(sym, RECKEY_GROUPS)) != 0)
+		return fail(key_r, sym, sizeof(sym), err, "has a typo", g);
 
 	/* 52 data symbols -> 256 key bits; the last 4 bits must be zero. */
 	acc = 0;

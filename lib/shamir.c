@@ -23,6 +23,7 @@
 
 #include <sodium.h>
 
+#include "crockford.h"
 #include "shamir.h"
 
 #define GROUP_LEN 5
@@ -36,7 +37,6 @@
 #define SUM_GROUP (SHAMIR_GROUPS - 1)
 #define SUM_AT (SUM_GROUP * GROUP_LEN)
 
-static const char alphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 static const char domain_sep[] = "vmseal-share-v1";
 
 /* ---- GF(2^8) ---- */
@@ -172,24 +172,6 @@ shamir_combine(const uint8_t shares[][SHAMIR_SHARE_BYTES], unsigned k,
 
 /* ---- paper form ---- */
 
-/* Luhn mod 32 check symbol for group number g and its 4 symbols d. */
-static unsigned int
-luhn32(unsigned int g, const uint8_t d[4])
-{
-	unsigned int sum, v;
-	int i, dbl;
-
-	sum = 0;
-	dbl = 1;
-	for (i = 4; i >= 0; i--) {
-		v = i > 0 ? d[i - 1] : g;
-		if (dbl)
-			v *= 2;
-		sum += v / 32 + v % 32;
-		dbl = !dbl;
-	}
-	return (32 - sum % 32) % 32;
-}
 
 /* nin bytes, most significant bit first, into nsym 5-bit symbols, padded
  * with zero bits. */
@@ -280,8 +262,7 @@ shamir_share_encode(const uint8_t share[SHAMIR_SHARE_BYTES], unsigned k,
     unsigned n, char *out, size_t outlen)
 {
 	uint8_t sym[SYMBOLS];
-	size_t o;
-	int g, j;
+	int g;
 
 	if (out == NULL || outlen == 0)
 		return;
@@ -303,45 +284,11 @@ shamir_share_encode(const uint8_t share[SHAMIR_SHARE_BYTES], unsigned k,
 		sodium_memzero(data, sizeof(data));
 	}
 	checksum(share, k, n, &sym[SUM_AT]);
-	for (g = 0; g < SHAMIR_GROUPS; g++)
-		sym[g * GROUP_LEN + 4] = (uint8_t)luhn32((unsigned int)g + 1,
-		    &sym[g * GROUP_LEN]);
-
-	o = 0;
-	for (g = 0; g < SHAMIR_GROUPS; g++) {
-		if (g > 0)
-			out[o++] = '-';
-		for (j = 0; j < GROUP_LEN; j++)
-			out[o++] = alphabet[sym[g * GROUP_LEN + j]];
-	}
-	out[o] = '\0';
+	crockford_set_checks(sym, SHAMIR_GROUPS);
+	crockford_format(sym, SHAMIR_GROUPS, out);
 	sodium_memzero(sym, sizeof(sym));
 }
 
-/* Value of a Crockford symbol (case-insensitive, O = 0, I = L = 1), or -1. */
-static int
-symbol_value(int c)
-{
-	if (c >= 'a' && c <= 'z')
-		c -= 'a' - 'A';
-	switch (c) {
-	case 'O':
-		return 0;
-	case 'I':
-	case 'L':
-		return 1;
-	case 'U':
-		return -1;
-	}
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'Z') {
-		const char *p = strchr(alphabet, c);
-
-		return p != NULL ? (int)(p - alphabet) : -1;
-	}
-	return -1;
-}
 
 static int
 fail(uint8_t *share_r, unsigned *k_r, unsigned *n_r, uint8_t *sym,
@@ -369,36 +316,26 @@ shamir_share_decode(const char *text, size_t len,
 	uint8_t data[DATA_GROUPS * 4];
 	uint8_t sum[4];
 	unsigned int idx, n, k;
-	size_t i, cnt;
-	int c, v, g, bad;
+	int g, bad;
 
 	if (len > SHAMIR_INPUT_MAX)
 		return fail(share_r, k_r, n_r, sym, err,
 		    "is too long (16 groups of 5 expected)", 0);
-	cnt = 0;
-	for (i = 0; i < len; i++) {
-		c = (unsigned char)text[i];
-		if (c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
-		    c == '-')
-			continue;
-		if (cnt == SYMBOLS)
-			return fail(share_r, k_r, n_r, sym, err,
-			    "is too long (16 groups of 5 expected)", 0);
-		if ((v = symbol_value(c)) < 0)
-			return fail(share_r, k_r, n_r, sym, err,
-			    "has an invalid character",
-			    (int)(cnt / GROUP_LEN) + 1);
-		sym[cnt++] = (uint8_t)v;
-	}
-	if (cnt < SYMBOLS)
+	switch (crockford_read(text, len, sym, SYMBOLS, &g)) {
+	case CROCKFORD_READ_OK:
+		break;
+	case CROCKFORD_READ_LONG:
+		return fail(share_r, k_r, n_r, sym, err,
+		    "is too long (16 groups of 5 expected)", 0);
+	case CROCKFORD_READ_SHORT:
 		return fail(share_r, k_r, n_r, sym, err,
 		    "is too short (16 groups of 5 expected)", 0);
-
-	for (g = 0; g < SHAMIR_GROUPS; g++)
-		if (luhn32((unsigned int)g + 1, &sym[g * GROUP_LEN]) !=
-		    sym[g * GROUP_LEN + 4])
-			return fail(share_r, k_r, n_r, sym, err, "has a typo",
-			    g + 1);
+	default:
+		return fail(share_r, k_r, n_r, sym, err,
+		    "has an invalid character", g);
+	}
+	if ((g = crockford_bad_group(sym, SHAMIR_GROUPS)) != 0)
+		return fail(share_r, k_r, n_r, sym, err, "has a typo", g);
 
 	if (sym[HDR_AT + 3] != FORMAT_VERSION)
 		return fail(share_r, k_r, n_r, sym, err, "is in an unknown"
