@@ -103,7 +103,59 @@ int kv_lmdb_open(const char *dir, unsigned flags, size_t mapsize,
 /* Close a backend and set *kv to NULL; NULL is allowed. */
 void kv_close(struct kv **kv);
 
-/* Thin wrappers so callers don't spell out txn->kv->ops. */
+/* Thin wrappers, one per operation: the store calls these and never
+ * reaches into kv->ops itself, so a backend is all of kv_ops and nothing
+ * else. */
+static inline int
+kv_txn_begin(struct kv *kv, bool write, struct kv_txn **txn_r,
+    struct vs_err *err)
+{
+	return kv->ops->txn_begin(kv, write, txn_r, err);
+}
+
+static inline int
+kv_txn_commit(struct kv_txn *txn, struct vs_err *err)
+{
+	return txn->kv->ops->txn_commit(txn, err);
+}
+
+static inline void
+kv_txn_abort(struct kv_txn *txn)
+{
+	txn->kv->ops->txn_abort(txn);
+}
+
+static inline void
+kv_txn_reset(struct kv_txn *txn)
+{
+	txn->kv->ops->txn_reset(txn);
+}
+
+static inline int
+kv_txn_renew(struct kv_txn *txn, struct vs_err *err)
+{
+	return txn->kv->ops->txn_renew(txn, err);
+}
+
+static inline int
+kv_last(struct kv_txn *txn, enum kv_table t, struct kv_val *key_r,
+    struct vs_err *err)
+{
+	return txn->kv->ops->last(txn, t, key_r, err);
+}
+
+static inline int
+kv_count(struct kv_txn *txn, enum kv_table t, size_t *n_r, struct vs_err *err)
+{
+	return txn->kv->ops->count(txn, t, n_r, err);
+}
+
+static inline int
+kv_copy(struct kv *kv, const char *dir, struct vs_err *err)
+{
+	return kv->ops->copy(kv, dir, err);
+}
+
 static inline int
 kv_get(struct kv_txn *txn, enum kv_table t, const void *key, size_t klen,
     struct kv_val *val_r, struct vs_err *err)

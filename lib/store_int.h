@@ -1,0 +1,115 @@
+/*
+ * store_int.h - the store's insides, shared by its modules and by nothing
+ * else: store.c (the handle, its lock and meta, transactions, sealed and
+ * typed get/put), store_records.c (domains, users, addresses, aliases),
+ * store_log.c (append-only logs, meta values), store_keys.c (unseal, key
+ * slots, rotate, backup, verify).  Callers outside lib/store*.c use
+ * store.h only.
+ */
+#ifndef VS_STORE_INT_H
+#define VS_STORE_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "buf.h"
+#include "kv.h"
+#include "seal.h"
+#include "store.h"
+#include "vs_err.h"
+
+#define META_FORMAT "format"
+#define META_STORE_ID "store_id"
+#define META_SETTINGS "settings"
+#define LOCK_FILE "vmseal.lock"
+#define SLOT_PASSPHRASE0 0
+#define SLOT_RECOVERY 1
+
+struct store {
+	char *dir;
+	struct kv *kv;
+	int lockfd;
+	uint8_t store_id[SEAL_STORE_ID_BYTES];
+	uint8_t slots[SEAL_MAX_SLOTS][SEAL_SLOT_BYTES];
+	bool has_slot[SEAL_MAX_SLOTS];
+	struct seal_keys *keys;
+	struct vs_settings settings;
+	/* The passphrase slot that unsealed the handle, and a keyed hash of
+	 * that passphrase (random key per unseal): rotate recognises the
+	 * same passphrase without another Argon2id derivation. */
+	int unsealed_slot;
+	uint8_t unsealed_blob[SEAL_SLOT_BYTES];
+	uint8_t pass_mac_key[32], pass_mac[32];
+};
+
+struct store_txn {
+	struct store *st;
+	struct kv_txn *kv;
+	bool write;
+	bool slots_changed;     /* re-read the slot cache at commit */
+	bool reset;             /* read txn between store_txn_reset/renew */
+};
+
+static inline void
+sti_slot_name(uint8_t id, char out[6])
+{
+	memcpy(out, "slot", 4);
+	out[4] = (char)('0' + id);
+	out[5] = '\0';
+}
+
+static inline int64_t
+sti_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+
+static inline bool
+sti_fold(const struct store_txn *txn)
+{
+	return txn->st->settings.fold_local;
+}
+
+static inline int
+sti_need_write(const struct store_txn *txn, struct vs_err *err)
+{
+	if (!txn->write)
+		return vs_fail(err, VS_EINVAL, "read-only transaction");
+	return VS_OK;
+}
+
+/* Sealed get/put by raw key (store.c).  sti_get_sealed returns
+ * VS_ENOTFOUND without touching err, so callers can word it. */
+void sti_index_of(const struct store *st, enum kv_table t, const char *name,
+    uint8_t idx[SEAL_INDEX_BYTES]);
+int sti_put_sealed(struct store_txn *txn, enum kv_table t, const void *key,
+    size_t klen, const struct buf *pt, bool no_overwrite, struct vs_err *err);
+int sti_get_sealed(struct store_txn *txn, enum kv_table t, const void *key,
+    size_t klen, struct buf *pt, struct vs_err *err);
+/* Iterate a table, opening every record. */
+int sti_iter_open(struct store_txn *txn, enum kv_table t,
+    int (*cb)(void *, const struct buf *, struct vs_err *), void *ctx,
+    struct vs_err *err);
+
+/* Typed records by name (store.c): the name is blind-indexed. */
+typedef int decode_fn(const uint8_t *, size_t, void *, struct vs_err *);
+typedef int encode_fn(const void *, struct buf *);
+int sti_get_typed(struct store_txn *txn, enum kv_table t, const char *name,
+    decode_fn *dec, void *out, struct vs_err *err);
+int sti_put_typed(struct store_txn *txn, enum kv_table t, const char *name,
+    encode_fn *enc, const void *rec, bool no_overwrite, struct vs_err *err);
+int sti_del_typed(struct store_txn *txn, enum kv_table t, const char *name,
+    struct vs_err *err);
+int sti_list_typed(struct store_txn *txn, enum kv_table t, decode_fn *dec,
+    size_t elem, void (*clear)(void *), void **items_r, size_t *n_r,
+    struct vs_err *err);
+
+/* The handle's life (store.c), used by unseal and backup. */
+int sti_read_meta(struct store *st, struct vs_err *err);
+int sti_load_settings(struct store *st, struct vs_err *err);
+bool sti_has_store(const char *dir);
+int sti_ensure_dir(const char *dir, struct vs_err *err);
+
+#endif
