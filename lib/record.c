@@ -8,6 +8,7 @@
  */
 #include "config.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -166,7 +167,39 @@ trunc:
 	return vs_fail(err, VS_ECORRUPT, "record is truncated");
 }
 
-/* --- typed field readers --- */
+/* --- typed records: one field table per type --- */
+
+/* How a field is kept in the record's struct. */
+enum rf_kind {
+	RF_STR,         /* char *: written when not NULL */
+	RF_SECRET,      /* char *, wiped when freed (a password hash) */
+	RF_U32,         /* uint32_t, with a bool saying it is set */
+	RF_U64,         /* uint64_t, always written */
+	RF_I64,         /* int64_t, always written */
+	RF_LIST,        /* char ** and a size_t count: a repeated tag */
+	RF_FLAG         /* bool: one bit of a 1-byte flags field */
+};
+
+struct rf {
+	uint8_t tag;
+	uint8_t kind;
+	uint8_t bit;            /* RF_FLAG: the bit */
+	size_t off;             /* the member */
+	size_t aux;             /* RF_U32: its bool; RF_LIST: its count */
+	const char *required;   /* "record has no %s" when absent */
+};
+
+/* A type's table, in tag order (the encoder writes fields in table
+ * order, and the parser wants them ascending). */
+struct rtype {
+	const struct rf *f;
+	size_t n;
+	size_t size;
+	const char *flags_bad;  /* message for a malformed flags field */
+};
+
+#define AT(p, off, type) ((type *)(void *)((char *)(p) + (off)))
+#define CAT(p, off, type) ((const type *)(const void *)((const char *)(p) + (off)))
 
 static int
 get_str(const struct rec_field *f, char **out, struct vs_err *err)
@@ -179,34 +212,6 @@ get_str(const struct rec_field *f, char **out, struct vs_err *err)
 	if (*out == NULL)
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	return VS_OK;
-}
-
-static int
-get_u32(const struct rec_field *f, uint32_t *out, struct vs_err *err)
-{
-	if (f->len != 4)
-		return vs_fail(err, VS_ECORRUPT, "record number has bad size");
-	*out = vs_get_u32be(f->val);
-	return VS_OK;
-}
-
-static int
-get_u64(const struct rec_field *f, uint64_t *out, struct vs_err *err)
-{
-	if (f->len != 8)
-		return vs_fail(err, VS_ECORRUPT, "record number has bad size");
-	*out = vs_get_u64be(f->val);
-	return VS_OK;
-}
-
-static int
-get_i64(const struct rec_field *f, int64_t *out, struct vs_err *err)
-{
-	uint64_t v = 0;
-	int r = get_u64(f, &v, err);
-
-	*out = (int64_t)v;
-	return r;
 }
 
 static int
@@ -230,23 +235,6 @@ push_str(char ***list, size_t *n, const struct rec_field *f,
 	return VS_OK;
 }
 
-static int
-unknown_tag(const struct rec_field *f, struct vs_err *err)
-{
-	if (f->tag & T_OPTIONAL)
-		return VS_OK;
-	return vs_fail(err, VS_ECORRUPT,
-	    "record field %u is unknown (newer vmseal?)", f->tag);
-}
-
-static int
-need(const void *p, const char *what, struct vs_err *err)
-{
-	if (p == NULL)
-		return vs_fail(err, VS_ECORRUPT, "record has no %s", what);
-	return VS_OK;
-}
-
 static void
 free_list(char **l, size_t n)
 {
@@ -257,153 +245,234 @@ free_list(char **l, size_t n)
 	free(l);
 }
 
+/* Free what a decoded or half-decoded record holds and zero it. */
+static void
+rtype_clear(const struct rtype *t, void *obj)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct rf *d = &t->f[i];
+
+		switch (d->kind) {
+		case RF_STR:
+			free(*AT(obj, d->off, char *));
+			break;
+		case RF_SECRET:
+			vs_freestr(*AT(obj, d->off, char *));
+			break;
+		case RF_LIST:
+			free_list(*AT(obj, d->off, char **),
+			    *AT(obj, d->aux, size_t));
+			break;
+		default:
+			break;
+		}
+	}
+	memset(obj, 0, t->size);
+}
+
+static int
+rtype_encode(const struct rtype *t, const void *obj, struct buf *b)
+{
+	uint8_t flags, v[8];
+	size_t i, j, cnt;
+	int r;
+
+	if ((r = rec_begin(b)) != 0)
+		return r;
+	for (i = 0; i < t->n; i++) {
+		const struct rf *d = &t->f[i];
+
+		switch (d->kind) {
+		case RF_STR:
+		case RF_SECRET:
+			r = rec_add_str(b, d->tag, *CAT(obj, d->off, char *));
+			break;
+		case RF_U32:
+			if (*CAT(obj, d->aux, bool))
+				r = rec_add_u32(b, d->tag,
+				    *CAT(obj, d->off, uint32_t));
+			break;
+		case RF_U64:
+			vs_put_u64be(v, *CAT(obj, d->off, uint64_t));
+			r = rec_add(b, d->tag, v, 8);
+			break;
+		case RF_I64:
+			r = rec_add_i64(b, d->tag, *CAT(obj, d->off, int64_t));
+			break;
+		case RF_LIST:
+			cnt = *CAT(obj, d->aux, size_t);
+			if (cnt > REC_LIST_MAX)
+				return VS_ELIMIT;
+			for (j = 0; j < cnt && r == 0; j++)
+				r = rec_add_str(b, d->tag,
+				    (*CAT(obj, d->off, char *const *))[j]);
+			break;
+		case RF_FLAG:
+			flags = *CAT(obj, d->off, bool) ? d->bit : 0;
+			r = rec_add(b, d->tag, &flags, 1);
+			break;
+		}
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
+/* One field into obj; seen[i] says table entry i was met before. */
+static int
+rtype_field(const struct rtype *t, const struct rec_field *f, void *obj,
+    bool *seen, struct vs_err *err)
+{
+	const struct rf *d = NULL;
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->f[i].tag == f->tag) {
+			d = &t->f[i];
+			break;
+		}
+	if (d == NULL) {
+		if (f->tag & T_OPTIONAL)
+			return VS_OK;
+		return vs_fail(err, VS_ECORRUPT,
+		    "record field %u is unknown (newer vmseal?)", f->tag);
+	}
+	if (seen[i] && d->kind != RF_LIST)
+		return vs_fail(err, VS_ECORRUPT, "%s", d->kind == RF_FLAG ?
+		    t->flags_bad : "record field repeated");
+	seen[i] = true;
+	switch (d->kind) {
+	case RF_STR:
+	case RF_SECRET:
+		return get_str(f, AT(obj, d->off, char *), err);
+	case RF_LIST:
+		return push_str(AT(obj, d->off, char **),
+		    AT(obj, d->aux, size_t), f, err);
+	case RF_FLAG:
+		if (f->len != 1)
+			return vs_fail(err, VS_ECORRUPT, "%s", t->flags_bad);
+		*AT(obj, d->off, bool) = (f->val[0] & d->bit) != 0;
+		return VS_OK;
+	case RF_U32:
+		if (f->len != 4)
+			break;
+		*AT(obj, d->off, uint32_t) = vs_get_u32be(f->val);
+		*AT(obj, d->aux, bool) = true;
+		return VS_OK;
+	case RF_U64:
+	case RF_I64:
+		if (f->len != 8)
+			break;
+		*AT(obj, d->off, uint64_t) = vs_get_u64be(f->val);
+		return VS_OK;
+	}
+	return vs_fail(err, VS_ECORRUPT, "record number has bad size");
+}
+
+/* Parse data into obj (zeroed first); on failure obj is cleared. */
+static int
+rtype_decode(const struct rtype *t, const uint8_t *data, size_t len,
+    void *obj, struct vs_err *err)
+{
+	struct rec_field *f;
+	bool seen[16] = { false };
+	size_t n, i;
+	int r;
+
+	memset(obj, 0, t->size);
+	if (t->n > sizeof(seen) / sizeof(seen[0]))
+		return vs_fail(err, VS_EINVAL, "record table too large");
+	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
+		return r;
+	for (i = 0; i < n && r == VS_OK; i++)
+		r = rtype_field(t, &f[i], obj, seen, err);
+	free(f);
+	for (i = 0; i < t->n && r == VS_OK; i++)
+		if (t->f[i].required != NULL && !seen[i])
+			r = vs_fail(err, VS_ECORRUPT, "record has no %s",
+			    t->f[i].required);
+	if (r != VS_OK)
+		rtype_clear(t, obj);
+	return r;
+}
+
+#define F(tag, kind, T, m, req) \
+	{ tag, kind, 0, offsetof(T, m), 0, req }
+#define F_U32(tag, T, m, has) \
+	{ tag, RF_U32, 0, offsetof(T, m), offsetof(T, has), NULL }
+#define F_LIST(tag, T, m, cnt) \
+	{ tag, RF_LIST, 0, offsetof(T, m), offsetof(T, cnt), NULL }
+#define F_FLAG(tag, bit, T, m, req) \
+	{ tag, RF_FLAG, bit, offsetof(T, m), 0, req }
+#define RTYPE(tab, T, flagsmsg) \
+	{ tab, sizeof(tab) / sizeof(tab[0]), sizeof(T), flagsmsg }
+
 /* --- domain --- */
+
+static const struct rf domain_f[] = {
+	F(T_NAME, RF_STR, struct vs_domain, name, "domain name"),
+	F(T_CREATED, RF_I64, struct vs_domain, created, NULL),
+};
+static const struct rtype domain_t =
+    RTYPE(domain_f, struct vs_domain, "record flags are malformed");
 
 int
 rec_domain_encode(const struct vs_domain *d, struct buf *b)
 {
-	int r;
-
-	if ((r = rec_begin(b)) != 0 ||
-	    (r = rec_add_str(b, T_NAME, d->name)) != 0 ||
-	    (r = rec_add_i64(b, T_CREATED, d->created)) != 0)
-		return r;
-	return 0;
+	return rtype_encode(&domain_t, d, b);
 }
 
 int
 rec_domain_decode(const uint8_t *data, size_t len, struct vs_domain *d,
     struct vs_err *err)
 {
-	struct rec_field *f;
-	size_t n, i;
-	int r;
-
-	memset(d, 0, sizeof(*d));
-	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
-		return r;
-	for (i = 0; i < n && r == VS_OK; i++) {
-		switch (f[i].tag) {
-		case T_NAME: r = get_str(&f[i], &d->name, err); break;
-		case T_CREATED: r = get_i64(&f[i], &d->created, err); break;
-		default: r = unknown_tag(&f[i], err); break;
-		}
-	}
-	free(f);
-	if (r == VS_OK)
-		r = need(d->name, "domain name", err);
-	if (r != VS_OK)
-		vs_domain_clear(d);
-	return r;
+	return rtype_decode(&domain_t, data, len, d, err);
 }
 
 void
 vs_domain_clear(struct vs_domain *d)
 {
-	free(d->name);
-	memset(d, 0, sizeof(*d));
+	rtype_clear(&domain_t, d);
 }
 
 /* --- user --- */
 
+static const struct rf user_f[] = {
+	F(T_NAME, RF_STR, struct vs_user, login, "login name"),
+	F(T_PWHASH, RF_SECRET, struct vs_user, pwhash, NULL),
+	F(T_HOME, RF_STR, struct vs_user, home, NULL),
+	F(T_MAIL, RF_STR, struct vs_user, mail, NULL),
+	F(T_QUOTA, RF_STR, struct vs_user, quota, NULL),
+	F_U32(T_UID, struct vs_user, uid, has_uid),
+	F_U32(T_GID, struct vs_user, gid, has_gid),
+	F_FLAG(T_FLAGS, FLAG_ENABLED, struct vs_user, enabled, "flags"),
+	F(T_CREATED, RF_I64, struct vs_user, created, NULL),
+	F(T_UPDATED, RF_I64, struct vs_user, updated, NULL),
+	F(T_PWCHANGED, RF_I64, struct vs_user, pw_changed, NULL),
+	F_LIST(T_ADDRESS, struct vs_user, addresses, n_addresses),
+};
+static const struct rtype user_t =
+    RTYPE(user_f, struct vs_user, "record flags are malformed");
+
 int
 rec_user_encode(const struct vs_user *u, struct buf *b)
 {
-	uint8_t flags = u->enabled ? FLAG_ENABLED : 0;
-	size_t i;
-	int r;
-
-	if ((r = rec_begin(b)) != 0 ||
-	    (r = rec_add_str(b, T_NAME, u->login)) != 0 ||
-	    (r = rec_add_str(b, T_PWHASH, u->pwhash)) != 0 ||
-	    (r = rec_add_str(b, T_HOME, u->home)) != 0 ||
-	    (r = rec_add_str(b, T_MAIL, u->mail)) != 0 ||
-	    (r = rec_add_str(b, T_QUOTA, u->quota)) != 0 ||
-	    (u->has_uid && (r = rec_add_u32(b, T_UID, u->uid)) != 0) ||
-	    (u->has_gid && (r = rec_add_u32(b, T_GID, u->gid)) != 0) ||
-	    (r = rec_add(b, T_FLAGS, &flags, 1)) != 0 ||
-	    (r = rec_add_i64(b, T_CREATED, u->created)) != 0 ||
-	    (r = rec_add_i64(b, T_UPDATED, u->updated)) != 0 ||
-	    (r = rec_add_i64(b, T_PWCHANGED, u->pw_changed)) != 0)
-		return r;
-	if (u->n_addresses > REC_LIST_MAX)
-		return VS_ELIMIT;
-	for (i = 0; i < u->n_addresses; i++)
-		if ((r = rec_add_str(b, T_ADDRESS, u->addresses[i])) != 0)
-			return r;
-	return 0;
+	return rtype_encode(&user_t, u, b);
 }
 
 int
 rec_user_decode(const uint8_t *data, size_t len, struct vs_user *u,
     struct vs_err *err)
 {
-	struct rec_field *f;
-	size_t n, i;
-	bool have_flags = false;
-	int r;
-
-	memset(u, 0, sizeof(*u));
-	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
-		return r;
-	for (i = 0; i < n && r == VS_OK; i++) {
-		switch (f[i].tag) {
-		case T_NAME: r = get_str(&f[i], &u->login, err); break;
-		case T_PWHASH: r = get_str(&f[i], &u->pwhash, err); break;
-		case T_HOME: r = get_str(&f[i], &u->home, err); break;
-		case T_MAIL: r = get_str(&f[i], &u->mail, err); break;
-		case T_QUOTA: r = get_str(&f[i], &u->quota, err); break;
-		case T_UID:
-			r = u->has_uid ? vs_fail(err, VS_ECORRUPT,
-			    "record field repeated") :
-			    get_u32(&f[i], &u->uid, err);
-			u->has_uid = true;
-			break;
-		case T_GID:
-			r = u->has_gid ? vs_fail(err, VS_ECORRUPT,
-			    "record field repeated") :
-			    get_u32(&f[i], &u->gid, err);
-			u->has_gid = true;
-			break;
-		case T_FLAGS:
-			if (f[i].len != 1 || have_flags)
-				r = vs_fail(err, VS_ECORRUPT,
-				    "record flags are malformed");
-			else
-				u->enabled = (f[i].val[0] & FLAG_ENABLED) != 0;
-			have_flags = true;
-			break;
-		case T_CREATED: r = get_i64(&f[i], &u->created, err); break;
-		case T_UPDATED: r = get_i64(&f[i], &u->updated, err); break;
-		case T_PWCHANGED:
-			r = get_i64(&f[i], &u->pw_changed, err);
-			break;
-		case T_ADDRESS:
-			r = push_str(&u->addresses, &u->n_addresses, &f[i], err);
-			break;
-		default: r = unknown_tag(&f[i], err); break;
-		}
-	}
-	free(f);
-	if (r == VS_OK)
-		r = need(u->login, "login name", err);
-	if (r == VS_OK && !have_flags)
-		r = vs_fail(err, VS_ECORRUPT, "record has no flags");
-	if (r != VS_OK)
-		vs_user_clear(u);
-	return r;
+	return rtype_decode(&user_t, data, len, u, err);
 }
 
 void
 vs_user_clear(struct vs_user *u)
 {
-	free(u->login);
-	vs_freestr(u->pwhash);
-	free(u->home);
-	free(u->mail);
-	free(u->quota);
-	free_list(u->addresses, u->n_addresses);
-	memset(u, 0, sizeof(*u));
+	rtype_clear(&user_t, u);
 }
 
 int
@@ -446,161 +515,91 @@ vs_user_del_address(struct vs_user *u, const char *address)
 
 /* --- address --- */
 
+static const struct rf address_f[] = {
+	F(T_NAME, RF_STR, struct vs_address, address, "address"),
+	F(T_CREATED, RF_I64, struct vs_address, created, NULL),
+	F(T_LOGIN, RF_STR, struct vs_address, login, "login name"),
+};
+static const struct rtype address_t =
+    RTYPE(address_f, struct vs_address, "record flags are malformed");
+
 int
 rec_address_encode(const struct vs_address *a, struct buf *b)
 {
-	int r;
-
-	if ((r = rec_begin(b)) != 0 ||
-	    (r = rec_add_str(b, T_NAME, a->address)) != 0 ||
-	    (r = rec_add_i64(b, T_CREATED, a->created)) != 0 ||
-	    (r = rec_add_str(b, T_LOGIN, a->login)) != 0)
-		return r;
-	return 0;
+	return rtype_encode(&address_t, a, b);
 }
 
 int
 rec_address_decode(const uint8_t *data, size_t len, struct vs_address *a,
     struct vs_err *err)
 {
-	struct rec_field *f;
-	size_t n, i;
-	int r;
-
-	memset(a, 0, sizeof(*a));
-	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
-		return r;
-	for (i = 0; i < n && r == VS_OK; i++) {
-		switch (f[i].tag) {
-		case T_NAME: r = get_str(&f[i], &a->address, err); break;
-		case T_CREATED: r = get_i64(&f[i], &a->created, err); break;
-		case T_LOGIN: r = get_str(&f[i], &a->login, err); break;
-		default: r = unknown_tag(&f[i], err); break;
-		}
-	}
-	free(f);
-	if (r == VS_OK)
-		r = need(a->address, "address", err);
-	if (r == VS_OK)
-		r = need(a->login, "login name", err);
-	if (r != VS_OK)
-		vs_address_clear(a);
-	return r;
+	return rtype_decode(&address_t, data, len, a, err);
 }
 
 void
 vs_address_clear(struct vs_address *a)
 {
-	free(a->address);
-	free(a->login);
-	memset(a, 0, sizeof(*a));
+	rtype_clear(&address_t, a);
 }
 
 /* --- alias --- */
 
+static const struct rf alias_f[] = {
+	F(T_NAME, RF_STR, struct vs_alias, address, "alias address"),
+	F(T_CREATED, RF_I64, struct vs_alias, created, NULL),
+	F_LIST(T_DEST, struct vs_alias, dests, n_dests),
+};
+static const struct rtype alias_t =
+    RTYPE(alias_f, struct vs_alias, "record flags are malformed");
+
 int
 rec_alias_encode(const struct vs_alias *a, struct buf *b)
 {
-	size_t i;
-	int r;
-
-	if ((r = rec_begin(b)) != 0 ||
-	    (r = rec_add_str(b, T_NAME, a->address)) != 0 ||
-	    (r = rec_add_i64(b, T_CREATED, a->created)) != 0)
-		return r;
-	if (a->n_dests > REC_LIST_MAX)
-		return VS_ELIMIT;
-	for (i = 0; i < a->n_dests; i++)
-		if ((r = rec_add_str(b, T_DEST, a->dests[i])) != 0)
-			return r;
-	return 0;
+	return rtype_encode(&alias_t, a, b);
 }
 
 int
 rec_alias_decode(const uint8_t *data, size_t len, struct vs_alias *a,
     struct vs_err *err)
 {
-	struct rec_field *f;
-	size_t n, i;
-	int r;
+	int r = rtype_decode(&alias_t, data, len, a, err);
 
-	memset(a, 0, sizeof(*a));
-	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
-		return r;
-	for (i = 0; i < n && r == VS_OK; i++) {
-		switch (f[i].tag) {
-		case T_NAME: r = get_str(&f[i], &a->address, err); break;
-		case T_CREATED: r = get_i64(&f[i], &a->created, err); break;
-		case T_DEST:
-			r = push_str(&a->dests, &a->n_dests, &f[i], err);
-			break;
-		default: r = unknown_tag(&f[i], err); break;
-		}
-	}
-	free(f);
-	if (r == VS_OK)
-		r = need(a->address, "alias address", err);
-	if (r == VS_OK && a->n_dests == 0)
-		r = vs_fail(err, VS_ECORRUPT, "alias has no destination");
-	if (r != VS_OK)
+	if (r == VS_OK && a->n_dests == 0) {
 		vs_alias_clear(a);
+		r = vs_fail(err, VS_ECORRUPT, "alias has no destination");
+	}
 	return r;
 }
 
 void
 vs_alias_clear(struct vs_alias *a)
 {
-	free(a->address);
-	free_list(a->dests, a->n_dests);
-	memset(a, 0, sizeof(*a));
+	rtype_clear(&alias_t, a);
 }
 
 /* --- settings --- */
 
+static const struct rf settings_f[] = {
+	F_FLAG(T_FLAGS, SFLAG_FOLD_LOCAL, struct vs_settings, fold_local,
+	    NULL),
+	F(T_PW_OPS, RF_U64, struct vs_settings, pw_opslimit, NULL),
+	F(T_PW_MEM, RF_U64, struct vs_settings, pw_memlimit, NULL),
+};
+static const struct rtype settings_t =
+    RTYPE(settings_f, struct vs_settings, "settings flags are malformed");
+
 int
 rec_settings_encode(const struct vs_settings *s, struct buf *b)
 {
-	uint8_t flags = s->fold_local ? SFLAG_FOLD_LOCAL : 0;
-	uint8_t t[8];
-	int r;
-
-	if ((r = rec_begin(b)) != 0 ||
-	    (r = rec_add(b, T_FLAGS, &flags, 1)) != 0)
-		return r;
-	vs_put_u64be(t, s->pw_opslimit);
-	if ((r = rec_add(b, T_PW_OPS, t, 8)) != 0)
-		return r;
-	vs_put_u64be(t, s->pw_memlimit);
-	return rec_add(b, T_PW_MEM, t, 8);
+	return rtype_encode(&settings_t, s, b);
 }
 
 int
 rec_settings_decode(const uint8_t *data, size_t len, struct vs_settings *s,
     struct vs_err *err)
 {
-	struct rec_field *f;
-	size_t n, i;
-	int r;
+	int r = rtype_decode(&settings_t, data, len, s, err);
 
-	memset(s, 0, sizeof(*s));
-	if ((r = rec_parse(data, len, &f, &n, err)) != VS_OK)
-		return r;
-	for (i = 0; i < n && r == VS_OK; i++) {
-		switch (f[i].tag) {
-		case T_FLAGS:
-			if (f[i].len != 1)
-				r = vs_fail(err, VS_ECORRUPT,
-				    "settings flags are malformed");
-			else
-				s->fold_local =
-				    (f[i].val[0] & SFLAG_FOLD_LOCAL) != 0;
-			break;
-		case T_PW_OPS: r = get_u64(&f[i], &s->pw_opslimit, err); break;
-		case T_PW_MEM: r = get_u64(&f[i], &s->pw_memlimit, err); break;
-		default: r = unknown_tag(&f[i], err); break;
-		}
-	}
-	free(f);
 	if (r == VS_OK && (s->pw_opslimit == 0 || s->pw_memlimit == 0))
 		r = vs_fail(err, VS_ECORRUPT, "settings lack the hash cost");
 	return r;
