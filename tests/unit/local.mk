@@ -24,6 +24,11 @@ UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(a
 UNIT_LDADD = lib/libvmseal.la $(CMOCKA_LIBS) $(LMDB_LIBS)
 tests_unit_test_store_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_lookup_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+# The store fixture shared by the tests that need a real store.
+STORE_FX = tests/unit/store_fx.c tests/unit/store_fx.h
+tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORE_FX)
+tests_unit_test_audit_SOURCES = tests/unit/test_audit.c $(STORE_FX)
+tests_unit_test_lookup_SOURCES = tests/unit/test_lookup.c $(STORE_FX)
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
 tests_unit_test_reckey_CFLAGS = $(UNIT_CFLAGS)

@@ -21,73 +21,31 @@
 
 #include "audit.h"
 #include "store.h"
+#include "store_fx.h"
 
-#define PASS "correct horse battery"
+#define PASS STORE_FX_PASS
 #define N_SEED 5
-
-struct fx {
-	char dir[64];
-	struct store *st;
-};
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-static void
-reopen(struct fx *f)
-{
-	assert_int_equal(store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL),
-	    VS_OK);
-	assert_int_equal(store_unseal_passphrase(f->st, PASS, strlen(PASS),
-	    NULL), VS_OK);
-}
 
 static int
 setup(void **state)
 {
-	struct store_init_params p;
-	uint8_t reckey[SEAL_KEY_BYTES];
-	struct fx *f = calloc(1, sizeof(*f));
+	struct store_fx *f = store_fx_new(true);
 
-	if (sodium_init() < 0 || f == NULL)
-		return -1;
-	strcpy(f->dir, "/tmp/vmseal-audit-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	store_init_params_default(&p);
-	p.slot_cost.opslimit = 1;
-	p.slot_cost.memlimit = 8192;
-	p.settings.pw_opslimit = 1;
-	p.settings.pw_memlimit = 8192;
-	if (store_init(f->dir, &p, PASS, strlen(PASS), reckey, NULL) != 0)
-		return -1;
-	if (store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL) != 0 ||
-	    store_unseal_passphrase(f->st, PASS, strlen(PASS), NULL) != 0)
-		return -1;
 	*state = f;
-	return 0;
+	return f != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
-	store_close(&f->st);
-	rm_rf(f->dir);
-	free(f);
+	store_fx_free(&f);
 	return 0;
 }
 
 static struct store_txn *
-txn_of(struct fx *f, bool write)
+txn_of(struct store_fx *f, bool write)
 {
 	struct store_txn *t = NULL;
 
@@ -96,7 +54,7 @@ txn_of(struct fx *f, bool write)
 }
 
 static void
-append1(struct fx *f, int64_t when, uint32_t uid, const char *action,
+append1(struct store_fx *f, int64_t when, uint32_t uid, const char *action,
     const char *detail)
 {
 	struct store_txn *t = txn_of(f, true);
@@ -115,7 +73,7 @@ static const char *const seed_details[N_SEED] = { "with the passphrase",
     "" };
 
 static void
-seed(struct fx *f)
+seed(struct store_fx *f)
 {
 	int i;
 
@@ -126,7 +84,7 @@ seed(struct fx *f)
 
 /* Verify; want VS_OK, or VS_ECORRUPT naming bad_seq with msg in it. */
 static void
-expect_verify(struct fx *f, int want, uint64_t want_bad, const char *msg)
+expect_verify(struct store_fx *f, int want, uint64_t want_bad, const char *msg)
 {
 	struct store_txn *t = txn_of(f, false);
 	struct vs_err err;
@@ -168,7 +126,7 @@ collect_cb(void *ctx, const struct audit_entry *e, struct vs_err *err)
 static void
 test_append_each_verify(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct collect c;
 	struct store_txn *t;
 	uint8_t zero[AUDIT_CHAIN_BYTES] = { 0 };
@@ -231,7 +189,7 @@ test_append_each_verify(void **state)
 static void
 test_input_rules(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t = txn_of(f, true);
 	struct collect c;
 	struct vs_err err;
@@ -366,17 +324,17 @@ swap_cb(MDB_txn *txn, MDB_dbi dbi, void *arg)
 }
 
 static void
-tamper(struct fx *f, const char *table,
+tamper(struct store_fx *f, const char *table,
     void (*fn)(MDB_txn *, MDB_dbi, void *), struct edit *e)
 {
 	store_close(&f->st);
 	with_table(f->dir, table, fn, e);
-	reopen(f);
+	store_fx_reopen(f);
 }
 
 /* Appending after tampering fails closed: nothing is written. */
 static void
-expect_append_refused(struct fx *f)
+expect_append_refused(struct store_fx *f)
 {
 	struct store_txn *t = txn_of(f, true);
 	struct vs_err err;
@@ -393,7 +351,7 @@ expect_append_refused(struct fx *f)
 static void
 test_edited_bytes(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 3, 0, 0 };
 	size_t at;
 
@@ -418,7 +376,7 @@ test_edited_bytes(void **state)
 static void
 test_deleted_middle(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 3, 0, 0 };
 
 	seed(f);
@@ -430,7 +388,7 @@ test_deleted_middle(void **state)
 static void
 test_deleted_first(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 1, 0, 0 };
 
 	seed(f);
@@ -441,7 +399,7 @@ test_deleted_first(void **state)
 static void
 test_deleted_last(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { N_SEED, 0, 0 };
 
 	seed(f);
@@ -456,7 +414,7 @@ test_deleted_last(void **state)
 static void
 test_deleted_head(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 0, 0, 0 };
 
 	seed(f);
@@ -477,7 +435,7 @@ test_deleted_head(void **state)
 		assert_int_equal(mdb_txn_commit(txn), 0);
 		mdb_env_close(env);
 	}
-	reopen(f);
+	store_fx_reopen(f);
 	(void)e;
 	expect_verify(f, VS_ECORRUPT, N_SEED, "head is missing");
 	expect_append_refused(f);
@@ -486,7 +444,7 @@ test_deleted_head(void **state)
 static void
 test_swapped(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 2, 4, 0 };
 
 	seed(f);
@@ -501,7 +459,7 @@ test_swapped(void **state)
 static void
 test_gap_and_bad_entry(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { 3, 0, 30 };
 
 	/* Entry 3 deleted and entry 4 edited: the first bad one is after
@@ -531,7 +489,7 @@ raw_record(struct buf *b, int64_t when, const char *action,
 }
 
 static void
-raw_append(struct fx *f, const struct buf *b, uint64_t want_seq)
+raw_append(struct store_fx *f, const struct buf *b, uint64_t want_seq)
 {
 	struct store_txn *t = txn_of(f, true);
 	uint64_t seq = 0;
@@ -545,7 +503,7 @@ raw_append(struct fx *f, const struct buf *b, uint64_t want_seq)
 static void
 test_appended_behind(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct collect c;
 	struct store_txn *t;
 	struct buf b = { 0 };
@@ -581,7 +539,7 @@ test_appended_behind(void **state)
 static void
 test_replaced_entries(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct edit e = { N_SEED, 0, 0 };
 	uint8_t junk[AUDIT_CHAIN_BYTES];
 	struct collect c;
@@ -623,7 +581,7 @@ test_replaced_entries(void **state)
 static void
 test_malformed_entry(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct buf b = { 0 };
 	struct store_txn *t;
 	struct collect c;

@@ -20,47 +20,14 @@
 #include "lookup.h"
 #include "names.h"
 #include "store.h"
+#include "store_fx.h"
 
-#define PASS "correct horse battery"
+#define PASS STORE_FX_PASS
 
-struct fx {
-	char dir[64];
-	struct store *st;
-};
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-}
-
-static struct fx *
+static struct store_fx *
 make_store(bool fold_local)
 {
-	struct store_init_params p;
-	uint8_t reckey[SEAL_KEY_BYTES];
-	struct fx *f = calloc(1, sizeof(*f));
-
-	if (sodium_init() < 0 || f == NULL)
-		return NULL;
-	strcpy(f->dir, "/tmp/vmseal-lookup-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return NULL;
-	store_init_params_default(&p);
-	p.slot_cost.opslimit = 1;
-	p.slot_cost.memlimit = 8192;
-	p.settings.pw_opslimit = 1;
-	p.settings.pw_memlimit = 8192;
-	p.settings.fold_local = fold_local;
-	if (store_init(f->dir, &p, PASS, strlen(PASS), reckey, NULL) != 0 ||
-	    store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL) != 0 ||
-	    store_unseal_passphrase(f->st, PASS, strlen(PASS), NULL) != 0)
-		return NULL;
-	return f;
+	return store_fx_new(fold_local);
 }
 
 static void
@@ -116,7 +83,7 @@ setup(void **state)
 	char *ca[] = { "carol@linuxcoaching.eu", "C.Smith@somedomain.ie" };
 	char *da[] = { "dan@somedomain.ie" };
 	struct store_txn *t = NULL;
-	struct fx *f;
+	struct store_fx *f;
 
 	if ((f = make_store(true)) == NULL)
 		return -1;
@@ -142,11 +109,9 @@ setup(void **state)
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
-	store_close(&f->st);
-	rm_rf(f->dir);
-	free(f);
+	store_fx_free(&f);
 	return 0;
 }
 
@@ -329,7 +294,7 @@ test_opts_default(void **state)
 static void
 test_domains(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const struct lcase cases[] = {
 		OK(M_DOMAIN, "linuxcoaching.eu", "linuxcoaching.eu"),
 		OK(M_DOMAIN, "LinuxCoaching.EU", "linuxcoaching.eu"),
@@ -355,7 +320,7 @@ test_domains(void **state)
 static void
 test_mailboxes(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const struct lcase cases[] = {
 		OK(M_MAILBOX, "ron@linuxcoaching.eu", "ron"),
 		OK(M_MAILBOX, "Ron@LinuxCoaching.EU", "ron"),
@@ -413,7 +378,7 @@ test_mailboxes(void **state)
 static void
 test_aliases(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const struct lcase cases[] = {
 		/* one level: Postfix recurses on team@ itself */
 		OK(M_ALIAS, "info@somedomain.ie", "team@somedomain.ie"),
@@ -482,7 +447,7 @@ test_aliases(void **state)
 static void
 test_senders(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const struct lcase cases[] = {
 		OK(M_SENDER, "ron@linuxcoaching.eu", "ron"),
 		OK(M_SENDER, "RON@LinuxCoaching.EU", "ron"),
@@ -528,7 +493,7 @@ test_senders(void **state)
 static void
 test_long_keys(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	static const size_t lens[] = { 64, 65, 253, 254, 400, 100000 };
 	struct lcase c;
 	char *key;
@@ -617,7 +582,7 @@ test_sender_allowed(void **state)
 		{ "ron", "ron@linuxcoaching.eu ", NULL, 0 },
 		{ "ron", "nobody@linuxcoaching.eu", NULL, 0 },
 	};
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t = NULL;
 	struct lookup_opts o;
 	struct vs_err err;
@@ -662,7 +627,7 @@ test_no_fold(void **state)
 	};
 	char *aa[] = { "Alice@SomeDomain.ie" };
 	struct store_txn *t = NULL;
-	struct fx *f;
+	struct store_fx *f;
 
 	(void)state;
 	f = make_store(false);
@@ -687,7 +652,7 @@ test_no_fold(void **state)
 static void
 test_sealed(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct vs_err err;
 	char *v = NULL;
 	int m;
@@ -747,15 +712,6 @@ flip_table(const char *dir, const char *table)
 }
 
 static void
-reopen(struct fx *f)
-{
-	assert_int_equal(store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL),
-	    VS_OK);
-	assert_int_equal(store_unseal_passphrase(f->st, PASS, strlen(PASS),
-	    NULL), VS_OK);
-}
-
-static void
 test_corrupt(void **state)
 {
 	/* Every alias record tampered with. */
@@ -783,12 +739,12 @@ test_corrupt(void **state)
 		{ M_SENDER, NULL, "ron@linuxcoaching.eu", VS_ECORRUPT, NULL },
 		NF(M_MAILBOX, "bob@linuxcoaching.eu"),
 	};
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t = NULL;
 
 	store_close(&f->st);
 	flip_table(f->dir, "aliases");
-	reopen(f);
+	store_fx_reopen(f);
 	check_cases(f->st, alias_cases,
 	    sizeof(alias_cases) / sizeof(alias_cases[0]));
 	assert_int_equal(store_txn_begin(f->st, false, &t, NULL), VS_OK);
@@ -800,14 +756,14 @@ test_corrupt(void **state)
 
 	store_close(&f->st);
 	flip_table(f->dir, "addresses");
-	reopen(f);
+	store_fx_reopen(f);
 	check_cases(f->st, addr_cases,
 	    sizeof(addr_cases) / sizeof(addr_cases[0]));
 
 	/* A tampered user record: the sender check errs. */
 	store_close(&f->st);
 	flip_table(f->dir, "users");
-	reopen(f);
+	store_fx_reopen(f);
 	assert_int_equal(store_txn_begin(f->st, false, &t, NULL), VS_OK);
 	assert_int_equal(lookup_sender_allowed(t, NULL, "ron",
 	    "ron@linuxcoaching.eu", NULL), VS_ECORRUPT);

@@ -21,63 +21,30 @@
 #include "names.h"
 #include "pwhash.h"
 #include "store.h"
+#include "store_fx.h"
 
-#define PASS "correct horse battery"
-
-struct fx {
-	char dir[64];
-	struct store *st;
-	uint8_t reckey[SEAL_KEY_BYTES];
-};
-
-static void
-rm_rf(const char *dir)
-{
-	char cmd[128];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cannot remove %s\n", dir);
-}
+#define PASS STORE_FX_PASS
 
 static int
 setup(void **state)
 {
-	struct store_init_params p;
-	struct fx *f = calloc(1, sizeof(*f));
+	struct store_fx *f = store_fx_new(true);
 
-	if (sodium_init() < 0 || f == NULL)
-		return -1;
-	strcpy(f->dir, "/tmp/vmseal-test-XXXXXX");
-	if (mkdtemp(f->dir) == NULL)
-		return -1;
-	store_init_params_default(&p);
-	p.slot_cost.opslimit = 1;
-	p.slot_cost.memlimit = 8192;
-	p.settings.pw_opslimit = 1;
-	p.settings.pw_memlimit = 8192;
-	if (store_init(f->dir, &p, PASS, strlen(PASS), f->reckey, NULL) != 0)
-		return -1;
-	if (store_open(f->dir, STORE_OPEN_WRITE, &f->st, NULL) != 0 ||
-	    store_unseal_passphrase(f->st, PASS, strlen(PASS), NULL) != 0)
-		return -1;
 	*state = f;
-	return 0;
+	return f != NULL ? 0 : -1;
 }
 
 static int
 teardown(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 
-	store_close(&f->st);
-	rm_rf(f->dir);
-	free(f);
+	store_fx_free(&f);
 	return 0;
 }
 
 static struct store_txn *
-wtxn(struct fx *f)
+wtxn(struct store_fx *f)
 {
 	struct store_txn *t = NULL;
 
@@ -102,7 +69,7 @@ expect_err(int got, int want, const struct vs_err *err, const char *msg)
 
 /* Seed data: the seed's two domains, ron and alice. */
 static void
-seed(struct fx *f)
+seed(struct store_fx *f)
 {
 	struct store_txn *t = wtxn(f);
 	struct vs_user u;
@@ -128,7 +95,7 @@ seed(struct fx *f)
 static void
 test_unseal(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store *st = NULL;
 	struct vs_err err;
 
@@ -192,7 +159,7 @@ test_unseal(void **state)
 static void
 test_lock(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store *st = NULL;
 	struct vs_err err;
 
@@ -206,7 +173,7 @@ test_lock(void **state)
 static void
 test_domains(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t;
 	struct vs_domain *l, d;
 	struct vs_err err;
@@ -238,7 +205,7 @@ test_domains(void **state)
 static void
 test_users_addresses(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t;
 	struct vs_user u, *ul;
 	struct vs_address a, *al;
@@ -316,7 +283,7 @@ test_users_addresses(void **state)
 static void
 test_aliases(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t;
 	struct vs_alias a, *l;
 	struct vs_err err;
@@ -369,7 +336,7 @@ test_aliases(void **state)
 static void
 test_find(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t = NULL;
 	struct vs_address a;
 	struct vs_domain d;
@@ -431,7 +398,7 @@ test_find(void **state)
 static void
 test_txn_renew(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *r = NULL, *w;
 	struct vs_address a;
 	struct vs_err err;
@@ -530,7 +497,7 @@ swap_two(MDB_txn *txn, MDB_dbi dbi)
 }
 
 static int
-read_both(struct fx *f, struct vs_err *err)
+read_both(struct store_fx *f, struct vs_err *err)
 {
 	struct store_txn *t = NULL;
 	struct vs_user u;
@@ -554,7 +521,7 @@ read_both(struct fx *f, struct vs_err *err)
 static void
 test_tamper(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct vs_err err;
 	size_t i;
 
@@ -583,7 +550,7 @@ test_tamper(void **state)
 static void
 test_slots_and_rotate(void **state)
 {
-	struct fx *f = *state;
+	struct store_fx *f = *state;
 	struct store_txn *t;
 	struct store_slot sl[SEAL_MAX_SLOTS];
 	struct vs_user u;
