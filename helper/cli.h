@@ -172,6 +172,11 @@ int cli_open_txn(struct cli *cli, bool write, struct store **st_r,
 /* Commit and close; returns an exit code. */
 int cli_commit_close(struct cli *cli, struct store **st,
     struct store_txn **txn);
+/* The end of a command's transaction: on failure (r) abort and report
+ * err; a read (!write) aborts; a write commits.  Closes the store either
+ * way and returns the exit code. */
+int cli_finish_txn(struct cli *cli, struct store **st, struct store_txn **txn,
+    bool write, int r, struct vs_err *err);
 /* Abort and close. */
 void cli_abort_close(struct cli *cli, struct store **st,
     struct store_txn **txn);

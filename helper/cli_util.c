@@ -494,6 +494,21 @@ cli_abort_close(struct cli *cli, struct store **st, struct store_txn **txn)
 	cli->io->close_store(cli, st);
 }
 
+int
+cli_finish_txn(struct cli *cli, struct store **st, struct store_txn **txn,
+    bool write, int r, struct vs_err *err)
+{
+	if (r != VS_OK) {
+		cli_abort_close(cli, st, txn);
+		return cli_fail_err(cli, err);
+	}
+	if (!write) {
+		cli_abort_close(cli, st, txn);
+		return EX_VS_OK;
+	}
+	return cli_commit_close(cli, st, txn);
+}
+
 void
 cli_fmt_time(int64_t t, char *buf, size_t len)
 {

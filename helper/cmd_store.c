@@ -269,15 +269,7 @@ cmd_domain(struct cli *cli, int argc, char **argv)
 	if (r == VS_OK && write)
 		r = cli_audit(cli, txn, strcmp(act, "add") == 0 ?
 		    "domain-add" : "domain-del", &err, "%s", pos[0]);
-	if (r != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	if (!write) {
-		cli_abort_close(cli, &st, &txn);
-		return EX_VS_OK;
-	}
-	return cli_commit_close(cli, &st, &txn);
+	return cli_finish_txn(cli, &st, &txn, write, r, &err);
 }
 
 /* --- user --- */
@@ -697,15 +689,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		r = user_audit(cli, txn, act, pos[0], &o, &err);
 	free(o.addresses);
 	prompt_free(&o.pw);
-	if (r != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	if (!write) {
-		cli_abort_close(cli, &st, &txn);
-		return EX_VS_OK;
-	}
-	return cli_commit_close(cli, &st, &txn);
+	return cli_finish_txn(cli, &st, &txn, write, r, &err);
 }
 
 /* --- address --- */
@@ -958,15 +942,7 @@ map_command(struct cli *cli, int argc, char **argv, bool alias)
 	/* Recorded in the same transaction as the change (lib/audit.h). */
 	if (r == VS_OK && write)
 		r = map_audit(cli, txn, cmd, act, pos, npos, ao.replace, &err);
-	if (r != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	if (!write) {
-		cli_abort_close(cli, &st, &txn);
-		return EX_VS_OK;
-	}
-	return cli_commit_close(cli, &st, &txn);
+	return cli_finish_txn(cli, &st, &txn, write, r, &err);
 }
 
 int
