@@ -80,6 +80,10 @@ if HAVE_DOVECOT
 BENCH_BINARIES += plugin/libauthdb_vmseal.so
 endif
 
+# The programs alone, for a benchmark run elsewhere (scripts/bench-debian13).
+.PHONY: bench-programs
+bench-programs: $(BENCH_BINARIES)
+
 .PHONY: bench
 bench: $(BENCH_BINARIES)
 	@set -e; for s in $(BENCHMARKS); do \
