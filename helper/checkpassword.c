@@ -30,6 +30,7 @@
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -91,7 +92,27 @@ env_or(const char *a, const char *b)
 	return v ? v : "";
 }
 
-/* Export a userdb field; Dovecot's names are userdb_<name>. */
+/* The userdb fields of an "ok" reply that reach Dovecot (HOME for home,
+ * userdb_<name> for the others); any other field is ignored, so a reply
+ * can never set a field with a meaning for Dovecot's passdb (nopassword,
+ * proxy, host, allow_nets, ...).  The same list as the plugin's. */
+static const char *const userdb_fields[] = {
+	"uid", "gid", "mail", "quota_rule", NULL
+};
+
+static bool
+field_known(const char *f, size_t nl)
+{
+	size_t i;
+
+	for (i = 0; userdb_fields[i] != NULL; i++)
+		if (strlen(userdb_fields[i]) == nl &&
+		    strncmp(f, userdb_fields[i], nl) == 0)
+			return true;
+	return false;
+}
+
+/* Export the known userdb fields; Dovecot's names are userdb_<name>. */
 static int
 export_fields(const struct auth_reply *rep, char *extra, size_t extra_len)
 {
@@ -101,8 +122,11 @@ export_fields(const struct auth_reply *rep, char *extra, size_t extra_len)
 	extra[0] = '\0';
 	for (i = 0; i < rep->n_fields; i++) {
 		const char *f = rep->fields[i], *eq = strchr(f, '=');
-		size_t nl = (size_t)(eq - f);
+		size_t nl;
 
+		if (eq == NULL)
+			return -1;
+		nl = (size_t)(eq - f);
 		if (nl == 0 || nl > 32)
 			return -1;
 		if (nl == 4 && strncmp(f, "home", 4) == 0) {
@@ -110,6 +134,8 @@ export_fields(const struct auth_reply *rep, char *extra, size_t extra_len)
 				return -1;
 			continue;
 		}
+		if (!field_known(f, nl))
+			continue;
 		snprintf(name, sizeof(name), "userdb_%.*s", (int)nl, f);
 		if (setenv(name, eq + 1, 1) != 0)
 			return -1;

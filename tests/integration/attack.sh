@@ -1,6 +1,6 @@
 #!/bin/bash
 # attack.sh - vmsealed's failed-login throttle against a real IMAP attack,
-# through a real Dovecot 2.3 (and SMTP AUTH through a real Postfix using
+# through a real Dovecot 2.3 or 2.4 (and SMTP AUTH through a real Postfix using
 # Dovecot SASL), the seed's kind of attack (seed-setup.md, "The attack it
 # had to survive") replayed in seconds.
 #
@@ -57,9 +57,14 @@
 # $(dirname $VMSEAL)/../service/vmsealed), VMSEAL_CHECKPASSWORD (default
 # $(dirname $VMSEAL)/vmseal-checkpassword), VMSEAL_PLUGIN (default
 # $(dirname $VMSEAL)/../plugin/libauthdb_vmseal.so, or plugin/.libs/),
-# AUTH_MODE (checkpassword, default, or plugin), TOP_SRCDIR (for
-# doc/fail2ban/vmsealed.conf), PARALLEL (40); KEEP_WORK=1 keeps the work
-# folder (logs) for a look.
+# VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4: default libvmseal_settings.so next
+# to VMSEAL_PLUGIN), VMSEAL_LUA (default
+# $TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua), DOVECOT_MODULE_DIR (default
+# /usr/lib/dovecot/modules), AUTH_MODE (checkpassword, plugin or lua, as in
+# dovecot.sh; default: checkpassword on Dovecot 2.3; on 2.4, which has no
+# checkpassword, plugin when the module is built, lua otherwise),
+# TOP_SRCDIR (for doc/fail2ban/vmsealed.conf), PARALLEL (40); KEEP_WORK=1
+# keeps the work folder (logs) for a look.
 set -u
 TOP_SRCDIR=${TOP_SRCDIR:-$(dirname "$0")/../..}
 . "$TOP_SRCDIR/tests/integration/lib.sh"
@@ -72,21 +77,39 @@ if [ -z "${VMSEAL_PLUGIN:-}" ]; then
 	    [ ! -f "$BIN/../plugin/.libs/libauthdb_vmseal.so" ] ||
 	    VMSEAL_PLUGIN=$BIN/../plugin/.libs/libauthdb_vmseal.so
 fi
-AUTH_MODE=${AUTH_MODE:-checkpassword}
-AUTH_MODULE_DIR=/usr/lib/dovecot/modules/auth
+VMSEAL_PLUGIN_SETTINGS=${VMSEAL_PLUGIN_SETTINGS:-$(dirname "$VMSEAL_PLUGIN")/libvmseal_settings.so}
+VMSEAL_LUA=${VMSEAL_LUA:-$TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua}
+MODULE_DIR=${DOVECOT_MODULE_DIR:-/usr/lib/dovecot/modules}
+AUTH_MODULE_DIR=$MODULE_DIR/auth
+SETTINGS_MODULE_DIR=$MODULE_DIR/settings
 PARALLEL=${PARALLEL:-40}
 THROTTLE_WINDOW=${THROTTLE_WINDOW:-30}
 FILTER=$TOP_SRCDIR/doc/fail2ban/vmsealed.conf
 
-case $AUTH_MODE in
-checkpassword|plugin) ;;
-*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword or plugin"; exit 1;;
+case ${AUTH_MODE:-} in
+''|checkpassword|plugin|lua) ;;
+*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword, plugin or lua"; exit 1;;
 esac
 [ "$(id -u)" -eq 0 ] || skip "needs root (Dovecot starts only as root)"
 PATH=$PATH:/usr/sbin:/sbin
 for p in dovecot doveadm python3 timeout; do
 	command -v "$p" >/dev/null 2>&1 || skip "$p not installed"
 done
+# 2.3.x, or 2.4.x and later (DC24)
+DC_VERSION=$(dovecot --version 2>/dev/null | cut -d' ' -f1)
+case $DC_VERSION in
+2.3.*) DC24=;;
+2.[0-2].*|1.*|'') skip "Dovecot '$DC_VERSION': 2.3 or later needed";;
+*) DC24=1;;
+esac
+if [ -z "${AUTH_MODE:-}" ]; then
+	if [ -z "$DC24" ]; then AUTH_MODE=checkpassword
+	elif [ -f "$VMSEAL_PLUGIN" ]; then AUTH_MODE=plugin
+	else AUTH_MODE=lua; fi
+fi
+if [ "$AUTH_MODE" = checkpassword ] && [ -n "$DC24" ]; then
+	skip "n/a: Dovecot 2.4 has no checkpassword passdb"
+fi
 [ -x /usr/lib/dovecot/imap ] || skip "dovecot-imapd not installed"
 getent passwd dovecot >/dev/null || skip "no dovecot user"
 getent passwd nobody >/dev/null || skip "no nobody user"
@@ -95,6 +118,20 @@ if [ "$AUTH_MODE" = plugin ] && [ ! -f "$VMSEAL_PLUGIN" ]; then
 fi
 if [ "$AUTH_MODE" = plugin ] && ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libasan; then
 	skip "plugin mode: $VMSEAL_PLUGIN is a sanitizer build"
+fi
+if [ "$AUTH_MODE" = plugin ] && [ -n "$DC24" ] && [ ! -f "$VMSEAL_PLUGIN_SETTINGS" ]; then
+	skip "plugin mode: $VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4's settings module) not built"
+fi
+if [ "$AUTH_MODE" = lua ]; then
+	[ -f "$AUTH_MODULE_DIR/libauthdb_lua.so" ] ||
+	    skip "lua mode: $AUTH_MODULE_DIR/libauthdb_lua.so missing (Debian package dovecot-auth-lua)"
+	have_unix=
+	for f in /usr/lib/*/lua/5.*/socket/unix.so /usr/lib/lua/5.*/socket/unix.so \
+	    /usr/local/lib/lua/5.*/socket/unix.so; do
+		[ -f "$f" ] && have_unix=1
+	done
+	[ -n "$have_unix" ] || skip "lua mode: socket.unix missing (Debian package lua-socket)"
+	[ -f "$VMSEAL_LUA" ] || { echo "not ok 1 - $VMSEAL_LUA missing"; exit 1; }
 fi
 for b in "$VMSEAL" "$VMSEALED" "$VMSEAL_CHECKPASSWORD"; do
 	[ -x "$b" ] || { echo "not ok 1 - $b is not executable"; exit 1; }
@@ -130,6 +167,9 @@ DC_STARTED=
 PF_STARTED=
 MODULE_COPIED=
 MODULE_BACKUP=
+SETMOD_COPIED=
+SETMOD_BACKUP=
+SETMOD_DIR_MADE=
 
 diagnostics() {
 	echo "# --- vmsealed log (tail) ---"
@@ -163,6 +203,12 @@ cleanup() {
 		rm -f "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
 		[ -n "$MODULE_BACKUP" ] &&
 		    mv "$MODULE_BACKUP" "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
+	fi
+	if [ -n "$SETMOD_COPIED" ]; then
+		rm -f "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "$SETMOD_BACKUP" ] &&
+		    mv "$SETMOD_BACKUP" "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "$SETMOD_DIR_MADE" ] && rmdir "$SETTINGS_MODULE_DIR" 2>/dev/null
 	fi
 	if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -235,26 +281,145 @@ start_svc "start"
 t_ok "vmsealed started and unsealed (throttle 3 failures / ${THROTTLE_WINDOW} s per address)"
 
 # --- Dovecot ---
-if [ "$AUTH_MODE" = plugin ]; then
-	if [ -e "$AUTH_MODULE_DIR/libauthdb_vmseal.so" ]; then
-		MODULE_BACKUP=$WORK/libauthdb_vmseal.so.installed
-		cp -p "$AUTH_MODULE_DIR/libauthdb_vmseal.so" "$MODULE_BACKUP"
+# install_module SRC DIR NAME: SRC as DIR/NAME for the run; a file already
+# there is kept in $WORK and put back by cleanup.  Prints the backup's path.
+install_module() {
+	local backup=
+	if [ -e "$2/$3" ]; then
+		backup=$WORK/$3.installed
+		cp -p "$2/$3" "$backup" || return 1
 	fi
+	echo "$backup"
+	# install, not cp: a loaded module must not be rewritten in place
+	install -m 0644 "$1" "$2/$3"
+}
+if [ "$AUTH_MODE" = plugin ]; then
 	MODULE_COPIED=1
-	install -m 0644 "$VMSEAL_PLUGIN" "$AUTH_MODULE_DIR/libauthdb_vmseal.so" ||
-	    bail "copy $VMSEAL_PLUGIN to $AUTH_MODULE_DIR"
-	DB="driver = vmseal
-  args = socket=$SOCKDIR/auth timeout=5"
+	MODULE_BACKUP=$(install_module "$VMSEAL_PLUGIN" "$AUTH_MODULE_DIR" \
+	    libauthdb_vmseal.so) || bail "copy $VMSEAL_PLUGIN to $AUTH_MODULE_DIR"
+	if [ -n "$DC24" ]; then
+		[ -d "$SETTINGS_MODULE_DIR" ] || SETMOD_DIR_MADE=1
+		mkdir -p "$SETTINGS_MODULE_DIR"
+		SETMOD_COPIED=1
+		SETMOD_BACKUP=$(install_module "$VMSEAL_PLUGIN_SETTINGS" \
+		    "$SETTINGS_MODULE_DIR" libvmseal_settings.so) ||
+		    bail "copy $VMSEAL_PLUGIN_SETTINGS to $SETTINGS_MODULE_DIR"
+		DB="vmseal_socket_path = $SOCKDIR/auth
+vmseal_timeout = 5s
+passdb vmseal {
+}
+userdb vmseal {
+}"
+	else
+		DB="passdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}
+userdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}"
+	fi
+elif [ "$AUTH_MODE" = lua ]; then
+	mkdir -p "$WORK/lua" && chmod 0755 "$WORK/lua"
+	install -m 0644 "$VMSEAL_LUA" "$WORK/lua/vmseal-auth.lua" ||
+	    bail "copy $VMSEAL_LUA"
+	if [ -n "$DC24" ]; then
+		DB="passdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}
+userdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}"
+	else
+		cat >"$WORK/lua/vmseal-auth-test.lua" <<EOF
+vmseal_settings = { socket = "$SOCKDIR/auth", timeout = "5" }
+dofile("$WORK/lua/vmseal-auth.lua")
+EOF
+		chmod 0644 "$WORK/lua/vmseal-auth-test.lua"
+		DB="passdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}
+userdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}"
+	fi
 else
 	CP=$VMSEAL_CHECKPASSWORD
 	if [ "$(head -c 4 "$CP" | tr -d '\0')" = $'\x7fELF' ]; then
 		mkdir -p "$WORK/bin" && chmod 0755 "$WORK/bin"
 		cp "$CP" "$WORK/bin/vmseal-checkpassword" && CP=$WORK/bin/vmseal-checkpassword
 	fi
-	DB="driver = checkpassword
-  args = $CP --socket $SOCKDIR/auth"
+	DB="passdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}
+userdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}"
 fi
-cat >"$DCCONF" <<EOF
+if [ -n "$DC24" ]; then
+	# The mail location globally: the attack never gets that far, and
+	# bob's, ron's and alice's sessions only log in.
+	cat >"$DCCONF" <<EOF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+# A throwaway Dovecot for vmseal's attack test.
+instance_name = vmseal-att-$$
+base_dir = $DCBASE
+state_dir = $WORK/dc-state
+log_path = $DCLOG
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+default_vsz_limit = unlimited
+first_valid_uid = 1
+first_valid_gid = 1
+mail_driver = mbox
+mail_path = ~/mail
+mail_inbox_path = $KX/mail/%{user|username}
+$DB
+service imap-login {
+  inet_listener imap {
+    listen = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+# Postfix's SMTP AUTH (smtpd_sasl_type = dovecot) over TCP.
+service auth {
+  inet_listener sasl {
+    listen = 127.0.0.1
+    port = $SASL_PORT
+    type = auth
+  }
+}
+# vmseal throttles; Dovecot's own per-IP auth penalty is off.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+else
+	cat >"$DCCONF" <<EOF
 # A throwaway Dovecot for vmseal's attack test.
 instance_name = vmseal-att-$$
 base_dir = $DCBASE
@@ -271,12 +436,7 @@ default_vsz_limit = 0
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = $MAILLOC
-passdb {
-  $DB
-}
-userdb {
-  $DB
-}
+$DB
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -300,6 +460,7 @@ service anvil {
   }
 }
 EOF
+fi
 mkdir -p "$WORK/dc-state"
 dovecot -c "$DCCONF" </dev/null >"$WORK/dcstart.out" 2>&1 ||
     { sed 's/^/#   /' "$WORK/dcstart.out"; bail "dovecot -c $DCCONF"; }
@@ -317,7 +478,7 @@ for _ in $(seq 100); do
 done
 [ -n "$ready" ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "Dovecot ready: doveadm auth test answers within 10 s"; }
 [ "$st" -eq 0 ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "doveadm auth test bob: exit $st"; }
-t_ok "Dovecot started ($AUTH_MODE; imap 127.0.0.1:$IMAP_PORT, auth 127.0.0.1:$SASL_PORT)"
+t_ok "Dovecot $DC_VERSION started ($AUTH_MODE; imap 127.0.0.1:$IMAP_PORT, auth 127.0.0.1:$SASL_PORT)"
 
 # --- Postfix: smtpd only, SASL through that Dovecot ---
 if [ -n "$HAVE_POSTFIX" ]; then
@@ -601,7 +762,7 @@ elif cmd == "expect":   # expect PLAN OUT.json EXTRA_JSON: the expected report
                   for k in ("attempts", "throttled", "at_admin_names")}
     json.dump(w, open(a[1], "w"))
 PY
-cl() { timeout 60 python3 "$WORK/cl.py" "$@"; }
+cl() { timeout 180 python3 "$WORK/cl.py" "$@"; }
 # auth_counters NAME: "REQUESTS THROTTLED HASHES" from vmseal status --json.
 auth_counters() {
 	vs_svc status --json >"$WORK/$1.json" 2>"$WORK/$1.err" &&
@@ -637,9 +798,12 @@ if [ "$ATT_NO" -eq 600 ] && [ "$ATT_OTHER" -eq 0 ]; then
 else
 	t_fail "600 IMAP logins from 127.0.0.2: $ATT_NO refused, $ATT_OTHER other"
 fi
-check "...in under 30 s ($ATT_S s; $PARALLEL connections at a time after the first 4)" \
-    python3 -c "import sys; sys.exit(0 if $ATT_S < 30 else 1)"
-if [ "$USER_RES" = OK ] && python3 -c "import sys; sys.exit(0 if $USER_S < 3 else 1)"; then
+# Generous bounds (2 CPUs shared with whatever else runs; 20-25 s and
+# about 2 s are usual when idle): they catch a service that stalls under
+# the flood; the hash count below is the exact check of the throttle.
+check "...in under 60 s ($ATT_S s; $PARALLEL connections at a time after the first 4)" \
+    python3 -c "import sys; sys.exit(0 if $ATT_S < 60 else 1)"
+if [ "$USER_RES" = OK ] && python3 -c "import sys; sys.exit(0 if $USER_S < 6 else 1)"; then
 	t_ok "meanwhile bob logs in from 127.0.0.3 at once ($USER_S s)"
 else
 	t_fail "meanwhile bob's login from 127.0.0.3: $USER_RES in $USER_S s"

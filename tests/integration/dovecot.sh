@@ -1,5 +1,6 @@
 #!/bin/bash
-# dovecot.sh - vmsealed answering a real Dovecot 2.3 (and Postfix over LMTP).
+# dovecot.sh - vmsealed answering a real Dovecot 2.3 or 2.4 (and Postfix over
+# LMTP).
 #
 # Starts, all by itself and on loopback only: a throwaway vmsealed on a
 # temporary store, a throwaway Dovecot ("dovecot -c FILE", own base_dir,
@@ -9,11 +10,28 @@
 # whose virtual maps are vmsealed's socketmap and whose virtual_transport is
 # LMTP to that Dovecot.  Everything is stopped and removed on exit.
 #
-# AUTH_MODE=checkpassword (default): passdb and userdb "driver =
-# checkpassword" running vmseal-checkpassword.  AUTH_MODE=plugin: "driver =
-# vmseal" (libauthdb_vmseal.so, copied for the run into Dovecot's auth
-# module folder, which is the only one Dovecot 2.3 loads auth drivers from,
-# and removed afterwards); skips (77) when the module is not built.
+# The Dovecot's version ("dovecot --version": 2.3.x, or 2.4.x and later)
+# picks the configuration's syntax (2.4: dovecot_config_version, named
+# passdb/userdb blocks, auth_allow_cleartext, mail_driver/mail_path,
+# inet_listener { listen }).
+#
+# AUTH_MODE=checkpassword (default on 2.3): passdb and userdb "driver =
+# checkpassword" running vmseal-checkpassword; Dovecot 2.4 has no
+# checkpassword driver: skipped there ("n/a:").  AUTH_MODE=plugin: the
+# native driver vmseal (libauthdb_vmseal.so, copied for the run into
+# Dovecot's auth module folder, which is the only one Dovecot loads auth
+# drivers from, and on 2.4 with its settings module libvmseal_settings.so
+# in the settings module folder; both removed afterwards); skipped when the
+# module is not built.  AUTH_MODE=lua: Dovecot's Lua passdb and userdb
+# running contrib/dovecot/vmseal-auth.lua (needs dovecot-auth-lua and
+# lua-socket; skipped without them).
+#
+# Mail: every user's vmseal record holds a 2.3 mail location
+# (mbox:~/mail:INBOX=.../%n), the userdb field "mail".  Dovecot 2.4 has no
+# such field: the native driver and the Lua script turn it into
+# mail_driver, mail_path and mail_inbox_path (with %n expanded), and on 2.4
+# the configuration sets no mail location of its own, so mail reaches the
+# right mbox only through them.
 #
 # Shown with Python's imaplib/smtplib: logins of an htpasswd user with a
 # DES-crypt hash (upgraded to Argon2id by that first login), of a user added
@@ -22,7 +40,12 @@
 # [UNAVAILABLE], LMTP 451 4.3.0, Postfix keeps the message queued) and after
 # unseal everything works again and nothing is lost; doveadm user/auth
 # lookup; vmseal-checkpassword's refusals (malformed descriptor 3, control
-# characters, vmsealed down).
+# characters, vmsealed down); then, with a fake vmsealed on the auth
+# socket's path, replies no vmsealed sends (passdb fields such as
+# nopassword or proxy, a length over the cap, no netstring, too many
+# fields, a user with a TAB or named "..", no answer at all): only the
+# known fields reach Dovecot, everything else is a temporary failure; and
+# no test password in Dovecot's or vmsealed's log.
 #
 # Needs root (Dovecot and Postfix start as root), dovecot-imapd,
 # dovecot-lmtpd, python3, mkpasswd; skips otherwise.  Postfix is
@@ -31,10 +54,14 @@
 # $(dirname $VMSEAL)/../service/vmsealed), VMSEAL_CHECKPASSWORD (default
 # $(dirname $VMSEAL)/vmseal-checkpassword), VMSEAL_PLUGIN (default
 # $(dirname $VMSEAL)/../plugin/libauthdb_vmseal.so, or the same under
-# plugin/.libs/), AUTH_MODE,
-# TOP_SRCDIR; KEEP_WORK=1 keeps the work folder (logs) for a look.
+# plugin/.libs/), VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4: default
+# libvmseal_settings.so next to VMSEAL_PLUGIN), VMSEAL_LUA (default
+# $TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua), DOVECOT_MODULE_DIR (default
+# /usr/lib/dovecot/modules), AUTH_MODE, TOP_SRCDIR; KEEP_WORK=1 keeps the
+# work folder (logs) for a look.
 set -u
-. "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
+TOP_SRCDIR=${TOP_SRCDIR:-$(dirname "$0")/../..}
+. "$TOP_SRCDIR/tests/integration/lib.sh"
 BIN=$(dirname "$VMSEAL")
 VMSEALED=${VMSEALED:-$BIN/../service/vmsealed}
 VMSEAL_CHECKPASSWORD=${VMSEAL_CHECKPASSWORD:-$BIN/vmseal-checkpassword}
@@ -46,18 +73,32 @@ if [ -z "${VMSEAL_PLUGIN:-}" ]; then
 	    [ ! -f "$BIN/../plugin/.libs/libauthdb_vmseal.so" ] ||
 	    VMSEAL_PLUGIN=$BIN/../plugin/.libs/libauthdb_vmseal.so
 fi
+VMSEAL_PLUGIN_SETTINGS=${VMSEAL_PLUGIN_SETTINGS:-$(dirname "$VMSEAL_PLUGIN")/libvmseal_settings.so}
+VMSEAL_LUA=${VMSEAL_LUA:-$TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua}
+MODULE_DIR=${DOVECOT_MODULE_DIR:-/usr/lib/dovecot/modules}
+AUTH_MODULE_DIR=$MODULE_DIR/auth
+SETTINGS_MODULE_DIR=$MODULE_DIR/settings
 AUTH_MODE=${AUTH_MODE:-checkpassword}
-AUTH_MODULE_DIR=/usr/lib/dovecot/modules/auth
 
 case $AUTH_MODE in
-checkpassword|plugin) ;;
-*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword or plugin"; exit 1;;
+checkpassword|plugin|lua) ;;
+*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword, plugin or lua"; exit 1;;
 esac
 [ "$(id -u)" -eq 0 ] || skip "needs root (Dovecot starts only as root)"
 PATH=$PATH:/usr/sbin:/sbin
 for p in dovecot doveadm python3 mkpasswd timeout runuser; do
 	command -v "$p" >/dev/null 2>&1 || skip "$p not installed"
 done
+# 2.3.x, or 2.4.x and later (DC24)
+DC_VERSION=$(dovecot --version 2>/dev/null | cut -d' ' -f1)
+case $DC_VERSION in
+2.3.*) DC24=;;
+2.[0-2].*|1.*|'') skip "Dovecot '$DC_VERSION': 2.3 or later needed";;
+*) DC24=1;;
+esac
+if [ "$AUTH_MODE" = checkpassword ] && [ -n "$DC24" ]; then
+	skip "n/a: Dovecot 2.4 has no checkpassword passdb"
+fi
 for p in imap lmtp; do
 	[ -x /usr/lib/dovecot/$p ] || skip "dovecot-${p}d not installed"
 done
@@ -65,6 +106,20 @@ getent passwd dovecot >/dev/null || skip "no dovecot user"
 getent passwd nobody >/dev/null || skip "no nobody user"
 if [ "$AUTH_MODE" = plugin ] && [ ! -f "$VMSEAL_PLUGIN" ]; then
 	skip "plugin mode: $VMSEAL_PLUGIN not built"
+fi
+if [ "$AUTH_MODE" = plugin ] && [ -n "$DC24" ] && [ ! -f "$VMSEAL_PLUGIN_SETTINGS" ]; then
+	skip "plugin mode: $VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4's settings module) not built"
+fi
+if [ "$AUTH_MODE" = lua ]; then
+	[ -f "$AUTH_MODULE_DIR/libauthdb_lua.so" ] ||
+	    skip "lua mode: $AUTH_MODULE_DIR/libauthdb_lua.so missing (Debian package dovecot-auth-lua)"
+	have_unix=
+	for f in /usr/lib/*/lua/5.*/socket/unix.so /usr/lib/lua/5.*/socket/unix.so \
+	    /usr/local/lib/lua/5.*/socket/unix.so; do
+		[ -f "$f" ] && have_unix=1
+	done
+	[ -n "$have_unix" ] || skip "lua mode: socket.unix missing (Debian package lua-socket)"
+	[ -f "$VMSEAL_LUA" ] || { echo "not ok 1 - $VMSEAL_LUA missing"; exit 1; }
 fi
 # A module built with AddressSanitizer cannot load into a Dovecot built
 # without it (the sanitizer build runs the checkpassword mode only).
@@ -96,10 +151,14 @@ PFDIR=$WORK/pf
 SPOOL=$WORK/spool
 MAILLOG=$WORK/log/maillog
 SVC_PID=
+FAKE_PID=
 DC_STARTED=
 PF_STARTED=
 MODULE_COPIED=
 MODULE_BACKUP=
+SETMOD_COPIED=
+SETMOD_BACKUP=
+SETMOD_DIR_MADE=
 
 diagnostics() {
 	echo "# --- vmsealed log (tail) ---"
@@ -127,10 +186,17 @@ cleanup() {
 		stop_pid "$SVC_PID"
 		wait "$SVC_PID" 2>/dev/null
 	fi
+	[ -n "$FAKE_PID" ] && stop_pid "$FAKE_PID"
 	if [ -n "$MODULE_COPIED" ]; then
 		rm -f "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
 		[ -n "$MODULE_BACKUP" ] &&
 		    mv "$MODULE_BACKUP" "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
+	fi
+	if [ -n "$SETMOD_COPIED" ]; then
+		rm -f "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "$SETMOD_BACKUP" ] &&
+		    mv "$SETMOD_BACKUP" "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "$SETMOD_DIR_MADE" ] && rmdir "$SETTINGS_MODULE_DIR" 2>/dev/null
 	fi
 	if [ -n "${KEEP_WORK:-}" ]; then echo "# kept $WORK"; else rm -rf "$WORK"; fi
 }
@@ -216,16 +282,84 @@ check "auth socket is group dovecot, mode 0660" \
     test "$(stat -c %G:%a "$SOCKDIR/auth")" = dovecot:660
 
 # --- Dovecot ---
-if [ "$AUTH_MODE" = plugin ]; then
-	if [ -e "$AUTH_MODULE_DIR/libauthdb_vmseal.so" ]; then
-		MODULE_BACKUP=$WORK/libauthdb_vmseal.so.installed
-		cp -p "$AUTH_MODULE_DIR/libauthdb_vmseal.so" "$MODULE_BACKUP"
+# install_module SRC DIR NAME: SRC as DIR/NAME for the run; a file already
+# there is kept in $WORK and put back by cleanup.  Prints the backup's path.
+install_module() {
+	local backup=
+	if [ -e "$2/$3" ]; then
+		backup=$WORK/$3.installed
+		cp -p "$2/$3" "$backup" || return 1
 	fi
+	echo "$backup"
+	# install, not cp: a loaded module must not be rewritten in place
+	install -m 0644 "$1" "$2/$3"
+}
+if [ "$AUTH_MODE" = plugin ]; then
 	MODULE_COPIED=1
-	install -m 0644 "$VMSEAL_PLUGIN" "$AUTH_MODULE_DIR/libauthdb_vmseal.so" ||
-	    bail "copy $VMSEAL_PLUGIN to $AUTH_MODULE_DIR"
-	DB="driver = vmseal
-  args = socket=$SOCKDIR/auth timeout=5"
+	MODULE_BACKUP=$(install_module "$VMSEAL_PLUGIN" "$AUTH_MODULE_DIR" \
+	    libauthdb_vmseal.so) || bail "copy $VMSEAL_PLUGIN to $AUTH_MODULE_DIR"
+	if [ -n "$DC24" ]; then
+		# doveconf and the config process know the driver's settings
+		# only from its settings module
+		[ -d "$SETTINGS_MODULE_DIR" ] || SETMOD_DIR_MADE=1
+		mkdir -p "$SETTINGS_MODULE_DIR"
+		SETMOD_COPIED=1
+		SETMOD_BACKUP=$(install_module "$VMSEAL_PLUGIN_SETTINGS" \
+		    "$SETTINGS_MODULE_DIR" libvmseal_settings.so) ||
+		    bail "copy $VMSEAL_PLUGIN_SETTINGS to $SETTINGS_MODULE_DIR"
+		DB="vmseal_socket_path = $SOCKDIR/auth
+vmseal_timeout = 5s
+passdb vmseal {
+}
+userdb vmseal {
+}"
+	else
+		DB="passdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}
+userdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}"
+	fi
+elif [ "$AUTH_MODE" = lua ]; then
+	# A copy the auth worker can surely read.
+	mkdir -p "$WORK/lua" && chmod 0755 "$WORK/lua"
+	install -m 0644 "$VMSEAL_LUA" "$WORK/lua/vmseal-auth.lua" ||
+	    bail "copy $VMSEAL_LUA"
+	if [ -n "$DC24" ]; then
+		DB="passdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}
+userdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}"
+	else
+		# 2.3 passes no settings to a script: a file sets them and
+		# runs the shipped one.
+		cat >"$WORK/lua/vmseal-auth-test.lua" <<EOF
+vmseal_settings = { socket = "$SOCKDIR/auth", timeout = "5" }
+dofile("$WORK/lua/vmseal-auth.lua")
+EOF
+		chmod 0644 "$WORK/lua/vmseal-auth-test.lua"
+		DB="passdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}
+userdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}"
+	fi
 else
 	# Dovecot runs it as user dovecot: a copy it can surely reach.
 	CP=$VMSEAL_CHECKPASSWORD
@@ -233,10 +367,61 @@ else
 		mkdir -p "$WORK/bin" && chmod 0755 "$WORK/bin"
 		cp "$CP" "$WORK/bin/vmseal-checkpassword" && CP=$WORK/bin/vmseal-checkpassword
 	fi
-	DB="driver = checkpassword
-  args = $CP --socket $SOCKDIR/auth"
+	DB="passdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}
+userdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}"
 fi
-cat >"$DCCONF" <<EOF
+if [ -n "$DC24" ]; then
+	cat >"$DCCONF" <<EOF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+# A throwaway Dovecot for vmseal's tests.
+instance_name = vmseal-test-$$
+base_dir = $DCBASE
+state_dir = $WORK/dc-state
+log_path = $DCLOG
+listen = 127.0.0.1
+protocols = imap lmtp
+ssl = no
+auth_allow_cleartext = yes
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+default_vsz_limit = unlimited
+first_valid_uid = 1
+first_valid_gid = 1
+# mail_driver, mail_path, mail_inbox_path: from the userdb (vmseal's mail
+# field, split by the driver or the script)
+$DB
+service imap-login {
+  inet_listener imap {
+    listen = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+service lmtp {
+  inet_listener lmtp {
+    listen = 127.0.0.1
+    port = $LMTP_PORT
+  }
+}
+# vmseal throttles; Dovecot's own per-IP auth penalty is off.
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+else
+	cat >"$DCCONF" <<EOF
 # A throwaway Dovecot for vmseal's tests.
 instance_name = vmseal-test-$$
 base_dir = $DCBASE
@@ -255,12 +440,7 @@ default_vsz_limit = 0
 first_valid_uid = 1
 first_valid_gid = 1
 mail_location = $MAILLOC
-passdb {
-  $DB
-}
-userdb {
-  $DB
-}
+$DB
 service imap-login {
   inet_listener imap {
     address = 127.0.0.1
@@ -283,6 +463,7 @@ service anvil {
   }
 }
 EOF
+fi
 mkdir -p "$WORK/dc-state"
 dovecot -c "$DCCONF" </dev/null >"$WORK/dcstart.out" 2>&1 ||
     { sed 's/^/#   /' "$WORK/dcstart.out"; bail "dovecot -c $DCCONF"; }
@@ -301,7 +482,7 @@ for _ in $(seq 100); do
 	sleep 0.1
 done
 [ -n "$ready" ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "Dovecot ready: doveadm auth test answers within 10 s"; }
-t_ok "Dovecot started ($AUTH_MODE; imap 127.0.0.1:$IMAP_PORT, lmtp :$LMTP_PORT)"
+t_ok "Dovecot $DC_VERSION started ($AUTH_MODE; imap 127.0.0.1:$IMAP_PORT, lmtp :$LMTP_PORT)"
 [ "$st" -eq 0 ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "doveadm auth test bob: exit $st"; }
 t_ok "doveadm auth test bob succeeds"
 
@@ -422,7 +603,8 @@ expect_no carol "disabled carol is refused, with the right password" "[AUTHENTIC
 expect_no nosuch "a user unknown to vmseal is refused" "[AUTHENTICATIONFAILED]" nosuch "whatever"
 log_mark
 expect_login alice-addr "IMAP login by address alice@somedomain.ie" alice@somedomain.ie "$ALICE_PW"
-if log_new | grep -q 'imap-login: Info: Login: user=<alice>'; then
+# 2.3 logs "Login: user=<alice>", 2.4 "Logged in: user=<alice>"
+if log_new | grep -qE 'imap-login: Info: (Login|Logged in): user=<alice>'; then
 	t_ok "...Dovecot logs the session as the canonical user alice"
 else
 	t_fail "...Dovecot's session user is not alice:"; log_new | sed 's/^/#   /'
@@ -442,10 +624,26 @@ esac
 # --- doveadm: userdb and passdb lookups ---
 timeout 20 doveadm -c "$DCCONF" user alice >"$WORK/du.out" 2>&1
 st=$?
+# vmseal's mail field: as it is on 2.3; on 2.4 split into mail_driver,
+# mail_path, mail_inbox_path by the native driver or the Lua script.
+if [ -n "$DC24" ]; then
+	mail_ok() {
+		grep -qP "^mail_driver\tmbox\$" "$1" &&
+		    grep -qP "^mail_path\t$KX/dovecot/home/alice/mail\$" "$1" &&
+		    grep -qP "^mail_inbox_path\t$KX/dovecot/mail/alice\$" "$1"
+	}
+	MAILWHAT="mail_driver, mail_path, mail_inbox_path (vmseal's mail field, split)"
+else
+	mail_ok() {
+		grep -qP "^mail\tmbox:~/mail:INBOX=$KX/dovecot/mail/%n\$" "$1" ||
+		    grep -qP "^mail\tmbox:~/mail:INBOX=$KX/dovecot/mail/alice\$" "$1"
+	}
+	MAILWHAT="mail"
+fi
 if [ $st -eq 0 ] && grep -qP "^home\t$KX/dovecot/home/alice\$" "$WORK/du.out" &&
     grep -qP "^uid\t$NOBODY_UID\$" "$WORK/du.out" &&
-    grep -qP "^mail\tmbox:~/mail:INBOX=$KX/dovecot/mail/alice\$" "$WORK/du.out"; then
-	t_ok "doveadm user alice: home, uid, gid, mail from vmseal"
+    grep -qP "^gid\t$NOBODY_GID\$" "$WORK/du.out" && mail_ok "$WORK/du.out"; then
+	t_ok "doveadm user alice: home, uid, gid, $MAILWHAT from vmseal"
 else
 	t_fail "doveadm user alice (exit $st)"; sed 's/^/#   /' "$WORK/du.out"
 fi
@@ -792,6 +990,142 @@ case $(rcpt_line lmtp3 alice@somedomain.ie) in
 4*) t_ok "LMTP RCPT with vmsealed down: $(rcpt_line lmtp3 alice@somedomain.ie)";;
 *) t_fail "LMTP RCPT with vmsealed down: '$(rcpt_line lmtp3 alice@somedomain.ie)', wanted 4xx";;
 esac
+
+# --- a vmsealed that answers wrongly: Dovecot's side must not trust it ---
+# A fake on the auth socket's path answers by the name asked about:
+#   evil      ok, with fields no vmsealed sends (passdb fields with a
+#             meaning for Dovecot: nopassword, proxy, host, allow_nets;
+#             userdb_uid=0 as a field name)
+#   huge      a length prefix far over the reply cap
+#   garbage   no netstring at all
+#   manyf     "ok" with 40 fields (over the cap of 16)
+#   ctluser   "ok" whose user holds a TAB
+#   dotdot    "ok" for the user "..", mail mbox:~/mail:INBOX=.../%n (2.4:
+#             the driver would expand %n into a path itself)
+#   silent    never answers (the timeout)
+# Every one but evil must be a temporary failure (doveadm user: exit 75),
+# never "unknown" and never a user with the fake's fields.
+cat >"$WORK/fake.py" <<'PY'
+import os, socket, sys, threading
+path = sys.argv[1]
+def ns(b):
+    return str(len(b)).encode() + b":" + b + b","
+def msg(*items):
+    return ns(b"".join(ns(i) for i in items))
+def reply(name):
+    if name == b"evil":
+        return msg(b"ok", b"evil", b"home=/tmp/evil-home", b"uid=65534",
+                   b"gid=65534", b"nopassword=y", b"proxy=y", b"host=10.9.9.9",
+                   b"allow_nets=0.0.0.0/0", b"userdb_uid=0")
+    if name == b"huge":
+        return b"999999999:"
+    if name == b"garbage":
+        return b"hello there\r\n"
+    if name == b"manyf":
+        return msg(b"ok", b"manyf", *[b"home=/x%d" % i for i in range(40)])
+    if name == b"ctluser":
+        return msg(b"ok", b"ctl\tuser", b"home=/tmp/x")
+    if name == b"dotdot":
+        return msg(b"ok", b"..", b"home=/tmp/dd", b"uid=65534", b"gid=65534",
+                   b"mail=mbox:~/mail:INBOX=" + os.environ["KXM"].encode() + b"/%n")
+    if name == b"silent":
+        return None
+    return msg(b"nouser")
+def items_of(data):
+    # the request: N:{items},  (well-formed requests only)
+    n, rest = data.split(b":", 1)
+    body, pos, out = rest[:int(n)], 0, []
+    while pos < len(body):
+        l, r = body[pos:].split(b":", 1)
+        out.append(r[:int(l)])
+        pos += len(l) + 1 + int(l) + 1
+    return out
+def serve(c):
+    buf = b""
+    try:
+        while True:
+            d = c.recv(65536)
+            if not d:
+                return
+            buf += d
+            try:
+                n, rest = buf.split(b":", 1)
+                if len(rest) < int(n) + 1:
+                    continue
+            except ValueError:
+                continue
+            items = items_of(buf)
+            buf = b""
+            r = reply(items[1] if len(items) > 1 else b"")
+            if r is None:
+                threading.Event().wait(60)
+                return
+            c.sendall(r)
+    finally:
+        c.close()
+try:
+    os.unlink(path)
+except FileNotFoundError:
+    pass
+s = socket.socket(socket.AF_UNIX)
+s.bind(path)
+os.chmod(path, 0o666)
+s.listen(64)
+open(sys.argv[2], "w").write("ready\n")
+while True:
+    c, _ = s.accept()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
+PY
+KXM=$KX/dovecot/mail python3 "$WORK/fake.py" "$SOCKDIR/auth" "$WORK/fake.ready" \
+    >"$WORK/fake.out" 2>&1 &
+FAKE_PID=$!
+for _ in $(seq 50); do [ -s "$WORK/fake.ready" ] && break; sleep 0.1; done
+if [ ! -s "$WORK/fake.ready" ]; then
+	t_fail "the fake vmsealed did not start"; sed 's/^/#   /' "$WORK/fake.out"
+else
+	# evil: only home, uid, gid reach Dovecot
+	evil_fields() {
+		grep -oE 'nopassword|proxy|10\.9\.9\.9|allow_nets|uid.?(:|=|\t) *0$' "$@" |
+		    sort -u | paste -sd, -
+	}
+	timeout 30 doveadm -c "$DCCONF" auth lookup evil >"$WORK/evil-l.out" 2>&1
+	timeout 30 doveadm -c "$DCCONF" auth test evil whatever >"$WORK/evil-t.out" 2>&1
+	bad=$(evil_fields "$WORK/evil-l.out" "$WORK/evil-t.out")
+	if grep -q '^passdb: evil' "$WORK/evil-l.out" && [ -z "$bad" ]; then
+		t_ok "a reply with passdb fields (nopassword, proxy, host, allow_nets, userdb_uid=0): none in the passdb's answer"
+	else
+		t_fail "passdb fields a reply must not set reached Dovecot (${bad:-no passdb answer})"
+		sed 's/^/#   /' "$WORK/evil-l.out" "$WORK/evil-t.out"
+	fi
+	timeout 30 doveadm -c "$DCCONF" user evil >"$WORK/evil-u.out" 2>&1; st=$?
+	bad=$(evil_fields "$WORK/evil-u.out")
+	if [ $st -eq 0 ] && grep -qP '^home\t/tmp/evil-home$' "$WORK/evil-u.out" &&
+	    [ -z "$bad" ]; then
+		t_ok "...and only home, uid, gid in the userdb's"
+	else
+		t_fail "userdb fields a reply must not set reached Dovecot (exit $st: ${bad:-home missing})"
+		sed 's/^/#   /' "$WORK/evil-u.out"
+	fi
+	WRONG="huge garbage manyf ctluser silent"
+	# 2.4: ".." would be expanded into the INBOX path by the driver
+	[ -n "$DC24" ] && [ "$AUTH_MODE" != checkpassword ] && WRONG="$WRONG dotdot"
+	for n in $WRONG; do
+		timeout 40 doveadm -c "$DCCONF" user "$n" >"$WORK/w-$n.out" 2>&1; st=$?
+		check "fake vmsealed, reply '$n': doveadm user is a temporary failure (exit $st, wanted 75)" \
+		    test $st -eq 75
+	done
+fi
+stop_pid "$FAKE_PID"; FAKE_PID=
+
+# No password in any log (auth_verbose is on; the Lua script and the
+# native driver never log one).
+leaked=
+for u in RON ALICE BOB CAROL; do
+	pw=${u}_PW
+	grep -qF -- "${!pw}" "$DCLOG" "$SVCLOG" && leaked="$leaked $u's"
+done
+check "no password in Dovecot's or vmsealed's log${leaked:+ (found:$leaked)}" \
+    test -z "$leaked"
 
 # What Dovecot answered, for the record.
 echo "# Dovecot $(dovecot --version) answered: wrong password '$(out1 bob-bad)';" \
