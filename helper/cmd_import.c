@@ -164,6 +164,8 @@ import_user(struct store *st, struct store_txn *txn,
     struct import_stats *stats, struct vs_err *err)
 {
 	const struct vs_settings *set = store_settings(st);
+	const struct pw_cost own = { set->pw_opslimit,
+	    (size_t)set->pw_memlimit };
 	struct vs_user u;
 	enum pw_scheme scheme;
 	char login[NAME_BUF];
@@ -172,7 +174,9 @@ import_user(struct store *st, struct store_txn *txn,
 	bool oom = false;
 	int r;
 
-	if ((r = pw_check_format(iu->hash, &scheme, err)) != VS_OK)
+	/* Well formed, and not too costly to verify (lib/pwhash.h): a bad
+	 * line, reported with its number. */
+	if ((r = import_check_user_hash(iu, &own, &scheme, err)) != VS_OK)
 		return r;
 	if ((r = name_login(iu->login, set->fold_local, login, err)) != VS_OK)
 		return r;

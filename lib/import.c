@@ -479,6 +479,36 @@ is_skip(const char *line)
 	return classify(line, strlen(line)) == PL_SKIP;
 }
 
+/* ---- the hash of a user line ---- */
+
+int
+import_check_user_hash(const struct import_user *u, const struct pw_cost *own,
+    enum pw_scheme *scheme_r, struct vs_err *err)
+{
+	char q[NAME_QUOTE_BUF];
+	struct vs_err e;
+	enum pw_scheme s;
+	int r;
+
+	if (scheme_r != NULL)
+		*scheme_r = PW_UNKNOWN;
+	if (u == NULL || u->login == NULL || u->hash == NULL)
+		return vs_fail(err, VS_EINVAL, "no login or password hash");
+	name_quote(u->login, strlen(u->login), q);
+	vs_err_clear(&e);
+	if ((r = pw_check_format(u->hash, &s, &e)) != VS_OK)
+		return vs_fail(err, VS_EINVAL, "password hash for login '%s': "
+		    "%s", q, e.msg);
+	vs_err_clear(&e);
+	if ((r = pw_check_cost(u->hash, own, &e)) != VS_OK)
+		return vs_fail(err, VS_EINVAL, "password hash for login '%s': "
+		    "%s (re-hash it at a lower cost, or give the user a new "
+		    "password)", q, e.msg);
+	if (scheme_r != NULL)
+		*scheme_r = s;
+	return VS_OK;
+}
+
 /* ---- htpasswd ---- */
 
 int

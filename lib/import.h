@@ -46,7 +46,9 @@
  *
  * Security: lines come from files an operator gives us, but are treated as
  * hostile all the same: every line is capped at IMPORT_LINE_MAX, numbers
- * are range-checked, control characters refused.  Error messages give the
+ * are range-checked, control characters refused, and a hash too costly to
+ * verify (import_check_user_hash) is refused: stored, one login against
+ * it would hold a hash worker for hours.  Error messages give the
  * reason and never quote a hash; they may quote a login or key (escaped
  * and cut by name_quote()).
  */
@@ -57,6 +59,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "pwhash.h"
 #include "vs_err.h"
 
 /* Longest logical line, in bytes, without its line end ("\n" or "\r\n"). */
@@ -94,6 +97,18 @@ int import_parse_htpasswd(char *line, struct import_user *u,
 int import_parse_dovecot_passwd(char *line, struct import_user *u,
     struct vs_err *err);
 int import_parse_postfix_map(char *line, struct import_map *m,
+    struct vs_err *err);
+
+/* The password hash of a parsed user line, checked for use: well formed
+ * (pw_check_format) and within the cost caps (pw_check_cost, lib/pwhash.h;
+ * the Argon2 caps raised to *own, the store's own Argon2id cost, or NULL).
+ * VS_OK with *scheme_r (may be NULL), or VS_EINVAL - a bad line, reported
+ * with its number like any other - naming the login, never the hash:
+ * "password hash for login 'dave' is too costly to verify: bcrypt cost
+ * 31, over the limit of 14 (re-hash it, or give the user a new
+ * password)". */
+int import_check_user_hash(const struct import_user *u,
+    const struct pw_cost *own, enum pw_scheme *scheme_r,
     struct vs_err *err);
 
 /* Logical-line reader over a stdio stream (a file, or fmemopen() in tests

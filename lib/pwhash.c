@@ -5,7 +5,9 @@
  * Security stance: new hashes are Argon2id only.  Legacy hashes are parsed
  * strictly (prefix, lengths, alphabets, unused encoding bits, decoded sizes)
  * before anything is computed, so a hash that no verifier could ever match
- * is refused at import rather than silently locking a user out.  Computed
+ * is refused at import rather than silently locking a user out; and their
+ * cost is capped (pwhash.h), so a hash that would hold a CPU for hours is
+ * never computed - not by import's check, not by pw_verify().  Computed
  * and stored digests are compared with sodium_memcmp(); every buffer that
  * held password-derived data is wiped with sodium_memzero().  Error messages
  * carry the scheme name and a fixed reason, never any part of the stored
@@ -394,28 +396,42 @@ check_b64_field(const char *s, size_t n, size_t min)
 	return NULL;
 }
 
-/* $argon2id$v=19$m=M,t=T,p=P$salt$hash */
+/* The parameters of $argon2id$v=19$m=M,t=T,p=P$...: *end_r points at the
+ * '$' after them.  A fixed reason, or NULL. */
 static const char *
-check_argon2(const char *s, enum pw_scheme scheme)
+argon2_params(const char *s, enum pw_scheme scheme, unsigned long *m,
+    unsigned long *t, unsigned long *p, const char **end_r)
 {
-	char buf[PW_HASH_MAX];
-	unsigned long m, t, p;
 	const char *q;
-	size_t n;
-	int r;
 
 	q = s + (scheme == PW_ARGON2ID ? strlen("$argon2id$") :
 	    strlen("$argon2i$"));
 	if (!has_prefix(q, "v=19$"))
 		return "unsupported version";
 	q += 5;
-	if (!has_prefix(q, "m=") || (q = parse_u32(q + 2, &m)) == NULL ||
-	    !has_prefix(q, ",t=") || (q = parse_u32(q + 3, &t)) == NULL ||
-	    !has_prefix(q, ",p=") || (q = parse_u32(q + 3, &p)) == NULL ||
+	if (!has_prefix(q, "m=") || (q = parse_u32(q + 2, m)) == NULL ||
+	    !has_prefix(q, ",t=") || (q = parse_u32(q + 3, t)) == NULL ||
+	    !has_prefix(q, ",p=") || (q = parse_u32(q + 3, p)) == NULL ||
 	    *q != '$')
 		return "bad parameters";
-	if (m == 0 || t == 0 || p == 0)
+	if (*m == 0 || *t == 0 || *p == 0)
 		return "bad parameters";
+	*end_r = q;
+	return NULL;
+}
+
+/* $argon2id$v=19$m=M,t=T,p=P$salt$hash */
+static const char *
+check_argon2(const char *s, enum pw_scheme scheme)
+{
+	char buf[PW_HASH_MAX];
+	unsigned long m, t, p;
+	const char *q, *why;
+	size_t n;
+	int r;
+
+	if ((why = argon2_params(s, scheme, &m, &t, &p, &q)) != NULL)
+		return why;
 	q++;
 	n = field_len(q);
 	if (check_b64_field(q, n, ARGON2_SALT_MIN) != NULL)
@@ -569,6 +585,101 @@ check(const char *stored, enum pw_scheme *scheme_r, const char **body_r,
 	*scheme_r = s;
 	*body_r = body;
 	return VS_OK;
+}
+
+/* ---- cost caps ---- */
+
+static uint64_t
+max_u64(uint64_t a, uint64_t b)
+{
+	return a > b ? a : b;
+}
+
+/* a * b, or UINT64_MAX when it does not fit. */
+static uint64_t
+mul_sat(uint64_t a, uint64_t b)
+{
+	return b != 0 && a > UINT64_MAX / b ? UINT64_MAX : a * b;
+}
+
+static int
+too_costly(struct vs_err *err, enum pw_scheme s, const char *what,
+    unsigned long long v, const char *unit, unsigned long long max)
+{
+	return vs_fail(err, VS_ELIMIT, "%s password hash too costly to "
+	    "verify: %s %llu%s, over the limit of %llu%s", pw_scheme_name(s),
+	    what, v, unit, max, unit);
+}
+
+/* The cost of a body that check() accepted, against the caps. */
+static int
+check_cost(enum pw_scheme s, const char *body, const struct pw_cost *own,
+    struct vs_err *err)
+{
+	unsigned long rounds, m, t, p;
+	uint64_t mem, mem_max, t_max, work_max;
+	const char *q;
+	int cost;
+
+	switch (s) {
+	case PW_BCRYPT:
+		/* $2b$NN$: check_bcrypt() saw two digits */
+		cost = (body[4] - '0') * 10 + (body[5] - '0');
+		if (cost > PW_BCRYPT_COST_MAX)
+			return too_costly(err, s, "cost", (unsigned)cost, "",
+			    PW_BCRYPT_COST_MAX);
+		return VS_OK;
+	case PW_SHA256_CRYPT:
+	case PW_SHA512_CRYPT:
+		/* Without rounds= crypt(3) does 5000. */
+		if (!has_prefix(body + 3, "rounds=") ||
+		    parse_u32(body + 10, &rounds) == NULL)
+			return VS_OK;
+		if (rounds > PW_SHACRYPT_ROUNDS_MAX)
+			return too_costly(err, s, "rounds", rounds, "",
+			    PW_SHACRYPT_ROUNDS_MAX);
+		return VS_OK;
+	case PW_ARGON2ID:
+	case PW_ARGON2I:
+		if (argon2_params(body, s, &m, &t, &p, &q) != NULL)
+			return vs_fail(err, VS_EINVAL, "malformed %s password "
+			    "hash: bad parameters", pw_scheme_name(s));
+		mem_max = PW_ARGON2_MEM_MAX;
+		t_max = PW_ARGON2_T_MAX;
+		work_max = PW_ARGON2_WORK_MAX;
+		if (own != NULL) {
+			/* What the store makes itself is always fine. */
+			mem_max = max_u64(mem_max, own->memlimit);
+			t_max = max_u64(t_max, own->opslimit);
+			work_max = max_u64(work_max,
+			    mul_sat(own->memlimit, own->opslimit));
+		}
+		mem = (uint64_t)m * 1024;       /* m is in KiB */
+		if (mem > mem_max)
+			return too_costly(err, s, "memory", m, " KiB",
+			    mem_max / 1024);
+		if (t > t_max)
+			return too_costly(err, s, "passes", t, "", t_max);
+		if (mem > work_max / t)
+			return too_costly(err, s, "memory x passes",
+			    (unsigned long long)m * t, " KiB", work_max / 1024);
+		return VS_OK;
+	default:
+		return VS_OK;   /* a fixed, small cost */
+	}
+}
+
+int
+pw_check_cost(const char *stored, const struct pw_cost *own,
+    struct vs_err *err)
+{
+	enum pw_scheme s;
+	const char *body;
+	int r;
+
+	if ((r = check(stored, &s, &body, err)) != VS_OK)
+		return r;
+	return check_cost(s, body, own, err);
 }
 
 int
@@ -835,6 +946,13 @@ int
 pw_verify(const char *stored, const char *password, size_t len,
     struct vs_err *err)
 {
+	return pw_verify_capped(stored, password, len, NULL, err);
+}
+
+int
+pw_verify_capped(const char *stored, const char *password, size_t len,
+    const struct pw_cost *own, struct vs_err *err)
+{
 	enum pw_scheme s;
 	const char *body;
 	int r;
@@ -848,7 +966,8 @@ pw_verify(const char *stored, const char *password, size_t len,
 	if (len > PW_PASSWORD_MAX)
 		return vs_fail(err, VS_EINVAL,
 		    "password too long (over %d bytes)", PW_PASSWORD_MAX);
-	if ((r = check(stored, &s, &body, err)) != VS_OK)
+	if ((r = check(stored, &s, &body, err)) != VS_OK ||
+	    (r = check_cost(s, body, own, err)) != VS_OK)
 		return r;
 
 	switch (s) {

@@ -21,9 +21,21 @@
  * {PLAIN} and {CLEARTEXT} are recognised so that import can hash them at
  * once; pw_verify() refuses them (a clear password is never stored).
  *
+ * Cost caps: a hash that takes longer to verify than the caps below allow
+ * is never computed (pw_check_cost(), and pw_verify() itself): an imported
+ * `$2y$31$` (about 2^17 times a cost-14 bcrypt: days) would otherwise hold
+ * a hash worker, and one guess would freeze it.  Import refuses such a
+ * hash; the service answers a login against one as failed, "needs a
+ * reset", without hashing.  DES, md5-crypt, apr1 and the {SCHEME} digests
+ * have a fixed, small cost.  Argon2 caps are raised to the store's own
+ * Argon2id cost when a caller passes it (the `own` argument), so a hash
+ * the store made itself is never refused, whatever `init --hash-cost`
+ * said.
+ *
  * Security: every comparison of a computed hash with a stored one is done in
  * constant time (sodium_memcmp); intermediate buffers are wiped.  Error
- * messages name the scheme, never the hash or the password.
+ * messages name the scheme and its cost parameters (public: they are in
+ * every hash string), never the salt, the digest or the password.
  */
 #ifndef VS_PWHASH_H
 #define VS_PWHASH_H
@@ -71,6 +83,18 @@ struct pw_cost {
 #define PW_DEFAULT_OPSLIMIT 2
 #define PW_DEFAULT_MEMLIMIT (19u * 1024u * 1024u)
 
+/* Cost caps of stored hashes (see above).  bcrypt: cost (log2 rounds) at
+ * most 14 (about a second on one core; 31 is days).  SHA-crypt ($5$, $6$):
+ * at most 100000 rounds (libxcrypt accepts up to 999999999).  Argon2
+ * (both variants): m at most 1 GiB, t at most 16, and m x t at most
+ * 4 GiB, libsodium's SENSITIVE (t = 4, m = 1 GiB) - so a hash at the cap
+ * costs a worker a few seconds and 1 GiB at worst. */
+#define PW_BCRYPT_COST_MAX 14
+#define PW_SHACRYPT_ROUNDS_MAX 100000UL
+#define PW_ARGON2_MEM_MAX ((uint64_t)1 << 30)          /* bytes */
+#define PW_ARGON2_T_MAX 16
+#define PW_ARGON2_WORK_MAX ((uint64_t)4 << 30)         /* bytes x passes */
+
 /* The scheme of a stored hash string, from its prefix and shape only
  * (PW_UNKNOWN if none matches).  Does not validate the whole string. */
 enum pw_scheme pw_identify(const char *stored);
@@ -91,12 +115,27 @@ int pw_check_format(const char *stored, enum pw_scheme *scheme_r,
 int pw_hash(const char *password, size_t len, const struct pw_cost *cost,
     char out[PW_HASH_MAX], struct vs_err *err);
 
+/* Check the cost of a well-formed stored hash against the caps (Argon2
+ * caps raised to *own, the store's Argon2id cost, unless own is NULL).
+ * Computes nothing.  VS_OK; VS_ELIMIT when over a cap, with the scheme,
+ * the parameter and the cap in err ("bcrypt password hash too costly to
+ * verify: cost 31, over the limit of 14"); VS_EINVAL when malformed (as
+ * pw_check_format).  {PLAIN} is VS_OK (import hashes it at the store's
+ * cost). */
+int pw_check_cost(const char *stored, const struct pw_cost *own,
+    struct vs_err *err);
+
 /* Verify a password against a stored hash of any supported scheme.
  * Returns 1 on match, 0 on mismatch, or a negative VS_* code
  * (VS_EINVAL: unknown or malformed hash, {PLAIN}, or a password longer
- * than PW_PASSWORD_MAX; VS_ENOMEM: Argon2id or crypt could not allocate). */
+ * than PW_PASSWORD_MAX; VS_ELIMIT: the hash is over the cost caps and
+ * was not computed; VS_ENOMEM: Argon2id or crypt could not allocate).
+ * pw_verify() applies the fixed caps; pw_verify_capped() raises the
+ * Argon2 caps to *own (the store's cost; NULL: the fixed caps). */
 int pw_verify(const char *stored, const char *password, size_t len,
     struct vs_err *err);
+int pw_verify_capped(const char *stored, const char *password, size_t len,
+    const struct pw_cost *own, struct vs_err *err);
 
 /* True when the stored hash is not Argon2id at exactly the given cost
  * (libsodium's crypto_pwhash_str_needs_rehash), i.e. a successful login

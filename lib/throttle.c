@@ -22,6 +22,12 @@
  * hit among equals.  A flood of single failures from distinct addresses
  * thus replaces itself and does not push out an active block.
  *
+ * Reservations: each entry also counts the password checks reserved for
+ * it and not settled yet (throttle_reserve); the check "blocked?", the
+ * check "hits + in flight < limit?" and the reservation are one call, so
+ * the caller holds one lock for all three and no attempt slips between a
+ * check and its count.
+ *
  * Security: the table is indexed with SipHash (crypto_shorthash) under a
  * key drawn at throttle_new(), so a peer who picks addresses or names
  * cannot aim collisions at one chain; the table never holds more than
@@ -55,6 +61,7 @@
 struct tentry {
 	uint64_t hash;
 	int64_t last;           /* newest hit; no hit is later */
+	uint32_t inflight;      /* reservations not settled yet */
 	uint8_t n;              /* hits held in the ring (<= limit) */
 	uint8_t head;           /* index of the oldest held hit */
 	bool tripped;           /* a hit brought the window to `limit` */
@@ -75,8 +82,9 @@ struct throttle {
 	size_t mask;            /* nslots - 1; nslots is a power of two */
 };
 
-/* Classes of entries for eviction, least valuable first. */
-enum eclass { E_STALE, E_ACTIVE, E_BLOCKED };
+/* Classes of entries for eviction, least valuable first: a key with
+ * reservations in flight goes last (its count would be lost). */
+enum eclass { E_STALE, E_ACTIVE, E_BLOCKED, E_INFLIGHT };
 
 static uint64_t
 key_hash(const struct throttle *t, const char *key, size_t len)
@@ -172,6 +180,8 @@ add_hit(const struct throttle *t, struct tentry *e, int64_t now)
 static enum eclass
 eclass(const struct throttle *t, const struct tentry *e, int64_t now)
 {
+	if (e->inflight > 0)
+		return E_INFLIGHT;
 	if (is_blocked(t, e, now))
 		return E_BLOCKED;
 	if (e->n > 0 && in_window(t, e->last, clamp(e, now)))
@@ -283,7 +293,7 @@ static struct tentry *
 evict(struct throttle *t, int64_t now)
 {
 	uint32_t best = 0, idx;
-	enum eclass bc = E_BLOCKED, c;
+	enum eclass bc = E_INFLIGHT, c;
 	const struct tentry *e;
 	int i, n;
 
@@ -450,6 +460,48 @@ throttle_check(struct throttle *t, const char *key, int64_t now)
 	return true;
 }
 
+enum throttle_verdict
+throttle_reserve(struct throttle *t, const char *key, int64_t now)
+{
+	struct tentry *e;
+
+	if (t == NULL || key == NULL)
+		return THROTTLE_PASS;
+	if ((e = get_entry(t, key, now)) == NULL)
+		return THROTTLE_PASS;   /* no memory at all: as before */
+	if (is_blocked(t, e, now)) {
+		add_hit(t, e, now);
+		return THROTTLE_BLOCKED;
+	}
+	if (count_window(t, e, clamp(e, now), NULL) + e->inflight >= t->limit)
+		return THROTTLE_BUSY;
+	e->inflight++;
+	return THROTTLE_PASS;
+}
+
+void
+throttle_settle(struct throttle *t, const char *key, int64_t now,
+    bool failed)
+{
+	struct tentry *e;
+
+	if (t == NULL || key == NULL)
+		return;
+	/* Gone (evicted, or cleared while empty): nothing to give back. */
+	if ((e = lookup(t, key)) != NULL && e->inflight > 0)
+		e->inflight--;
+	if (failed)
+		throttle_fail(t, key, now);
+}
+
+unsigned
+throttle_inflight(const struct throttle *t, const char *key)
+{
+	const struct tentry *e = lookup(t, key);
+
+	return e == NULL ? 0 : e->inflight;
+}
+
 void
 throttle_fail(struct throttle *t, const char *key, int64_t now)
 {
@@ -462,10 +514,21 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 		add_hit(t, e, now);
 }
 
+/* No hits any more (reservations stay). */
+static void
+forget_hits(struct tentry *e)
+{
+	e->n = 0;
+	e->head = 0;
+	e->tripped = false;
+	e->last = 0;
+}
+
 bool
 throttle_clear(struct throttle *t, const char *key)
 {
 	char k[THROTTLE_KEY_MAX + 1];
+	struct tentry *e;
 	uint64_t h;
 	size_t s;
 
@@ -475,21 +538,39 @@ throttle_clear(struct throttle *t, const char *key)
 	s = find_slot(t, k, h);
 	if (t->slots[s] == SLOT_EMPTY)
 		return false;
-	free(unlink_entry(t, t->slots[s]));
+	e = t->ents[t->slots[s]];
+	if (e->inflight > 0)
+		forget_hits(e);         /* keep the count in flight */
+	else
+		free(unlink_entry(t, t->slots[s]));
 	return true;
 }
 
 void
 throttle_reset(struct throttle *t)
 {
-	size_t i;
+	size_t i, kept = 0, s;
+	struct tentry *e;
 
 	if (t == NULL)
 		return;
-	for (i = 0; i < t->count; i++)
-		free(t->ents[i]);
-	t->count = 0;
+	for (i = 0; i < t->count; i++) {
+		e = t->ents[i];
+		if (e->inflight == 0) {
+			free(e);
+			continue;
+		}
+		forget_hits(e);
+		t->ents[kept++] = e;
+	}
+	t->count = kept;
 	memset(t->slots, 0xff, (t->mask + 1) * sizeof(*t->slots));
+	for (i = 0; i < t->count; i++) {
+		s = t->ents[i]->hash & t->mask;
+		while (t->slots[s] != SLOT_EMPTY)
+			s = (s + 1) & t->mask;
+		t->slots[s] = (uint32_t)i;
+	}
 }
 
 bool

@@ -15,7 +15,19 @@
  * the check refuses.
  * A hit is a failed login or a refused attempt; a successful login does not
  * clear the hits of an address (an attacker may also know one password),
- * but does clear those of the login name.  Keys are compared byte for byte;
+ * but does clear those of the login name.
+ *
+ * Reservations (throttle_reserve/throttle_settle): a password check takes
+ * a hash worker for a while, and a failure known only at its end would let
+ * every attempt sent meanwhile through.  So an attempt is checked and
+ * reserved in one step before it is hashed: it passes only while hits in
+ * the window plus reservations in flight stay below `limit` - no more
+ * checks run at once than failures are left - and is settled when its
+ * answer is known: a failure becomes a hit, anything else gives the slot
+ * back.  An attempt over that budget but not blocked is "busy": nothing is
+ * counted, nothing reserved (the caller answers "later").  A key with
+ * reservations in flight is kept by throttle_clear() and throttle_reset()
+ * (its hits go) and evicted last.  Keys are compared byte for byte;
  * one longer than THROTTLE_KEY_MAX is stored cut, ending in a keyed hash
  * of the whole key (so long keys are not merged).  A NULL key is ignored.
  *
@@ -56,14 +68,32 @@ int throttle_new(const struct throttle_params *p, struct throttle **t_r,
 void throttle_free(struct throttle **t);
 
 /* An attempt by key at time now: true if it must be refused now (and the
- * refusal was counted as a hit). */
+ * refusal was counted as a hit).  Nothing is reserved. */
 bool throttle_check(struct throttle *t, const char *key, int64_t now);
+
+enum throttle_verdict {
+	THROTTLE_PASS,          /* reserved: settle it with throttle_settle */
+	THROTTLE_BUSY,          /* the checks in flight may use up what is
+	                         * left: nothing counted, nothing reserved */
+	THROTTLE_BLOCKED,       /* refused, and counted as a hit */
+};
+/* Check and reserve in one step (see above).  A NULL table or key passes
+ * with nothing reserved (settling it is harmless). */
+enum throttle_verdict throttle_reserve(struct throttle *t, const char *key,
+    int64_t now);
+/* Settle one THROTTLE_PASS of key: failed, a hit at now (as
+ * throttle_fail); else the slot is given back. */
+void throttle_settle(struct throttle *t, const char *key, int64_t now,
+    bool failed);
+/* Reservations of key in flight (0 if unknown). */
+unsigned throttle_inflight(const struct throttle *t, const char *key);
 /* A failed login by key at now. */
 void throttle_fail(struct throttle *t, const char *key, int64_t now);
-/* Forget key (success of a login, or "vmseal throttle clear"). Returns
- * true if it was known. */
+/* Forget the hits of key (success of a login, or "vmseal throttle
+ * clear"); the key itself too unless it has reservations in flight.
+ * Returns true if it was known. */
 bool throttle_clear(struct throttle *t, const char *key);
-/* Forget every key. */
+/* Forget every hit, and every key without reservations in flight. */
 void throttle_reset(struct throttle *t);
 /* Is key blocked at now (without counting anything)? */
 bool throttle_blocked(const struct throttle *t, const char *key,

@@ -513,9 +513,13 @@ s_status(struct cli *cli, bool json)
 		json_key(&j, "requests"); json_int(&j, (int64_t)st.auth_requests);
 		json_key(&j, "throttled");
 		json_int(&j, (int64_t)st.auth_throttled);
+		json_key(&j, "busy"); json_int(&j, (int64_t)st.auth_busy);
 		json_key(&j, "hash_verifications");
 		json_int(&j, (int64_t)__atomic_load_n(&s->stats.auth_hashes,
 		    __ATOMIC_RELAXED));
+		json_key(&j, "too_costly");
+		json_int(&j, (int64_t)__atomic_load_n(
+		    &s->stats.auth_too_costly, __ATOMIC_RELAXED));
 		json_obj_end(&j);
 		json_key(&j, "refused_connections");
 		json_int(&j, (int64_t)st.refused);
@@ -556,9 +560,12 @@ s_status(struct cli *cli, bool json)
 	    "%lu deferred\n", st.policy_requests, st.policy_rejects,
 	    st.policy_defers);
 	fprintf(cli->out, "auth:         %lu requests, %lu throttled, %lu "
-	    "password hashes verified\n", st.auth_requests,
-	    st.auth_throttled, (unsigned long)__atomic_load_n(
-	    &s->stats.auth_hashes, __ATOMIC_RELAXED));
+	    "busy, %lu password hashes verified, %lu refused as too costly "
+	    "to verify\n", st.auth_requests, st.auth_throttled,
+	    st.auth_busy, (unsigned long)__atomic_load_n(
+	    &s->stats.auth_hashes, __ATOMIC_RELAXED),
+	    (unsigned long)__atomic_load_n(&s->stats.auth_too_costly,
+	    __ATOMIC_RELAXED));
 }
 
 /* --- sessions --- */

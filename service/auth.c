@@ -18,6 +18,14 @@
  * Legacy hashes: a successful check of a hash that is not Argon2id at the
  * store's cost re-hashes the password and saves it in the same request.
  *
+ * Locking: a worker holds the key lock (for reading) only to copy what the
+ * check needs and, after the hash, to answer and save an upgrade - never
+ * while it hashes, so "vmseal seal", SIGTERM and every lookup go on
+ * whatever the workers do; a worker that finds the key gone (or another
+ * one) when it is done answers "temp".  A stored hash over the cost caps
+ * (lib/pwhash.h) is never hashed: the login fails and the log says the
+ * password needs a reset.
+ *
  * Security: passwords are wiped from every buffer as soon as they are
  * checked; log lines name the user, the service and the result, never the
  * password or a hash.
@@ -54,6 +62,9 @@ static struct {
 	int efd;
 	char dummy[PW_HASH_MAX];        /* for unknown users */
 	bool have_dummy;
+	/* Bumped at every unseal (under keylock, write): a worker that hashed
+	 * across a seal and an unseal sees another key and answers temp. */
+	uint64_t gen;
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
     .efd = -1 };
 
@@ -172,33 +183,107 @@ svc_auth_lookup(struct svc *s, const struct auth_request *req,
 	}
 }
 
-/* Save a new Argon2id hash for a user whose legacy hash just verified. */
+/*
+ * What a worker takes from the store before it lets go of the key lock:
+ * a copy of the stored hash (or of the dummy), the user's state and the
+ * fields of a successful answer.  The hash is wiped after use.
+ */
+struct snap {
+	char hash[PW_HASH_MAX];         /* stored hash or the dummy: wiped */
+	bool found;                     /* the login (or address) is a user */
+	bool has_pw;                    /* and has a password hash we check */
+	bool too_costly;                /* ... over the caps: the dummy's */
+	char why[VS_ERR_MSG_MAX];       /* why too costly (no hash in it) */
+	bool enabled;
+	bool fill_ok;                   /* the ok reply could be filled */
+	char login[NAME_BUF];           /* canonical */
+	struct pw_cost cost;            /* the store's Argon2id cost */
+	uint64_t gen;                   /* pool.gen when taken */
+};
+
+/* Look the user up under the key lock (for reading) and copy what the
+ * check needs into *sn, the ok reply into *okrep; the lock is released on
+ * return.  VS_OK (found or not: sn->found), VS_ESEALED, or a store error. */
+static int
+take_snap(struct svc *s, const char *name, struct snap *sn,
+    struct auth_reply *okrep, struct vs_err *err)
+{
+	struct vs_user u;
+	const char *h;
+	int r;
+
+	memset(sn, 0, sizeof(*sn));
+	r = lock_and_find(s, name, &u, err);
+	if (r == VS_ESEALED ||
+	    (r != VS_OK && r != VS_ENOTFOUND && r != VS_EINVAL)) {
+		pthread_rwlock_unlock(&s->keylock);
+		return r;
+	}
+	sn->found = r == VS_OK;
+	sn->has_pw = sn->found && u.pwhash != NULL &&
+	    strlen(u.pwhash) < sizeof(sn->hash);
+	sn->cost.opslimit = store_settings(s->st)->pw_opslimit;
+	sn->cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
+	/* Over the caps (parsing only, nothing computed): the dummy is
+	 * checked instead, so the answer takes as long as a wrong password
+	 * and tells nothing more. */
+	if (sn->has_pw && pw_check_cost(u.pwhash, &sn->cost, err) ==
+	    VS_ELIMIT) {
+		sn->has_pw = false;
+		sn->too_costly = true;
+		snprintf(sn->why, sizeof(sn->why), "%s", err->msg);
+	}
+	h = sn->has_pw ? u.pwhash : pool.dummy;
+	memcpy(sn->hash, h, strlen(h) + 1);
+	sn->gen = pool.gen;
+	if (sn->found) {
+		sn->enabled = u.enabled;
+		snprintf(sn->login, sizeof(sn->login), "%s", u.login);
+		sn->fill_ok = fill_ok(okrep, &u) == VS_OK;
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	if (sn->found)
+		vs_user_clear(&u);
+	return VS_OK;
+}
+
+/* Take the key lock again after a hash: true, lock held, if the key made
+ * at the snapshot is still the one in memory; else false, lock released
+ * (sealed meanwhile, or sealed and unsealed again). */
+static bool
+relock(struct svc *s, const struct snap *sn)
+{
+	pthread_rwlock_rdlock(&s->keylock);
+	if (!store_is_sealed(s->st) && pool.gen == sn->gen)
+		return true;
+	pthread_rwlock_unlock(&s->keylock);
+	return false;
+}
+
+/* Save newhash (Argon2id at the store's cost) for a user whose stored hash
+ * old just verified, under the key lock.  Only if nobody changed it
+ * meanwhile (an operator's "user passwd" wins). */
 static void
-upgrade_hash(struct svc *s, const char *login, const char *old_hash,
-    const char *password, size_t len)
+save_upgrade(struct svc *s, const char *login, const char *old,
+    const char *newhash)
 {
 	struct store_txn *txn = NULL;
-	struct pw_cost cost;
+	enum pw_scheme from = pw_identify(old);
 	struct vs_user u;
 	struct vs_err err;
-	char hash[PW_HASH_MAX];
+	size_t n = strlen(old);
 	char *prev;
-	enum pw_scheme from = pw_identify(old_hash);
 	int r;
 
 	vs_err_clear(&err);
-	cost.opslimit = store_settings(s->st)->pw_opslimit;
-	cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
-	if (pw_hash(password, len, &cost, hash, &err) != VS_OK)
-		return;
 	r = store_txn_begin(s->st, true, &txn, &err);
 	if (r == VS_OK)
 		r = store_user_get(txn, login, &u, &err);
 	if (r == VS_OK) {
-		/* Only if nobody changed it meanwhile. */
-		if (u.pwhash != NULL && strcmp(u.pwhash, old_hash) == 0) {
+		if (u.pwhash != NULL && strlen(u.pwhash) == n &&
+		    sodium_memcmp(u.pwhash, old, n) == 0) {
 			prev = u.pwhash;
-			u.pwhash = hash;
+			u.pwhash = (char *)newhash;
 			u.pw_changed = (int64_t)time(NULL);
 			r = store_user_update(txn, &u, &err);
 			u.pwhash = prev;
@@ -209,7 +294,6 @@ upgrade_hash(struct svc *s, const char *login, const char *old_hash,
 		r = store_txn_commit(&txn, &err);
 	else
 		store_txn_abort(&txn);
-	sodium_memzero(hash, sizeof(hash));
 	if (r == VS_OK && from != PW_ARGON2ID)
 		svc_log(LOG_NOTICE, "auth: password hash of %s upgraded from "
 		    "%s to argon2id", login, pw_scheme_name(from));
@@ -218,59 +302,83 @@ upgrade_hash(struct svc *s, const char *login, const char *old_hash,
 		    "%s", login, err.msg);
 }
 
-static void
+/*
+ * One password check.  The key lock is held only to read the user (and,
+ * after the hash, to save an upgrade): never while hashing, so a seal, a
+ * SIGTERM and every lookup go on whatever the workers are doing.  A hash
+ * over the cost caps (lib/pwhash.h) is never computed: the login fails
+ * and the log says the password needs a reset.  Returns true if a hash
+ * was computed.
+ */
+static bool
 verify(struct svc *s, struct auth_job *j)
 {
 	struct auth_request *req = &j->req;
 	struct auth_reply *rep = &j->reply;
-	struct vs_user u;
+	char newhash[PW_HASH_MAX];
 	struct vs_err err;
-	struct pw_cost cost;
+	struct snap sn;
+	bool upgrade = false, hashed;
 	int r, ok;
-	bool found;
 
 	memset(rep, 0, sizeof(*rep));
 	vs_err_clear(&err);
-	r = lock_and_find(s, req->login, &u, &err);
+	r = take_snap(s, req->login, &sn, rep, &err);
 	if (r == VS_ESEALED) {
-		pthread_rwlock_unlock(&s->keylock);
 		temp(rep, "vmseal is sealed");
-		return;
+		return false;
 	}
-	if (r != VS_OK && r != VS_ENOTFOUND && r != VS_EINVAL) {
-		pthread_rwlock_unlock(&s->keylock);
+	if (r != VS_OK) {
 		svc_log(LOG_ERR, "auth: lookup failed: %s", err.msg);
 		temp(rep, "vmseal store error");
-		return;
+		return false;
 	}
-	found = r == VS_OK && u.pwhash != NULL;
-	ok = pw_verify(found ? u.pwhash : pool.dummy, req->password,
-	    req->password_len, &err);
+	newhash[0] = '\0';
+	if (sn.too_costly) {
+		/* Never hashed: it could hold this worker for hours. */
+		__atomic_add_fetch(&s->stats.auth_too_costly, 1,
+		    __ATOMIC_RELAXED);
+		svc_log(LOG_WARNING, "auth: %s: login refused without "
+		    "checking the password: the stored hash needs a reset "
+		    "(%s)", sn.login, sn.why);
+	}
+
+	/* No lock from here to relock(). */
+	ok = pw_verify_capped(sn.hash, req->password, req->password_len,
+	    &sn.cost, &err);
+	/* A malformed hash (VS_EINVAL) was refused before any work. */
+	hashed = ok >= 0 || ok == VS_ENOMEM;
 	if (ok < 0 && ok != VS_EINVAL) {
 		/* Out of memory for Argon2id: later, not "no". */
-		pthread_rwlock_unlock(&s->keylock);
-		if (r == VS_OK)
-			vs_user_clear(&u);
+		sodium_memzero(&sn, sizeof(sn));
 		temp(rep, "vmseal is overloaded");
-		return;
+		return hashed;
 	}
-	if (!found || ok != 1) {
-		rep->result = r == VS_OK ? AUTH_FAIL : AUTH_NOUSER;
-	} else if (!u.enabled) {
+	if (!sn.found || !sn.has_pw || ok != 1) {
+		memset(rep, 0, sizeof(*rep));
+		rep->result = sn.found ? AUTH_FAIL : AUTH_NOUSER;
+	} else if (!sn.enabled) {
+		memset(rep, 0, sizeof(*rep));
 		rep->result = AUTH_DISABLED;
-	} else {
-		if (fill_ok(rep, &u) != VS_OK)
-			temp(rep, "user record holds a value Dovecot cannot "
-			    "take");
-		cost.opslimit = store_settings(s->st)->pw_opslimit;
-		cost.memlimit = (size_t)store_settings(s->st)->pw_memlimit;
-		if (rep->result == AUTH_OK && pw_needs_upgrade(u.pwhash, &cost))
-			upgrade_hash(s, u.login, u.pwhash, req->password,
-			    req->password_len);
+	} else if (!sn.fill_ok) {
+		temp(rep, "user record holds a value Dovecot cannot take");
+	} else if (pw_needs_upgrade(sn.hash, &sn.cost)) {
+		/* The new hash, also without the lock. */
+		upgrade = pw_hash(req->password, req->password_len, &sn.cost,
+		    newhash, NULL) == VS_OK;
 	}
-	pthread_rwlock_unlock(&s->keylock);
-	if (r == VS_OK)
-		vs_user_clear(&u);
+
+	if (!relock(s, &sn)) {
+		/* The key went while we hashed: it is not ours to answer. */
+		temp(rep, "vmseal is sealed");
+	} else {
+		if (upgrade)
+			save_upgrade(s, sn.login, sn.hash, newhash);
+		pthread_rwlock_unlock(&s->keylock);
+	}
+	sodium_memzero(newhash, sizeof(newhash));
+	sodium_memzero(&sn, sizeof(sn));
+	return hashed;
 }
 
 static void *
@@ -295,9 +403,10 @@ worker_main(void *arg)
 		pool.queued--;
 		pthread_mutex_unlock(&pool.mu);
 
-		verify(s, j);
+		if (verify(s, j))
+			__atomic_add_fetch(&s->stats.auth_hashes, 1,
+			    __ATOMIC_RELAXED);
 		auth_request_wipe(&j->req);
-		__atomic_add_fetch(&s->stats.auth_hashes, 1, __ATOMIC_RELAXED);
 
 		pthread_mutex_lock(&pool.mu);
 		j->next = pool.done;
@@ -352,6 +461,7 @@ svc_auth_unsealed(struct svc *s)
 	r = pw_hash((const char *)junk, sizeof(junk), &cost, pool.dummy,
 	    NULL) == VS_OK;
 	sodium_memzero(junk, sizeof(junk));
+	pool.gen++;
 	pthread_mutex_lock(&pool.mu);
 	pool.have_dummy = r;
 	pthread_mutex_unlock(&pool.mu);

@@ -1,13 +1,20 @@
 /*
  * guard.c - vmsealed's failed-login throttle, event log and log lines.
  *
- * Before a password is checked, the client's address (IPv4 /32, IPv6 /64)
- * and the login name are looked up in two throttles (lib/throttle.h): by
- * default 3 failures in 120 s per address, 10 in 600 s per login name.
+ * Before a password check is queued, the client's address (IPv4 /32, IPv6
+ * /64) and the login name are looked up in two throttles (lib/throttle.h):
+ * by default 3 failures in 120 s per address, 10 in 600 s per login name.
  * A blocked attempt is refused at once - no hash is spent - as a plain
  * authentication failure with the reason "throttled", and counts as one
- * more hit, so an attacker that keeps trying stays blocked.  Addresses on
- * throttle_allow are never throttled.
+ * more hit, so an attacker that keeps trying stays blocked.  An attempt
+ * that is not blocked reserves a slot on both keys in the same step, under
+ * the same lock, and only while failures in the window plus checks in
+ * flight stay under the limit: a burst of attempts sent together gets at
+ * most as many hashes as failures are left (the others are answered
+ * "temp", counted nowhere: they told the client nothing).  The worker's
+ * answer settles the slot: a failure counts, a success or a temporary
+ * failure gives it back.  Addresses on throttle_allow are never
+ * throttled.
  *
  * The two limits balance each other: the per-address limit stops one
  * source cold; the per-login limit, higher and over a longer window,
@@ -204,25 +211,54 @@ log_failure(const struct auth_request *req, enum event_kind kind)
 	    event_kind_name(kind));
 }
 
-bool
+/* The verdict of two tables: blocked by either, else busy by either. */
+static enum guard_verdict
+verdict(enum throttle_verdict a, enum throttle_verdict b)
+{
+	if (a == THROTTLE_BLOCKED || b == THROTTLE_BLOCKED)
+		return GUARD_THROTTLED;
+	if (a == THROTTLE_BUSY || b == THROTTLE_BUSY)
+		return GUARD_BUSY;
+	return GUARD_PASS;
+}
+
+enum guard_verdict
 svc_guard_check(struct svc *s, const struct auth_request *req)
 {
 	char key[THROTTLE_KEY_MAX + 1];
 	int64_t now = (int64_t)time(NULL);
-	bool have_addr, blocked = false;
+	enum throttle_verdict va = THROTTLE_PASS, vl;
+	enum guard_verdict v;
 	struct vs_event e;
+	bool have_addr;
 
 	if (g.allow != NULL && throttle_allowed(g.allow, req->remote_ip))
-		return false;
+		return GUARD_PASS;
 	have_addr = throttle_addr_key(req->remote_ip, key);
+	/* One step under one lock: blocked?  room for one more check in
+	 * flight?  reserve it - on both tables, or on neither.  A refusal
+	 * while blocked is a hit on each blocked table. */
 	pthread_mutex_lock(&g.mu);
-	/* Both are counted: one refused attempt is a hit on each. */
-	if (have_addr && throttle_check(g.by_addr, key, now))
-		blocked = true;
-	if (throttle_check(g.by_login, req->login, now))
-		blocked = true;
+	if (have_addr)
+		va = throttle_reserve(g.by_addr, key, now);
+	if (va == THROTTLE_BLOCKED)
+		/* Refused anyway: a hit on the name only if it is blocked
+		 * too, and no entry made for a name never seen. */
+		vl = throttle_check(g.by_login, req->login, now) ?
+		    THROTTLE_BLOCKED : THROTTLE_BUSY;
+	else
+		vl = throttle_reserve(g.by_login, req->login, now);
+	v = verdict(va, vl);
+	if (v != GUARD_PASS) {
+		if (have_addr && va == THROTTLE_PASS)
+			throttle_settle(g.by_addr, key, now, false);
+		if (vl == THROTTLE_PASS)
+			throttle_settle(g.by_login, req->login, now, false);
+	}
 	pthread_mutex_unlock(&g.mu);
-	if (blocked) {
+	if (v == GUARD_BUSY)
+		s->stats.auth_busy++;   /* main thread, like auth_throttled */
+	if (v == GUARD_THROTTLED) {
 		/* Whether the name exists is part of the report; finding out
 		 * costs a lookup, never a hash. */
 		fill_event(&e, req, EVENT_THROTTLED,
@@ -230,7 +266,7 @@ svc_guard_check(struct svc *s, const struct auth_request *req)
 		enqueue(&e);
 		log_failure(req, EVENT_THROTTLED);
 	}
-	return blocked;
+	return v;
 }
 
 void
@@ -239,17 +275,11 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 {
 	char key[THROTTLE_KEY_MAX + 1];
 	int64_t now = (int64_t)time(NULL);
-	enum event_kind kind;
+	enum event_kind kind = EVENT_BAD_PASSWORD;
 	struct vs_event e;
-	bool allowed;
+	bool allowed, failed = true;
 
 	(void)s;
-	if (rep->result == AUTH_OK) {
-		pthread_mutex_lock(&g.mu);
-		throttle_clear(g.by_login, req->login);
-		pthread_mutex_unlock(&g.mu);
-		return;
-	}
 	if (rep->result == AUTH_FAIL)
 		kind = EVENT_BAD_PASSWORD;
 	else if (rep->result == AUTH_NOUSER)
@@ -257,14 +287,21 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	else if (rep->result == AUTH_DISABLED)
 		kind = EVENT_DISABLED;
 	else
-		return;         /* temporary: not the client's fault */
+		failed = false; /* ok; or temporary: not the client's fault,
+				 * and the answer told nothing */
 	allowed = g.allow != NULL && throttle_allowed(g.allow, req->remote_ip);
 	pthread_mutex_lock(&g.mu);
+	/* Settle what svc_guard_check() reserved: a failure becomes a hit
+	 * on both keys, anything else gives the slots back. */
 	if (!allowed && throttle_addr_key(req->remote_ip, key))
-		throttle_fail(g.by_addr, key, now);
+		throttle_settle(g.by_addr, key, now, failed);
 	if (!allowed)
-		throttle_fail(g.by_login, req->login, now);
+		throttle_settle(g.by_login, req->login, now, failed);
+	if (rep->result == AUTH_OK)
+		throttle_clear(g.by_login, req->login);
 	pthread_mutex_unlock(&g.mu);
+	if (!failed)
+		return;
 	fill_event(&e, req, kind, kind != EVENT_UNKNOWN_USER);
 	enqueue(&e);
 	log_failure(req, kind);

@@ -7,9 +7,12 @@
  * policy and auth lookups itself (an LMDB read and a record decryption: a
  * few microseconds); hash workers check passwords (auth.c); up to four
  * admin threads run operator commands (admin.c); one thread writes login
- * events (guard.c).  The key is guarded by keylock: lookups, checks and
- * commands hold it for reading; seal and unseal take it for writing (the
- * lock prefers writers, so a seal is never starved by a login flood).
+ * events (guard.c).  The key is guarded by keylock: lookups, commands and
+ * the store steps of a password check hold it for reading - never a hash:
+ * a worker copies what it needs, lets go, hashes, and takes it again to
+ * answer - ; seal and unseal take it for writing (the lock prefers
+ * writers, so a seal is never starved by a login flood, and never waits
+ * for a hash).
  */
 #ifndef VS_SERVICE_H
 #define VS_SERVICE_H
@@ -38,7 +41,9 @@ struct svc_stats {
 	unsigned long policy_requests, policy_rejects, policy_defers;
 	unsigned long auth_requests;    /* main thread */
 	unsigned long auth_throttled;   /* refused without a hash */
-	unsigned long auth_hashes;      /* verifications run (workers) */
+	unsigned long auth_busy;        /* "later": checks in flight (guard) */
+	unsigned long auth_hashes;      /* hashes computed (workers) */
+	unsigned long auth_too_costly;  /* stored hash over the caps (workers) */
 };
 
 struct rate_slot;
@@ -106,9 +111,19 @@ void svc_auth_collect(void (*fn)(void *conn, const struct auth_request *req,
 
 /* guard.c: failed-login throttle, events, log lines. */
 int svc_guard_init(struct svc *s, struct vs_err *err);
-/* Before a password check: true = refuse now (throttled, recorded). */
-bool svc_guard_check(struct svc *s, const struct auth_request *req);
-/* After a password check: record a failure (or clear on success). */
+enum guard_verdict {
+	GUARD_PASS,             /* reserved: queue it, then svc_guard_result */
+	GUARD_THROTTLED,        /* refuse now: "fail throttled" (recorded) */
+	GUARD_BUSY,             /* answer "temp": checks in flight */
+};
+/* Before a password check is queued: check and reserve in one step (per
+ * address and per login, lib/throttle.h).  Every GUARD_PASS must be
+ * settled by exactly one svc_guard_result(), also when it is never
+ * queued (a temp reply then). */
+enum guard_verdict svc_guard_check(struct svc *s,
+    const struct auth_request *req);
+/* After a password check: settle the reservation - a failure is counted
+ * and recorded, a success clears the login, temp gives the slot back. */
 void svc_guard_result(struct svc *s, const struct auth_request *req,
     const struct auth_reply *rep);
 bool svc_guard_ip_blocked(struct svc *s, const char *ip);

@@ -382,6 +382,7 @@ auth_request(struct conn *c)
 	size_t plen, used, *lens = NULL, n;
 	struct auth_request req;
 	struct auth_reply rep;
+	enum guard_verdict v;
 	struct vs_err err;
 	int r;
 
@@ -415,21 +416,30 @@ auth_request(struct conn *c)
 	} else if (svc_is_sealed(&svc)) {
 		/* Sealed means "later": never "no", throttled or not. */
 		auth_temp(c, "vmseal is sealed");
-	} else if (svc_guard_check(&svc, &req)) {
+	} else if ((v = svc_guard_check(&svc, &req)) == GUARD_THROTTLED) {
 		/* Throttled: refused at once, no hash spent. */
 		svc.stats.auth_throttled++;
 		memset(&rep, 0, sizeof(rep));
 		rep.result = AUTH_FAIL;
 		snprintf(rep.reason, sizeof(rep.reason), "throttled");
 		auth_reply_to(c, &rep);
+	} else if (v == GUARD_BUSY) {
+		/* As many checks in flight as failures left: later. */
+		auth_temp(c, "too many password checks in progress");
 	} else if ((r = svc_auth_submit(&svc, c, &req)) == VS_OK) {
 		c->busy = true;
 	} else {
 		if (r == VS_ELIMIT)
 			svc_log(LOG_WARNING, "auth: hash queue full, "
 			    "answering temporary failure");
-		auth_temp(c, r == VS_ESEALED ? "vmseal is sealed" :
+		memset(&rep, 0, sizeof(rep));
+		rep.result = AUTH_TEMP;
+		snprintf(rep.reason, sizeof(rep.reason), "%s",
+		    r == VS_ESEALED ? "vmseal is sealed" :
 		    "vmseal is overloaded");
+		/* Not queued: give the reservation back. */
+		svc_guard_result(&svc, &req, &rep);
+		auth_reply_to(c, &rep);
 	}
 	auth_request_wipe(&req);
 	return !c->busy;
@@ -913,6 +923,13 @@ main(int argc, char **argv)
 					svc_admin_stop(&svc);
 					svc_batch_free(&svc);
 					svc_seal(&svc);
+					/* Kept until exit: a hash worker or
+					 * the event writer that comes back
+					 * waits here instead of touching a
+					 * closed store.  No thread holds it
+					 * long (never while hashing), so this
+					 * is at once. */
+					pthread_rwlock_wrlock(&svc.keylock);
 					store_close(&svc.st);
 					return 0;
 				}

@@ -1,8 +1,9 @@
 /*
  * test_import.c - unit tests for lib/import.c: the three line parsers
  * (table-driven: good lines with every output field, bad lines with the
- * status and a piece of the message) and the logical-line reader over
- * fmemopen() streams.
+ * status and a piece of the message), the logical-line reader over
+ * fmemopen() streams, and the refusal of a hash too costly to verify with
+ * its line number (import_check_user_hash).
  */
 #include "config.h"
 
@@ -963,6 +964,126 @@ test_end_to_end(void **state)
 	fclose(fp);
 }
 
+/*
+ * A hash too costly to verify is a bad line, reported with its number and
+ * the login, never the hash (import_check_user_hash): read, parse, check,
+ * as "vmseal import" does.
+ */
+#define T_BC "$.bWEEkU8pkvbmw.BO1ZWCezJ2.efEesX4X5NMXFLllGEVzePbOuL6"
+#define T_S6 "$C/8n7U5LQSU2jn.6$VszKWT0uTauJFAQhH3KVU6qAKCMPt4pX2WGqBRgz" \
+	"CgbvO9EIhYIFFv5yTAkHn/CV15g7K.8rO./FyI1cctpIo."
+#define T_A2 ",p=1$vF2Ixz1uydGjijmtBC0XPw$" \
+	"vGf+PKw5lV+14gRVd/jp1Xpecn/AJudqMvhuZPSePk4"
+
+static void
+test_costly_hash_lines(void **state)
+{
+	static const char file[] =
+	    "# old users\n"                                     /* 1 */
+	    "alice:$2y$14" T_BC "\n"                            /* 2 */
+	    "dave:$2y$31" T_BC "\n"                             /* 3 */
+	    "\n"                                                /* 4 */
+	    "erin:$6$rounds=999999999" T_S6 "\n"                /* 5 */
+	    "frank:$6$rounds=100000" T_S6 "\n"                  /* 6 */
+	    "gina:$argon2id$v=19$m=65536,t=21" T_A2 "\n"        /* 7 */
+	    "hal:$argon2id$v=19$m=8,t=20" T_A2 "\n"             /* 8 */
+	    "ivan:$2y$15" T_BC "\n"                             /* 9 */
+	    "jo:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=\n"            /* 10 */
+	    "kim:$2b$99" T_BC "\n";                             /* 11 */
+	static const struct {
+		unsigned long line;
+		const char *login;
+		int rc, rc_own;         /* fixed caps; with the store's own */
+		const char *msg;
+	} want[] = {
+		{ 2, "alice", VS_OK, VS_OK, NULL },
+		{ 3, "dave", VS_EINVAL, VS_EINVAL, "password hash for login "
+		    "'dave': bcrypt password hash too costly to verify: cost "
+		    "31, over the limit of 14" },
+		{ 5, "erin", VS_EINVAL, VS_EINVAL, "rounds 999999999, over the "
+		    "limit of 100000" },
+		{ 6, "frank", VS_OK, VS_OK, NULL },
+		{ 7, "gina", VS_EINVAL, VS_EINVAL, "passes 21, over the limit "
+		    "of" },
+		{ 8, "hal", VS_EINVAL, VS_OK, "passes 20, over the limit of "
+		    "16" },
+		{ 9, "ivan", VS_EINVAL, VS_EINVAL, "login 'ivan': bcrypt" },
+		{ 10, "jo", VS_OK, VS_OK, NULL },
+		{ 11, "kim", VS_EINVAL, VS_EINVAL, "login 'kim': malformed "
+		    "bcrypt password hash" },
+	};
+	/* The store's Argon2id cost: init --hash-cost 20:8. */
+	const struct pw_cost own = { 20, 8192 };
+	struct import_reader *r;
+	struct import_user u;
+	enum pw_scheme s;
+	struct vs_err err;
+	unsigned long no;
+	char *line, hash[512];
+	size_t i, pass;
+	FILE *fp;
+	int rc;
+
+	(void)state;
+	for (pass = 0; pass < 2; pass++) {
+		fp = fmemopen((void *)file, sizeof(file) - 1, "r");
+		assert_non_null(fp);
+		assert_int_equal(import_reader_new(fp, IMPORT_HTPASSWD, &r),
+		    0);
+		for (i = 0; i < NELEM(want); i++) {
+			vs_err_clear(&err);
+			assert_int_equal(import_reader_next(r, &line, &no,
+			    &err), 1);
+			assert_int_equal(import_parse_htpasswd(line, &u, &err),
+			    1);
+			if (no != want[i].line)
+				fail_msg("%s: line %lu, want %lu",
+				    want[i].login, no, want[i].line);
+			assert_string_equal(u.login, want[i].login);
+			snprintf(hash, sizeof(hash), "%s", u.hash);
+			rc = import_check_user_hash(&u, pass ? &own : NULL,
+			    &s, &err);
+			if (rc != (pass ? want[i].rc_own : want[i].rc))
+				fail_msg("line %lu (%s, %s): rc %d (%s)", no,
+				    want[i].login, pass ? "own" : "fixed", rc,
+				    err.msg);
+			if (rc == VS_OK) {
+				assert_int_not_equal(s, PW_UNKNOWN);
+				continue;
+			}
+			assert_int_equal(s, PW_UNKNOWN);
+			assert_int_equal(err.code, VS_EINVAL);
+			if (strstr(err.msg, want[i].msg) == NULL)
+				fail_msg("line %lu: \"%s\" lacks \"%s\"", no,
+				    err.msg, want[i].msg);
+			/* never the salt or the digest */
+			assert_null(strstr(err.msg, "bWEEkU8p"));
+			assert_null(strstr(err.msg, "C/8n7U5L"));
+			assert_null(strstr(err.msg, "vF2Ixz1u"));
+			assert_null(strstr(err.msg, "FLllGEVz"));
+			assert_null(strstr(err.msg, hash));
+		}
+		assert_int_equal(import_reader_next(r, &line, &no, &err), 0);
+		import_reader_free(&r);
+		fclose(fp);
+	}
+
+	/* dovecot-passwd goes through the same check */
+	{
+		char dl[] = "dave:$2y$31" T_BC ":1000:1000::/home/dave::";
+
+		assert_int_equal(import_parse_dovecot_passwd(dl, &u, &err), 1);
+		vs_err_clear(&err);
+		assert_int_equal(import_check_user_hash(&u, &own, NULL, &err),
+		    VS_EINVAL);
+		assert_non_null(strstr(err.msg, "'dave'"));
+		assert_non_null(strstr(err.msg, "cost 31"));
+	}
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(import_check_user_hash(&u, NULL, &s, &err),
+	    VS_EINVAL);
+}
+
 int
 main(void)
 {
@@ -986,6 +1107,7 @@ main(void)
 		cmocka_unit_test(test_reader_new),
 		cmocka_unit_test(test_reader_eio),
 		cmocka_unit_test(test_end_to_end),
+		cmocka_unit_test(test_costly_hash_lines),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

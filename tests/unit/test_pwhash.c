@@ -7,7 +7,9 @@
  * openssl passwd, doveadm pw; see fixtures/pwhash_vectors.txt) plus an
  * inline table of edge cases, against malformed hashes, and against random
  * hashes made here with libxcrypt.  Argon2 hashes made here use libsodium's
- * minimum cost so the test stays fast.
+ * minimum cost so the test stays fast.  The cost caps (pw_check_cost) are
+ * checked at and just over each cap, with and without the store's own
+ * Argon2id cost, and an over-cap hash must be refused without computing.
  */
 #include "config.h"
 
@@ -20,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <crypt.h>
 #include <sodium.h>
@@ -981,6 +984,220 @@ test_random_crypt_hashes(void **state)
 	free(cd);
 }
 
+/* ---- cost caps (pw_check_cost, pw_verify_capped) ---- */
+
+#define BC_BODY "$.bWEEkU8pkvbmw.BO1ZWCezJ2.efEesX4X5NMXFLllGEVzePbOuL6"
+#define S5_BODY "fs3QyrAv4GbhviKz$fh3svwsQNEruWDp.ydyH1xuSn9sgTlICrizY5husZJ9"
+#define S6_BODY "C/8n7U5LQSU2jn.6$VszKWT0uTauJFAQhH3KVU6qAKCMPt4pX2WGqBRgz" \
+	"CgbvO9EIhYIFFv5yTAkHn/CV15g7K.8rO./FyI1cctpIo."
+#define A2ID(mt) "$argon2id$v=19$" mt ",p=1$vF2Ixz1uydGjijmtBC0XPw$" \
+	"vGf+PKw5lV+14gRVd/jp1Xpecn/AJudqMvhuZPSePk4"
+#define A2I(mt) "$argon2i$v=19$" mt ",p=1$93/zrcLNDovmnCfwSN30XQ$" \
+	"juDRyY+BUVh3eNuujss4lGpWY75Kw4n6YeLei949Gvw"
+
+/* The store's own Argon2id cost, for the cases that pass one. */
+enum own { OWN_NONE, OWN_T20, OWN_2G };
+static const struct pw_cost owns[] = {
+	[OWN_NONE] = { 0, 0 },
+	[OWN_T20] = { 20, 8192 },               /* init --hash-cost 20:8 */
+	[OWN_2G] = { 1, (size_t)2 << 30 },      /* --hash-cost 1:2097152 */
+};
+
+static const struct {
+	const char *hash;
+	enum own own;
+	int rc;                 /* VS_OK or VS_ELIMIT */
+	const char *msg;        /* in err.msg when VS_ELIMIT */
+} cost_cases[] = {
+	/* bcrypt: cost <= 14 */
+	{ "$2b$04" BC_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$2b$14" BC_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$2b$15" BC_BODY, OWN_NONE, VS_ELIMIT,
+	    "bcrypt password hash too costly to verify: cost 15, over the "
+	    "limit of 14" },
+	{ "$2y$31" BC_BODY, OWN_NONE, VS_ELIMIT, "cost 31, over the limit of "
+	    "14" },
+	{ "$2a$14" BC_BODY, OWN_NONE, VS_OK, NULL },
+	{ "{BLF-CRYPT}$2y$15" BC_BODY, OWN_NONE, VS_ELIMIT, "cost 15" },
+	{ "{CRYPT}$2y$14" BC_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$2b$15" BC_BODY, OWN_2G, VS_ELIMIT, "cost 15" }, /* own: Argon2 */
+	/* SHA-crypt: rounds <= 100000 (none: 5000) */
+	{ "$5$" S5_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$5$rounds=1000$" S5_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$5$rounds=100000$" S5_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$5$rounds=100001$" S5_BODY, OWN_NONE, VS_ELIMIT,
+	    "sha256-crypt password hash too costly to verify: rounds 100001, "
+	    "over the limit of 100000" },
+	{ "$5$rounds=999999999$" S5_BODY, OWN_NONE, VS_ELIMIT,
+	    "rounds 999999999" },
+	{ "$6$" S6_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$6$rounds=100000$" S6_BODY, OWN_NONE, VS_OK, NULL },
+	{ "$6$rounds=100001$" S6_BODY, OWN_NONE, VS_ELIMIT,
+	    "sha512-crypt password hash too costly" },
+	{ "{SHA512-CRYPT}$6$rounds=100001$" S6_BODY, OWN_NONE, VS_ELIMIT,
+	    "rounds 100001" },
+	{ "{SHA256-CRYPT}$5$rounds=100000$" S5_BODY, OWN_NONE, VS_OK, NULL },
+	/* Argon2: m <= 1 GiB, t <= 16, m x t <= 4 GiB */
+	{ A2ID("m=65536,t=3"), OWN_NONE, VS_OK, NULL },
+	{ A2ID("m=1048576,t=4"), OWN_NONE, VS_OK, NULL },
+	{ A2ID("m=1048577,t=1"), OWN_NONE, VS_ELIMIT,
+	    "argon2id password hash too costly to verify: memory 1048577 KiB, "
+	    "over the limit of 1048576 KiB" },
+	{ A2ID("m=262144,t=16"), OWN_NONE, VS_OK, NULL },
+	{ A2ID("m=8,t=16"), OWN_NONE, VS_OK, NULL },
+	{ A2ID("m=65536,t=17"), OWN_NONE, VS_ELIMIT,
+	    "passes 17, over the limit of 16" },
+	{ A2ID("m=524288,t=8"), OWN_NONE, VS_OK, NULL },
+	{ A2ID("m=524289,t=8"), OWN_NONE, VS_ELIMIT,
+	    "memory x passes 4194312 KiB, over the limit of 4194304 KiB" },
+	{ A2ID("m=1048576,t=5"), OWN_NONE, VS_ELIMIT, "memory x passes" },
+	{ A2ID("m=262145,t=16"), OWN_NONE, VS_ELIMIT, "memory x passes" },
+	{ A2ID("m=4294967295,t=4294967295"), OWN_NONE, VS_ELIMIT, "memory" },
+	{ A2I("m=32768,t=16"), OWN_NONE, VS_OK, NULL },
+	{ A2I("m=32768,t=17"), OWN_NONE, VS_ELIMIT,
+	    "argon2i password hash too costly to verify: passes 17" },
+	{ "{ARGON2ID}" A2ID("m=65536,t=17"), OWN_NONE, VS_ELIMIT, "passes" },
+	/* ... raised to the store's own cost, never lowered */
+	{ A2ID("m=8,t=20"), OWN_NONE, VS_ELIMIT, "passes 20" },
+	{ A2ID("m=8,t=20"), OWN_T20, VS_OK, NULL },
+	{ A2ID("m=8,t=21"), OWN_T20, VS_ELIMIT, "passes 21, over the limit "
+	    "of 20" },
+	{ A2ID("m=1048576,t=4"), OWN_T20, VS_OK, NULL },
+	{ A2ID("m=2097152,t=1"), OWN_NONE, VS_ELIMIT, "memory 2097152 KiB" },
+	{ A2ID("m=2097152,t=1"), OWN_2G, VS_OK, NULL },
+	{ A2ID("m=2097152,t=2"), OWN_2G, VS_OK, NULL },     /* 4 GiB x 1 */
+	{ A2ID("m=2097153,t=1"), OWN_2G, VS_ELIMIT, "over the limit of "
+	    "2097152 KiB" },
+	{ A2ID("m=2097152,t=3"), OWN_2G, VS_ELIMIT, "memory x passes" },
+	/* fixed, small costs */
+	{ "hLILWelxS7E82", OWN_NONE, VS_OK, NULL },
+	{ "$1$RmJ8.gJM$cGjYbUcVQKODE/J5I5rxW/", OWN_NONE, VS_OK, NULL },
+	{ "$apr1$zBgP7coC$ZkgeoGB7QUixJmcA1H4IL1", OWN_NONE, VS_OK, NULL },
+	{ "{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ=", OWN_NONE, VS_OK, NULL },
+	{ "{PLAIN}secret", OWN_NONE, VS_OK, NULL },
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The salt and digest (after the last '$', and the field before it) never
+ * appear in a cost message; the parameters may. */
+static void
+assert_msg_hides_digest(const char *msg, const char *stored,
+    const char *where)
+{
+	const char *last = strrchr(stored, '$');
+	const char *salt;
+
+	if (last == NULL)
+		return;
+	for (salt = last - 1; salt > stored && salt[-1] != '$'; salt--)
+		;
+	assert_msg_hides(msg, last + 1, where);
+	if (last - salt >= 6) {
+		char s[PW_HASH_MAX];
+
+		memcpy(s, salt, (size_t)(last - salt));
+		s[last - salt] = '\0';
+		assert_msg_hides(msg, s, where);
+	}
+}
+
+static void
+test_cost_caps(void **state)
+{
+	const struct pw_cost *own;
+	struct vs_err err;
+	enum pw_scheme s;
+	char where[64];
+	double t0;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cost_cases) / sizeof(cost_cases[0]); i++) {
+		snprintf(where, sizeof(where), "cost_cases[%zu]", i);
+		own = cost_cases[i].own == OWN_NONE ? NULL :
+		    &owns[cost_cases[i].own];
+		/* Well formed first: the cap is another question. */
+		vs_err_clear(&err);
+		if (pw_check_format(cost_cases[i].hash, &s, &err) != VS_OK)
+			fail_msg("%s: malformed: %s", where, err.msg);
+		vs_err_clear(&err);
+		r = pw_check_cost(cost_cases[i].hash, own, &err);
+		if (r != cost_cases[i].rc)
+			fail_msg("%s: pw_check_cost gave %d (%s), want %d",
+			    where, r, err.msg, cost_cases[i].rc);
+		if (r == VS_OK)
+			continue;
+		assert_int_equal(err.code, VS_ELIMIT);
+		if (strstr(err.msg, cost_cases[i].msg) == NULL)
+			fail_msg("%s: \"%s\" lacks \"%s\"", where, err.msg,
+			    cost_cases[i].msg);
+		assert_msg_hides_digest(err.msg, cost_cases[i].hash, where);
+		/* Verification refuses it too, without computing anything
+		 * ($2y$31$ would take days, m=4 TiB would not fit). */
+		t0 = now_s();
+		vs_err_clear(&err);
+		assert_int_equal(pw_verify_capped(cost_cases[i].hash, "x", 1,
+		    own, &err), VS_ELIMIT);
+		if (own == NULL)
+			assert_int_equal(pw_verify(cost_cases[i].hash, "x", 1,
+			    NULL), VS_ELIMIT);
+		if (now_s() - t0 > 1.0)
+			fail_msg("%s: refusing took %.2f s", where,
+			    now_s() - t0);
+	}
+	/* Malformed stays malformed. */
+	assert_int_equal(pw_check_cost("$2b$32" BC_BODY, NULL, NULL),
+	    VS_EINVAL);
+	assert_int_equal(pw_check_cost(NULL, NULL, NULL), VS_EINVAL);
+	assert_int_equal(pw_check_cost("", &owns[OWN_T20], NULL), VS_EINVAL);
+}
+
+/* At the caps, hashes are verified for real: SHA-crypt at 100000 rounds
+ * (made here by libxcrypt), and a hash the store made at its own cost
+ * over the fixed caps (t = 20, m = 8 KiB: fast). */
+static void
+test_cost_caps_verify(void **state)
+{
+	char setting[CRYPT_GENSALT_OUTPUT_SIZE], h[PW_HASH_MAX];
+	const struct pw_cost *own = &owns[OWN_T20];
+	struct crypt_data *cd;
+	struct vs_err err;
+	const char *out;
+
+	(void)state;
+	cd = calloc(1, sizeof(*cd));
+	assert_non_null(cd);
+	assert_non_null(crypt_gensalt_rn("$6$", PW_SHACRYPT_ROUNDS_MAX, NULL,
+	    0, setting, sizeof(setting)));
+	out = crypt_rn("at the cap", setting, cd, (int)sizeof(*cd));
+	assert_non_null(out);
+	assert_non_null(strstr(out, "rounds=100000$"));
+	assert_int_equal(pw_check_cost(out, NULL, NULL), VS_OK);
+	assert_int_equal(pw_verify(out, "at the cap", 10, NULL), 1);
+	assert_int_equal(pw_verify(out, "at the caP", 10, NULL), 0);
+	free(cd);
+
+	vs_err_clear(&err);
+	assert_int_equal(pw_hash("store-made", 10, own, h, &err), VS_OK);
+	assert_non_null(strstr(h, "$m=8,t=20,p=1$"));
+	assert_int_equal(pw_check_cost(h, own, NULL), VS_OK);
+	assert_int_equal(pw_verify_capped(h, "store-made", 10, own, NULL), 1);
+	assert_int_equal(pw_verify_capped(h, "store-mad", 9, own, NULL), 0);
+	assert_false(pw_needs_upgrade(h, own));
+	/* without the allowance, the fixed caps */
+	assert_int_equal(pw_check_cost(h, NULL, NULL), VS_ELIMIT);
+	assert_int_equal(pw_verify(h, "store-made", 10, NULL), VS_ELIMIT);
+}
+
 static int
 setup(void **state)
 {
@@ -1005,6 +1222,8 @@ main(void)
 		cmocka_unit_test(test_needs_upgrade),
 		cmocka_unit_test(test_crypt_nul_password),
 		cmocka_unit_test(test_random_crypt_hashes),
+		cmocka_unit_test(test_cost_caps),
+		cmocka_unit_test(test_cost_caps_verify),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

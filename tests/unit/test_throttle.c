@@ -1,7 +1,8 @@
 /*
  * test_throttle.c - unit tests for lib/throttle.c: window edges, blocking
  * and its refresh, clock jumps, keys, listing, eviction and the memory
- * bound under a flood, address keys (IPv6 /64) and the allow-list.
+ * bound under a flood, address keys (IPv6 /64), the allow-list, and the
+ * reservation of a check before its hash (reserve/settle).
  *
  * Time is passed in by the tests; nothing here depends on the wall clock
  * or on how fast the machine is.
@@ -944,6 +945,273 @@ test_reset(void **state)
 	throttle_free(&t);
 }
 
+/*
+ * Reservations: check and reserve in one step before a password is
+ * hashed, settle when the answer is known (throttle.h).  Each case is a
+ * script of steps on key "k" (OP_OTHER: on key "o"), with the verdict
+ * wanted for every reservation; at the end, the checks in flight for "k",
+ * whether it is blocked, and its hits in the window.
+ */
+enum rop {
+	OP_END,
+	OP_RESERVE,     /* reserve "k"; want: the verdict */
+	OP_FAIL_SETTLE, /* a reserved check failed */
+	OP_OK_SETTLE,   /* a reserved check succeeded (or answered temp) */
+	OP_FAIL,        /* a plain failure (throttle_fail) */
+	OP_CLEAR,       /* throttle_clear: a success, or "throttle clear" */
+	OP_RESET,       /* throttle_reset: the rebuild at an unseal */
+	OP_OTHER,       /* reserve "o"; want: the verdict */
+};
+
+struct rstep {
+	enum rop op;
+	int64_t at;
+	enum throttle_verdict want;
+	unsigned times;         /* repeat; 0 or 1: once */
+};
+
+#define RS(n, at, w) { OP_RESERVE, (at), THROTTLE_##w, (n) }
+#define FS(n, at) { OP_FAIL_SETTLE, (at), THROTTLE_PASS, (n) }
+#define OS(n, at) { OP_OK_SETTLE, (at), THROTTLE_PASS, (n) }
+#define FL(n, at) { OP_FAIL, (at), THROTTLE_PASS, (n) }
+#define OP(o, at) { (o), (at), THROTTLE_PASS, 0 }
+#define OTHER(n, at, w) { OP_OTHER, (at), THROTTLE_##w, (n) }
+
+struct hits_ctx {
+	const char *key;
+	unsigned hits;
+};
+
+static int
+hits_cb(void *vc, const struct throttle_entry *e)
+{
+	struct hits_ctx *c = vc;
+
+	if (strcmp(e->key, c->key) == 0)
+		c->hits = e->hits;
+	return 0;
+}
+
+static unsigned
+hits_of(const struct throttle *t, const char *key, int64_t now)
+{
+	struct hits_ctx c = { key, 0 };
+
+	throttle_each(t, now, hits_cb, &c);
+	return c.hits;
+}
+
+static const char *const verdict_names[] = { "PASS", "BUSY", "BLOCKED" };
+
+static void
+test_reserve_table(void **state)
+{
+	static const struct {
+		const char *name;
+		unsigned limit;
+		struct rstep steps[12];
+		int64_t end;            /* time of the final checks */
+		unsigned inflight, hits;
+		bool blocked;
+	} cases[] = {
+		{ "30 at once, limit 3: 3 reserved, 27 busy, nothing counted",
+		    3, { RS(3, 0, PASS), RS(27, 0, BUSY) }, 0, 3, 0, false },
+		{ "the 3 fail: blocked; the 27 again: refused, counted",
+		    3, { RS(3, 0, PASS), RS(27, 0, BUSY), FS(3, 1),
+		    RS(27, 1, BLOCKED) }, 1, 0, 3, true },
+		{ "a success gives its slot back",
+		    3, { RS(3, 0, PASS), RS(1, 0, BUSY), OS(1, 1),
+		    RS(1, 1, PASS), RS(1, 1, BUSY) }, 1, 3, 0, false },
+		{ "a temp answer (settled as not failed) gives it back too",
+		    3, { RS(1, 0, PASS), OS(1, 0), RS(3, 0, PASS) }, 0, 3, 0,
+		    false },
+		{ "earlier failures shrink the budget",
+		    3, { FL(2, 0), RS(1, 5, PASS), RS(5, 5, BUSY) }, 5, 1, 2,
+		    false },
+		{ "in flight + failures = limit - 1: one more passes",
+		    4, { FL(1, 0), RS(2, 0, PASS), RS(1, 0, PASS),
+		    RS(1, 0, BUSY) }, 0, 3, 1, false },
+		{ "busy is no hit: settled successes leave no trace",
+		    3, { RS(3, 0, PASS), RS(100, 0, BUSY), OS(3, 1) }, 1, 0,
+		    0, false },
+		{ "blocked wins over busy, and counts",
+		    3, { FL(3, 0), RS(2, 1, BLOCKED) }, 1, 0, 3, true },
+		{ "a failure settled late blocks the key at its own time",
+		    2, { RS(2, 0, PASS), FS(1, 10), FS(1, 11),
+		    RS(1, 11, BLOCKED) }, 11, 0, 2, true },
+		{ "limit 1: one check at a time",
+		    1, { RS(1, 0, PASS), RS(5, 0, BUSY), FS(1, 0),
+		    RS(1, 0, BLOCKED) }, 0, 0, 1, true },
+		{ "failures out of the window free the budget",
+		    3, { FL(2, 0), RS(1, 0, PASS), RS(1, 0, BUSY),
+		    RS(2, 120, PASS), RS(1, 120, BUSY) }, 120, 3, 0, false },
+		{ "a block ends a window after its last hit",
+		    3, { RS(3, 0, PASS), FS(3, 0), RS(1, 119, BLOCKED),
+		    RS(1, 239, PASS) }, 239, 1, 0, false },
+		{ "clear forgets the hits, keeps the checks in flight",
+		    3, { FL(1, 0), RS(2, 0, PASS), OP(OP_CLEAR, 0),
+		    RS(1, 0, PASS), RS(1, 0, BUSY) }, 0, 3, 0, false },
+		{ "reset forgets the hits, keeps the checks in flight",
+		    3, { FL(3, 0), RS(1, 0, BLOCKED), OP(OP_RESET, 0),
+		    RS(2, 0, PASS), OP(OP_RESET, 0), RS(1, 0, PASS),
+		    RS(1, 0, BUSY) }, 0, 3, 0, false },
+		{ "keys are separate",
+		    3, { RS(3, 0, PASS), OTHER(3, 0, PASS), OTHER(1, 0, BUSY),
+		    RS(1, 0, BUSY) }, 0, 3, 0, false },
+		{ "settling more than was reserved never goes below zero",
+		    3, { OS(5, 0), RS(3, 0, PASS), RS(1, 0, BUSY) }, 0, 3, 0,
+		    false },
+	};
+	enum throttle_verdict got;
+	const struct rstep *st;
+	struct throttle *t;
+	size_t i, j;
+	unsigned n, k;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		t = mk(cases[i].limit, 120, 100);
+		for (j = 0; j < 12 && cases[i].steps[j].op != OP_END; j++) {
+			st = &cases[i].steps[j];
+			n = st->times ? st->times : 1;
+			for (k = 0; k < n; k++) {
+				switch (st->op) {
+				case OP_RESERVE:
+				case OP_OTHER:
+					got = throttle_reserve(t, st->op ==
+					    OP_RESERVE ? "k" : "o", st->at);
+					if (got != st->want)
+						fail_msg("%s: step %zu.%u: %s, "
+						    "want %s", cases[i].name, j,
+						    k, verdict_names[got],
+						    verdict_names[st->want]);
+					break;
+				case OP_FAIL_SETTLE:
+				case OP_OK_SETTLE:
+					throttle_settle(t, "k", st->at,
+					    st->op == OP_FAIL_SETTLE);
+					break;
+				case OP_FAIL:
+					throttle_fail(t, "k", st->at);
+					break;
+				case OP_CLEAR:
+					throttle_clear(t, "k");
+					break;
+				case OP_RESET:
+					throttle_reset(t);
+					break;
+				case OP_END:
+					break;
+				}
+			}
+		}
+		if (throttle_inflight(t, "k") != cases[i].inflight)
+			fail_msg("%s: %u in flight, want %u", cases[i].name,
+			    throttle_inflight(t, "k"), cases[i].inflight);
+		if (throttle_blocked(t, "k", cases[i].end) != cases[i].blocked)
+			fail_msg("%s: blocked %d, want %d", cases[i].name,
+			    !cases[i].blocked, cases[i].blocked);
+		if (hits_of(t, "k", cases[i].end) != cases[i].hits)
+			fail_msg("%s: %u hits, want %u", cases[i].name,
+			    hits_of(t, "k", cases[i].end), cases[i].hits);
+		throttle_free(&t);
+	}
+}
+
+/*
+ * The race the reservation closes: attempts that arrive while earlier
+ * ones are still being hashed.  throttle_check alone (check, hash, then
+ * throttle_fail) lets every one of them through; check-and-reserve lets
+ * through no more than failures are left, whatever the interleaving.
+ */
+static void
+test_reserve_race(void **state)
+{
+	struct throttle *t;
+	unsigned passed, i, j, round;
+
+	(void)state;
+	/* Today's pattern, for contrast: 30 checks, then 30 failures. */
+	t = mk(3, 120, 100);
+	for (passed = 0, i = 0; i < 30; i++)
+		passed += !throttle_check(t, "k", 0);
+	assert_int_equal(passed, 30);
+	throttle_free(&t);
+
+	/* Reserve: 30 at once, then their answers. */
+	t = mk(3, 120, 100);
+	for (passed = 0, i = 0; i < 30; i++)
+		passed += throttle_reserve(t, "k", 0) == THROTTLE_PASS;
+	assert_int_equal(passed, 3);
+	for (i = 0; i < passed; i++)
+		throttle_settle(t, "k", 0, true);
+	for (i = 0; i < 30; i++)
+		assert_int_equal(throttle_reserve(t, "k", 0),
+		    THROTTLE_BLOCKED);
+	throttle_free(&t);
+
+	/* Interleaved: rounds of 7 attempts, one answer between rounds;
+	 * never more than 3 hashed in all, every one a failure. */
+	t = mk(3, 120, 100);
+	for (passed = 0, round = 0; round < 20; round++) {
+		for (j = 0; j < 7; j++)
+			passed += throttle_reserve(t, "k", round) ==
+			    THROTTLE_PASS;
+		if (throttle_inflight(t, "k") > 0)
+			throttle_settle(t, "k", round, true);
+	}
+	assert_int_equal(passed, 3);
+	assert_int_equal(throttle_inflight(t, "k"), 0);
+	assert_true(throttle_blocked(t, "k", 20));
+	throttle_free(&t);
+}
+
+/*
+ * Eviction spares keys with checks in flight (their count would be lost);
+ * when nothing else is left, the count goes with the key and a late
+ * settle is harmless.  NULL tables and keys.
+ */
+static void
+test_reserve_evict(void **state)
+{
+	struct throttle *t;
+	int i;
+
+	(void)state;
+	t = mk(3, 120, 3);
+	assert_int_equal(throttle_reserve(t, "inflight", 0), THROTTLE_PASS);
+	for (i = 0; i < 3; i++)
+		throttle_fail(t, "blocked", 0);
+	throttle_fail(t, "active", 0);
+	throttle_fail(t, "new", 1);     /* evicts active, then ... */
+	throttle_fail(t, "new2", 1);    /* ... blocked or new: not inflight */
+	assert_int_equal(throttle_count(t), 3);
+	assert_int_equal(throttle_inflight(t, "inflight"), 1);
+	throttle_free(&t);
+
+	t = mk(3, 120, 1);
+	assert_int_equal(throttle_reserve(t, "a", 0), THROTTLE_PASS);
+	assert_int_equal(throttle_reserve(t, "b", 0), THROTTLE_PASS);
+	assert_int_equal(throttle_count(t), 1);
+	assert_int_equal(throttle_inflight(t, "a"), 0);
+	throttle_settle(t, "a", 0, false);      /* gone: nothing */
+	assert_int_equal(throttle_inflight(t, "b"), 1);
+	throttle_settle(t, "a", 0, true);       /* a failure still counts */
+	assert_int_equal(throttle_count(t), 1);
+	throttle_free(&t);
+
+	assert_int_equal(throttle_reserve(NULL, "k", 0), THROTTLE_PASS);
+	throttle_settle(NULL, "k", 0, true);
+	assert_int_equal(throttle_inflight(NULL, "k"), 0);
+	t = mk(3, 120, 10);
+	assert_int_equal(throttle_reserve(t, NULL, 0), THROTTLE_PASS);
+	throttle_settle(t, NULL, 0, true);
+	assert_int_equal(throttle_count(t), 0);
+	throttle_settle(t, "unknown", 0, false);
+	assert_int_equal(throttle_count(t), 0);
+	throttle_free(&t);
+}
+
 int
 main(void)
 {
@@ -967,6 +1235,9 @@ main(void)
 		cmocka_unit_test(test_addr_key_throttle),
 		cmocka_unit_test(test_allow),
 		cmocka_unit_test(test_allow_errors),
+		cmocka_unit_test(test_reserve_table),
+		cmocka_unit_test(test_reserve_race),
+		cmocka_unit_test(test_reserve_evict),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
