@@ -5,10 +5,12 @@ INTEGRATION_TESTS = \
 	tests/integration/postfix.sh \
 	tests/integration/dovecot.sh \
 	tests/integration/dovecot_plugin.sh \
+	tests/integration/dovecot_lua.sh \
 	tests/integration/audit.sh \
 	tests/integration/attack.sh \
 	tests/integration/keys.sh \
-	tests/integration/keyfile.sh
+	tests/integration/keyfile.sh \
+	tests/integration/hold.sh
 TESTS += $(INTEGRATION_TESTS)
 # A test-only tool: prints a store's root key and subkeys, so keys.sh can
 # prove they are gone from vmsealed's memory and cores after a seal.
@@ -16,6 +18,12 @@ check_PROGRAMS += tests/integration/rootkey
 tests_integration_rootkey_SOURCES = tests/integration/rootkey.c
 tests_integration_rootkey_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_rootkey_LDADD = lib/libvmseal.la
+# A test-only tool: stores a user's password hash as it is (no cost check),
+# so hold.sh can show a stored over-cap hash is never computed.
+check_PROGRAMS += tests/integration/planthash
+tests_integration_planthash_SOURCES = tests/integration/planthash.c
+tests_integration_planthash_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_integration_planthash_LDADD = lib/libvmseal.la
 EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
