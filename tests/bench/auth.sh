@@ -333,7 +333,7 @@ EOF
 	else
 		case $m in
 		plugin) DB="vmseal_socket_path = $W/run/auth
-vmseal_timeout = 30
+vmseal_timeout = 30s
 passdb vmseal {
 }" ;;
 		passwd-file) DB="passdb passwd-file {
