@@ -801,8 +801,14 @@ fi
 # Generous bounds (2 CPUs shared with whatever else runs; 20-25 s and
 # about 2 s are usual when idle): they catch a service that stalls under
 # the flood; the hash count below is the exact check of the throttle.
-check "...in under 60 s ($ATT_S s; $PARALLEL connections at a time after the first 4)" \
-    python3 -c "import sys; sys.exit(0 if $ATT_S < 60 else 1)"
+# A sanitizer build (every vmseal-checkpassword exec starts ASan) is
+# several times slower: its time is shown, not bounded.
+if ldd "$VMSEALED" 2>/dev/null | grep -q libasan; then
+	t_skip "sanitizer build: the attack's time is not bounded ($ATT_S s)"
+else
+	check "...in under 60 s ($ATT_S s; $PARALLEL connections at a time after the first 4)" \
+	    python3 -c "import sys; sys.exit(0 if $ATT_S < 60 else 1)"
+fi
 if [ "$USER_RES" = OK ] && python3 -c "import sys; sys.exit(0 if $USER_S < 6 else 1)"; then
 	t_ok "meanwhile bob logs in from 127.0.0.3 at once ($USER_S s)"
 else
