@@ -20,10 +20,12 @@ VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 # dovecot-core (doveadm pw), clang + libclang-rt-dev (libFuzzer,
 # sanitizers), groff-base and man-db (man page checks), fail2ban (the
 # filter's check), gdb and strace (key-in-memory and crash tests),
-# mmdebstrap and zstd (the Debian 13 root of scripts/test-debian13).
+# mmdebstrap and zstd (the Debian 13 root of scripts/test-debian13),
+# libsasl2-modules (postfix.sh's smtpd has Cyrus SASL on: without a
+# mechanism plugin smtpd refuses to start).
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
   dovecot-core clang libclang-rt-dev groff-base man-db fail2ban gdb strace
-  mmdebstrap zstd"
+  mmdebstrap zstd libsasl2-modules"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {
