@@ -55,12 +55,16 @@ trixie_tarball() {
 	mv "$tar.tmp.tar.zst" "$tar" && echo "$tar"
 }
 
-# trixie_unpack DIR: a fresh root in DIR, with /proc and /dev mounted.
+# trixie_unpack DIR: a fresh root in DIR (bind-mounted on itself), with
+# /proc, /dev and a /run tmpfs mounted.
 trixie_unpack() {
 	local root=$1 tar
 	tar=$(trixie_tarball) || return 1
 	mkdir -p "$root" || return 1
 	tar --zstd -xpf "$tar" -C "$root" || return 1
+	# The root a mount point of its own, so that inside it "/" can be
+	# made private (unshare -m --propagation private: the auth benchmark).
+	mount --bind "$root" "$root" || return 1
 	mount -t proc proc "$root/proc" || return 1
 	mount --bind /dev "$root/dev" || return 1
 	mount -t tmpfs tmpfs "$root/run" || return 1
@@ -81,6 +85,7 @@ trixie_cleanup() {
 	for m in run dev proc; do
 		mountpoint -q "$root/$m" && umount -l "$root/$m"
 	done
+	mountpoint -q "$root" && umount -l "$root"
 	# refuse to remove anything still mounted below
 	if grep -q " $root/" /proc/mounts; then
 		echo "trixie-root: $root still has mounts; left in place" >&2

@@ -383,7 +383,8 @@ EOF
 done
 unshare -m --propagation private sleep 100000 </dev/null >/dev/null 2>&1 &
 NSPID=$!
-NS() { nsenter -t "$NSPID" -m "$@"; }
+# -r: the target's root too (setns of a mount namespace would leave a chroot)
+NS() { nsenter -t "$NSPID" -m -r "$@"; }
 for ((i = 0; ; i++)); do
 	[ "$(readlink "/proc/$NSPID/ns/mnt")" != "$(readlink /proc/self/ns/mnt)" ] && break
 	[ "$i" -lt 50 ] || die "unshare -m: no private mount namespace"
