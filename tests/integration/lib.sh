@@ -149,3 +149,109 @@ alias_maps =
 alias_database =
 EOF
 }
+
+# t_install_module SRC DIR NAME: SRC as DIR/NAME for the run; a file
+# already there is kept in $WORK and put back by cleanup.  Prints the
+# backup's path.
+t_install_module() {
+	local backup=
+	if [ -e "$2/$3" ]; then
+		backup=$WORK/$3.installed
+		cp -p "$2/$3" "$backup" || return 1
+	fi
+	echo "$backup"
+	# install, not cp: a loaded module must not be rewritten in place
+	install -m 0644 "$1" "$2/$3"
+}
+
+# t_dovecot_auth_setup: for AUTH_MODE (plugin, lua, checkpassword) on the
+# Dovecot found (DC24 set for 2.4), install what Dovecot needs (the module,
+# and on 2.4 its settings module, backed up and restored by the caller's
+# cleanup through MODULE_COPIED/MODULE_BACKUP and SETMOD_*) and set DB to
+# the passdb and userdb blocks asking vmsealed on $SOCKDIR/auth.  On
+# failure: returns 1 with the reason in T_SETUP_ERR.
+# (The body is not indented: its configuration text is written as is.)
+t_dovecot_auth_setup() {
+if [ "$AUTH_MODE" = plugin ]; then
+	MODULE_COPIED=1
+	MODULE_BACKUP=$(t_install_module "$VMSEAL_PLUGIN" "$AUTH_MODULE_DIR" \
+	    libauthdb_vmseal.so) || { T_SETUP_ERR="copy $VMSEAL_PLUGIN to $AUTH_MODULE_DIR"; return 1; }
+	if [ -n "$DC24" ]; then
+		# doveconf and the config process know the driver's settings
+		# only from its settings module
+		[ -d "$SETTINGS_MODULE_DIR" ] || SETMOD_DIR_MADE=1
+		mkdir -p "$SETTINGS_MODULE_DIR"
+		SETMOD_COPIED=1
+		SETMOD_BACKUP=$(t_install_module "$VMSEAL_PLUGIN_SETTINGS" \
+		    "$SETTINGS_MODULE_DIR" libvmseal_settings.so) ||
+		    { T_SETUP_ERR="copy $VMSEAL_PLUGIN_SETTINGS to $SETTINGS_MODULE_DIR"; return 1; }
+		DB="vmseal_socket_path = $SOCKDIR/auth
+vmseal_timeout = 5s
+passdb vmseal {
+}
+userdb vmseal {
+}"
+	else
+		DB="passdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}
+userdb {
+  driver = vmseal
+  args = socket=$SOCKDIR/auth timeout=5
+}"
+	fi
+elif [ "$AUTH_MODE" = lua ]; then
+	# A copy the auth worker can surely read.
+	mkdir -p "$WORK/lua" && chmod 0755 "$WORK/lua"
+	install -m 0644 "$VMSEAL_LUA" "$WORK/lua/vmseal-auth.lua" ||
+	    { T_SETUP_ERR="copy $VMSEAL_LUA"; return 1; }
+	if [ -n "$DC24" ]; then
+		DB="passdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}
+userdb lua {
+  lua_file = $WORK/lua/vmseal-auth.lua
+  lua_settings {
+    socket = $SOCKDIR/auth
+    timeout = 5
+  }
+}"
+	else
+		# 2.3 passes no settings to a script: a file sets them and
+		# runs the shipped one.
+		cat >"$WORK/lua/vmseal-auth-test.lua" <<EOF
+vmseal_settings = { socket = "$SOCKDIR/auth", timeout = "5" }
+dofile("$WORK/lua/vmseal-auth.lua")
+EOF
+		chmod 0644 "$WORK/lua/vmseal-auth-test.lua"
+		DB="passdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}
+userdb {
+  driver = lua
+  args = file=$WORK/lua/vmseal-auth-test.lua
+}"
+	fi
+else
+	# Dovecot runs it as user dovecot: a copy it can surely reach.
+	CP=$VMSEAL_CHECKPASSWORD
+	if [ "$(head -c 4 "$CP" | tr -d '\0')" = $'\x7fELF' ]; then
+		mkdir -p "$WORK/bin" && chmod 0755 "$WORK/bin"
+		cp "$CP" "$WORK/bin/vmseal-checkpassword" && CP=$WORK/bin/vmseal-checkpassword
+	fi
+	DB="passdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}
+userdb {
+  driver = checkpassword
+  args = $CP --socket $SOCKDIR/auth
+}"
+fi
+}
