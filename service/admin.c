@@ -8,7 +8,7 @@
  *
  * The conversation is helper/cli_client.c's (see the comment there): the
  * client sends "run" and the command line; the command runs here through
- * the same code as offline (helper/cmd_*.c), with a cli_io that asks the
+ * the same code as offline (admin/cmd_*.c), with a cli_io that asks the
  * client for every secret, input file, output file and terminal question;
  * the session ends with "exit" CODE STDOUT STDERR.  Every message is fully
  * validated (ipc.h); a malformed one ends the session.
@@ -33,9 +33,9 @@
 
 #include <sodium.h>
 
-#include "../helper/cli.h"
-#include "../helper/json.h"
-#include "../helper/prompt.h"
+#include "cli.h"
+#include "json.h"
+#include "prompt.h"
 #include "ipc.h"
 #include "service.h"
 
@@ -636,7 +636,8 @@ run_session(struct svc *s, int fd)
 	struct session se = { s, fd, 0, NULL, NULL, 0, NULL, 0, false, 0 };
 	struct cli_service svcops = { .unseal = s_unseal, .seal = s_seal,
 	    .status = s_status, .throttle_list = s_throttle_list,
-	    .throttle_clear = s_throttle_clear, .ctx = &se };
+	    .throttle_clear = s_throttle_clear, .commands = svc_commands,
+	    .ctx = &se };
 	struct cli cli;
 	struct ipc_msg m;
 	struct vs_err err;

@@ -2,9 +2,11 @@
 sbin_PROGRAMS += service/vmsealed
 service_vmsealed_SOURCES = \
 	service/vmsealed.c service/service.h \
-	service/postfix.c service/admin.c service/auth.c service/guard.c
+	service/postfix.c service/admin.c service/cmd_service.c \
+	service/auth.c service/guard.c
+service_vmsealed_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
 service_vmsealed_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
-service_vmsealed_LDADD = helper/libvmsealcli.la -lpthread
+service_vmsealed_LDADD = admin/libvmsealadmin.la -lpthread
 
 systemdsystemunit_DATA = service/vmsealed.service
 EXTRA_DIST += service/vmsealed.service.in service/vmseal.conf.example

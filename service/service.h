@@ -25,6 +25,7 @@
 #include <time.h>
 
 #include "buf.h"
+#include "cli.h"
 #include "conf.h"
 #include "lookup.h"
 #include "policy.h"
@@ -89,6 +90,9 @@ void svc_rates_free(struct svc *s);
 int svc_admin_start(struct svc *s);
 void svc_admin_enqueue(struct svc *s, int fd);
 void svc_admin_stop(struct svc *s);
+/* cmd_service.c: unseal, seal, status (struct cli_command, admin/cli.h),
+ * NULL-terminated. */
+extern const struct cli_command svc_commands[];
 
 /* Seal now (wipe the key). */
 void svc_seal(struct svc *s);

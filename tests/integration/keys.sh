@@ -1,5 +1,5 @@
 #!/bin/bash
-# keys.sh - the key's life end to end (helper/cmd_keys.c):
+# keys.sh - the key's life end to end (admin/cmd_keys.c):
 #
 #  1. rotate is atomic: a store of 20,000 users ({SSHA} of known passwords)
 #     and `vmseal --offline rotate` killed with SIGKILL at 20 moments of its

@@ -72,6 +72,11 @@ struct cli_service {
 	void (*status)(struct cli *cli, bool json);
 	void (*throttle_list)(struct cli *cli, bool json);
 	bool (*throttle_clear)(struct cli *cli, const char *what);
+	/* Commands that run only inside the service (unseal, seal, status:
+	 * service/cmd_service.c), NULL-terminated; looked up before the
+	 * common table.  Outside the service those names answer "no vmsealed
+	 * answers" (and --help) from admin/cli_dispatch.c. */
+	const struct cli_command *commands;
 	void *ctx;
 };
 
@@ -111,6 +116,15 @@ bool cli_client_run(struct cli *cli, int argc, char **argv, int *exit_r);
 /* A subcommand: argv[0] is its own name. */
 typedef int cli_cmd_fn(struct cli *cli, int argc, char **argv);
 
+struct cli_command {
+	const char *name;
+	cli_cmd_fn *fn;
+};
+
+/* Help of the commands that run only inside vmsealed; shown by the service
+ * and, when none answers, by the client. */
+extern const char cli_help_unseal[], cli_help_seal[], cli_help_status[];
+
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_domain(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
@@ -118,9 +132,6 @@ int cmd_address(struct cli *cli, int argc, char **argv);
 int cmd_alias(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
 int cmd_export(struct cli *cli, int argc, char **argv);
-int cmd_unseal(struct cli *cli, int argc, char **argv);
-int cmd_seal(struct cli *cli, int argc, char **argv);
-int cmd_status(struct cli *cli, int argc, char **argv);
 int cmd_audit(struct cli *cli, int argc, char **argv);
 int cmd_stats(struct cli *cli, int argc, char **argv);
 int cmd_throttle(struct cli *cli, int argc, char **argv);
