@@ -66,6 +66,9 @@ static const struct ckey keys[] = {
 	U("auto_seal_after", auto_seal_after, 100000000),
 	S("unseal_keyfile", unseal_keyfile),
 	S("syslog_facility", syslog_facility),
+	U("uid_min", uid_min, 4294967295UL),
+	U("gid_min", gid_min, 4294967295UL),
+	S("log_names", log_names),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -93,6 +96,9 @@ conf_defaults(struct vs_conf *c)
 	c->throttle_max_entries = 100000;
 	c->events_keep = 100000;
 	snprintf(c->syslog_facility, sizeof(c->syslog_facility), "mail");
+	c->uid_min = 500;
+	c->gid_min = 500;
+	snprintf(c->log_names, sizeof(c->log_names), "plain");
 }
 
 static int
@@ -133,6 +139,10 @@ set_key(struct vs_conf *c, const struct ckey *k, const char *v,
 			if ((unsigned char)*p < 0x20 || *p == 0x7f)
 				return vs_fail(err, VS_EINVAL, "line %lu: %s "
 				    "holds a control character", line, k->name);
+		if (strcmp(k->name, "log_names") == 0 &&
+		    strcmp(v, "plain") != 0 && strcmp(v, "hashed") != 0)
+			return vs_fail(err, VS_EINVAL, "line %lu: log_names "
+			    "must be plain or hashed", line);
 		memcpy(base, v, strlen(v) + 1);
 		return VS_OK;
 	case C_UINT:

@@ -60,6 +60,11 @@ struct vs_conf {
 	unsigned auto_seal_after;       /* seconds without admin contact; 0 off */
 	char unseal_keyfile[CONF_STR_MAX];      /* DEMO ONLY: unseal at start */
 	char syslog_facility[32];
+	/* Lowest uid and gid a user may be given (import, user add/set). */
+	unsigned uid_min, gid_min;
+	/* "plain": log lines name the login; "hashed": a keyed hash of it
+	 * (the client address stays in the clear for fail2ban). */
+	char log_names[16];
 };
 
 void conf_defaults(struct vs_conf *c);
