@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "conf.h"
 #include "store.h"
 #include "vs_err.h"
 
@@ -84,6 +85,8 @@ struct cli {
 	const char *prog;
 	const char *dir;        /* store folder */
 	const char *socket_dir; /* vmsealed's sockets */
+	const struct vs_conf *conf;     /* vmseal.conf as loaded (defaults
+	                                 * when absent); never NULL */
 	int passphrase_fd;      /* -1: ask on the terminal */
 	int recovery_key_fd;    /* -1: not used */
 	bool json;

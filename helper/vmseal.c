@@ -203,6 +203,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "vmseal: %s\n", err.msg);
 		return EX_VS_USAGE;
 	}
+	cli.conf = &conf;
 	cli.dir = dir ? dir : conf.store_dir;
 	cli.socket_dir = sockdir ? sockdir : conf.socket_dir;
 	if (optind >= argc) {

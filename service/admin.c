@@ -650,6 +650,7 @@ run_session(struct svc *s, int fd)
 	cli.prog = "vmseal";
 	cli.dir = store_dir(s->st);
 	cli.socket_dir = s->conf.socket_dir;
+	cli.conf = &s->conf;
 	cli.passphrase_fd = -1;
 	cli.recovery_key_fd = -1;
 	cli.io = &remote_io;
