@@ -150,6 +150,116 @@ alias_database =
 EOF
 }
 
+# bail WHAT: a set-up step failed and nothing after it can work: one
+# failure, the test's diagnostics (when it defines them), the plan, exit.
+bail() {
+	t_fail "$*"
+	if command -v diagnostics >/dev/null 2>&1; then diagnostics; fi
+	t_done
+	exit 1
+}
+
+# t_postfix_start EXTRA: a throwaway Postfix on loopback, the same in every
+# test.  Configuration folder $PFDIR, queue $SPOOL, log $MAILLOG, data in
+# $WORK/data, smtpd on 127.0.0.1:$SMTP_PORT; main.cf holds the settings
+# that keep it local (no DNS, no TLS, no local delivery, loopback only)
+# followed by EXTRA, the test's own lines (maps, restrictions, SASL).
+# Started and answering 220 within 15 s, or bail; sets PF_STARTED (the
+# test's cleanup calls t_postfix_stop).
+t_postfix_start() {
+	local ready=
+	mkdir -p "$PFDIR" "$SPOOL" "$WORK/data" "$WORK/log" ||
+	    bail "mkdir $PFDIR"
+	chown postfix "$WORK/data"
+	cat >"$PFDIR/main.cf" <<EOF
+compatibility_level = 3.6
+queue_directory = $SPOOL
+data_directory = $WORK/data
+maillog_file = $MAILLOG
+maillog_file_prefixes = $WORK
+myhostname = mx.vmseal.test
+mydomain = vmseal.test
+myorigin = \$myhostname
+mydestination =
+virtual_alias_domains =
+relay_domains =
+alias_maps =
+alias_database =
+local_recipient_maps =
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+smtp_dns_support_level = disabled
+lmtp_dns_support_level = disabled
+smtp_host_lookup = native
+lmtp_host_lookup = native
+smtpd_peername_lookup = no
+biff = no
+smtpd_tls_security_level = none
+smtp_tls_security_level = none
+lmtp_tls_security_level = none
+smtpd_error_sleep_time = 0
+$1
+EOF
+	cat >"$PFDIR/master.cf" <<EOF
+127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+pickup    unix  n       -       n       60      1       pickup
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+trace     unix  -       -       n       -       0       bounce
+verify    unix  -       -       n       -       1       verify
+flush     unix  n       -       n       1000?   0       flush
+proxymap  unix  -       -       n       -       -       proxymap
+proxywrite unix -       -       n       -       1       proxymap
+smtp      unix  -       -       n       -       -       smtp
+relay     unix  -       -       n       -       -       smtp
+showq     unix  n       -       n       -       -       showq
+error     unix  -       -       n       -       -       error
+retry     unix  -       -       n       -       -       error
+discard   unix  -       -       n       -       -       discard
+local     unix  -       n       n       -       -       local
+virtual   unix  -       n       n       -       -       virtual
+lmtp      unix  -       -       n       -       -       lmtp
+anvil     unix  -       -       n       -       1       anvil
+scache    unix  -       -       n       -       1       scache
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+	timeout 30 postfix -c "$PFDIR" check </dev/null >"$WORK/pfcheck.out" 2>&1
+	if timeout 30 postfix -c "$PFDIR" start </dev/null \
+	    >"$WORK/pfstart.out" 2>&1; then
+		PF_STARTED=1
+	else
+		sed 's/^/#   /' "$WORK/pfcheck.out" "$WORK/pfstart.out"
+		bail "postfix start"
+	fi
+	for _ in $(seq 150); do
+		if python3 - "$SMTP_PORT" <<'PY' 2>/dev/null
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=2)
+s.settimeout(5)
+sys.exit(0 if s.recv(512).startswith(b"220") else 1)
+PY
+		then ready=1; break; fi
+		sleep 0.1
+	done
+	[ -n "$ready" ] ||
+	    bail "Postfix smtpd answers 220 on 127.0.0.1:$SMTP_PORT within 15 s"
+}
+
+# t_postfix_stop: stop the Postfix of t_postfix_start (its master killed
+# when it has not gone within 5 s).
+t_postfix_stop() {
+	local pid
+	[ -n "${PF_STARTED:-}" ] || return 0
+	pid=$(sed -n 's/ //gp;1q' "$SPOOL/pid/master.pid" 2>/dev/null)
+	timeout 20 postfix -c "$PFDIR" stop </dev/null >/dev/null 2>&1
+	[ -n "$pid" ] && stop_pid "$pid"
+	PF_STARTED=
+}
+
 # t_install_module SRC DIR NAME: SRC as DIR/NAME for the run; a file
 # already there is kept in $WORK and put back by cleanup.  Prints the
 # backup's path.

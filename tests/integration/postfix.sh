@@ -58,17 +58,7 @@ diagnostics() {
 
 cleanup() {
 	local pid i
-	if [ -n "$PF_STARTED" ]; then
-		pid=$(sed -n 's/ //gp;1q' "$SPOOL/pid/master.pid" 2>/dev/null)
-		postfix -c "$PFDIR" stop >/dev/null 2>&1 </dev/null
-		if [ -n "$pid" ]; then
-			for i in $(seq 50); do
-				kill -0 "$pid" 2>/dev/null || break
-				sleep 0.1
-			done
-			kill -9 "$pid" 2>/dev/null
-		fi
-	fi
+	t_postfix_stop
 	if [ -n "$SVC_PID" ]; then
 		kill "$SVC_PID" 2>/dev/null
 		for i in $(seq 50); do
@@ -86,14 +76,6 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
-
-# bail WHAT: a set-up step failed; nothing after it can work.
-bail() {
-	t_fail "$*"
-	diagnostics
-	t_done
-	exit 1
-}
 
 # Two free ports above 20000, chosen at random: smtpd's, and one where
 # nothing listens (the LMTP "Dovecot" that is never there).
@@ -169,36 +151,8 @@ sasldb_path: $WORK/sasl/sasldb2
 mech_list: PLAIN LOGIN
 EOF
 SM="socketmap:unix:$SOCK"
-cat >"$PFDIR/main.cf" <<EOF
-compatibility_level = 3.6
-queue_directory = $SPOOL
-data_directory = $WORK/data
-maillog_file = $MAILLOG
-maillog_file_prefixes = $WORK
-myhostname = mx.vmseal.test
-mydomain = vmseal.test
-myorigin = \$myhostname
-mydestination =
-virtual_alias_domains =
-relay_domains =
-alias_maps =
-alias_database =
-local_recipient_maps =
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-smtp_dns_support_level = disabled
-lmtp_dns_support_level = disabled
-smtp_host_lookup = native
-lmtp_host_lookup = native
-smtpd_peername_lookup = no
-biff = no
-smtpd_tls_security_level = none
-smtp_tls_security_level = none
-smtpd_error_sleep_time = 0
-smtpd_soft_error_limit = 1000
+t_postfix_start "smtpd_soft_error_limit = 1000
 smtpd_hard_error_limit = 1000
-
 virtual_mailbox_domains = $SM:domains
 virtual_mailbox_maps = $SM:mailboxes
 virtual_alias_maps = $SM:aliases
@@ -216,37 +170,7 @@ smtpd_authorized_xclient_hosts = 127.0.0.1
 smtpd_sasl_auth_enable = yes
 smtpd_sasl_type = cyrus
 smtpd_sasl_path = smtpd
-cyrus_sasl_config_path = $WORK/sasl
-EOF
-cat >"$PFDIR/master.cf" <<EOF
-127.0.0.1:$SMTP_PORT inet n - n - - smtpd
-pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-verify    unix  -       -       n       -       1       verify
-flush     unix  n       -       n       1000?   0       flush
-proxymap  unix  -       -       n       -       -       proxymap
-proxywrite unix -       -       n       -       1       proxymap
-smtp      unix  -       -       n       -       -       smtp
-relay     unix  -       -       n       -       -       smtp
-showq     unix  n       -       n       -       -       showq
-error     unix  -       -       n       -       -       error
-retry     unix  -       -       n       -       -       error
-discard   unix  -       -       n       -       -       discard
-local     unix  -       n       n       -       -       local
-virtual   unix  -       n       n       -       -       virtual
-lmtp      unix  -       -       n       -       -       lmtp
-anvil     unix  -       -       n       -       1       anvil
-scache    unix  -       -       n       -       1       scache
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-postfix -c "$PFDIR" start </dev/null >"$WORK/pfstart.out" 2>&1 ||
-    { sed 's/^/#   /' "$WORK/pfstart.out"; bail "postfix start"; }
-PF_STARTED=1
+cyrus_sasl_config_path = $WORK/sasl"
 
 # The SMTP client: reads cases "NAME LOGIN|- SENDER RCPT..." on stdin, one
 # SMTP session each, and writes "STEP CODE TEXT" lines to $WORK/NAME.smtp
