@@ -7,7 +7,11 @@
  *
  * Security: an export is the store in the clear.  It always warns on
  * stderr, refuses to write to a terminal unless --force is given, and
- * writes -o FILE with mode 0600, never over an existing file.
+ * writes -o FILE with mode 0600, never over an existing file.  The
+ * document is built in a struct buf (lib/buf.h: every growth wipes the
+ * block it leaves, unlike realloc or open_memstream), written out in one
+ * piece, and wiped.  Every export is in the audit trail before anything
+ * is read.
  */
 #include "config.h"
 
@@ -18,6 +22,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "cmd_opts.h"
 #include "json.h"
@@ -191,8 +196,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	struct vs_alias *a = NULL;
 	size_t nd = 0, nu = 0, na = 0;
 	unsigned long nopw = 0;
+	struct buf doc = { 0 };
 	struct vs_err err;
-	FILE *fp;
+	FILE *fp, *mem;
 	char **pos;
 	int npos, ex, r;
 
@@ -219,15 +225,27 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		cli_abort_close(cli, &st, &txn);
 		return cli_fail_err(cli, &err);
 	}
-	if ((r = store_domain_list(txn, &d, &nd, &err)) != VS_OK ||
-	    (r = store_user_list(txn, &u, &nu, &err)) != VS_OK ||
-	    (r = store_alias_list(txn, &a, &na, &err)) != VS_OK) {
-		ex = cli_fail_err(cli, &err);
-		goto out;
-	}
+	if ((r = store_domain_list(txn, &d, &nd, &err)) == VS_OK &&
+	    (r = store_user_list(txn, &u, &nu, &err)) == VS_OK)
+		r = store_alias_list(txn, &a, &na, &err);
 	/* Close the store before writing: nothing waits on the client while
 	 * the store is open (in the service it holds the key lock). */
-	cli_abort_close(cli, &st, &txn);
+	if ((ex = cli_finish_txn(cli, &st, &txn, false, r, &err)) != EX_VS_OK)
+		goto out;
+	/* The whole document in a wiping buffer first. */
+	if ((mem = buf_stream_open(&doc, BUF_MAX)) == NULL) {
+		ex = cli_fail(cli, VS_ENOMEM, "out of memory");
+		goto out;
+	}
+	if (o.fmt == EXP_JSON)
+		export_json(mem, d, nd, u, nu, a, na);
+	else
+		export_text(mem, o.fmt, u, nu, a, na, &nopw);
+	if (fclose(mem) != 0) {
+		ex = cli_fail(cli, VS_ELIMIT, "the export does not fit in "
+		    "memory (%u MiB at most)", BUF_MAX >> 20);
+		goto out;
+	}
 	fp = cli->out;
 	if (o.out != NULL &&
 	    (fp = cli->io->create_output(cli, o.out, &err)) == NULL) {
@@ -238,10 +256,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	    "keep it as safe as the passphrase, and delete it after use\n",
 	    (o.fmt == EXP_MAP || o.fmt == EXP_ALIASES) ? "addresses" :
 	    "password hashes");
-	if (o.fmt == EXP_JSON)
-		export_json(fp, d, nd, u, nu, a, na);
-	else
-		export_text(fp, o.fmt, u, nu, a, na, &nopw);
+	if (doc.len > 0 && fwrite(doc.data, 1, doc.len, fp) != doc.len &&
+	    o.out == NULL)
+		ex = cli_fail(cli, VS_EIO, "cannot write the export");
 	if (nopw > 0)
 		fprintf(cli->err, "vmseal: %lu user(s) without a password %s\n",
 		    nopw, o.fmt == EXP_HTPASSWD ? "left out" :
@@ -250,6 +267,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	    VS_OK)
 		ex = cli_fail_err(cli, &err);
 out:
+	buf_free(&doc);         /* wipes */
 	store_domain_list_free(d, nd);
 	store_user_list_free(u, nu);
 	store_alias_list_free(a, na);

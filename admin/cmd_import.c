@@ -44,7 +44,9 @@ static const char import_help[] =
 "  --home TEMPLATE    home for users without one (%n user part of the\n"
 "                     login, %d its domain, %u the whole login, %% a %)\n"
 "  --mail TEMPLATE    mail location for users without one\n"
-"  --uid N, --gid N   uid/gid for users without one\n"
+"  --uid N, --gid N   uid/gid for users without one (at least uid_min\n"
+"                     and gid_min of vmseal.conf, default 500; a line\n"
+"                     with a lower uid or gid is a bad line)\n"
 "  --quota RULE       quota rule for users without one\n"
 "  --as mailboxes     postfix-map: address -> login (virtual_mailbox_maps;\n"
 "                     the value's last path component is the login)\n"
@@ -65,6 +67,7 @@ struct import_opts {
 	const char *home, *mail, *quota;
 	bool has_uid, has_gid;
 	uint32_t uid, gid;
+	unsigned uid_min, gid_min;      /* the floor (vmseal.conf) */
 };
 
 struct import_stats {
@@ -77,6 +80,20 @@ struct import_stats {
 };
 
 #define BAD_LINES_KEPT 1000
+
+/* --uid/--gid below the floor: refused before anything is read. */
+static int
+import_check_floor(struct cli *cli, const struct import_opts *o)
+{
+	struct import_user ids = { .has_uid = o->has_uid, .uid = o->uid,
+	    .has_gid = o->has_gid, .gid = o->gid };
+	struct vs_err err;
+
+	vs_err_clear(&err);
+	if (import_check_ids(&ids, o->uid_min, o->gid_min, &err) != VS_OK)
+		return cli_fail(cli, VS_EINVAL, "--%s", err.msg);
+	return CMD_OPT_OK;
+}
 
 static int
 import_opt(struct cli *cli, void *vctx, int c, const char *arg)
@@ -111,7 +128,7 @@ import_opt(struct cli *cli, void *vctx, int c, const char *arg)
 			o->gid = (uint32_t)v;
 			o->has_gid = true;
 		}
-		return CMD_OPT_OK;
+		return import_check_floor(cli, o);
 	}
 	return cli_usage(cli, "import", "unknown option");
 }
@@ -167,6 +184,7 @@ import_user(struct store *st, struct store_txn *txn,
 	const struct pw_cost own = { set->pw_opslimit,
 	    (size_t)set->pw_memlimit };
 	struct vs_user u;
+	struct import_user ids;
 	enum pw_scheme scheme;
 	char login[NAME_BUF];
 	char hash[PW_HASH_MAX];
@@ -179,6 +197,17 @@ import_user(struct store *st, struct store_txn *txn,
 	if ((r = import_check_user_hash(iu, &own, &scheme, err)) != VS_OK)
 		return r;
 	if ((r = name_login(iu->login, set->fold_local, login, err)) != VS_OK)
+		return r;
+	/* The uid and gid it will have (its own, or --uid/--gid), at or
+	 * above the floor: a bad line too. */
+	ids = *iu;
+	ids.login = login;
+	ids.has_uid = iu->has_uid || o->has_uid;
+	ids.uid = iu->has_uid ? iu->uid : o->uid;
+	ids.has_gid = iu->has_gid || o->has_gid;
+	ids.gid = iu->has_gid ? iu->gid : o->gid;
+	if ((r = import_check_ids(&ids, o->uid_min, o->gid_min, err)) !=
+	    VS_OK)
 		return r;
 	memset(&u, 0, sizeof(u));
 	u.login = login;
@@ -200,10 +229,10 @@ import_user(struct store *st, struct store_txn *txn,
 	u.mail = iu->mail ? (char *)iu->mail :
 	    (mail = expand(o->mail, login, &oom));
 	u.quota = (char *)(iu->quota ? iu->quota : o->quota);
-	u.has_uid = iu->has_uid || o->has_uid;
-	u.uid = iu->has_uid ? iu->uid : o->uid;
-	u.has_gid = iu->has_gid || o->has_gid;
-	u.gid = iu->has_gid ? iu->gid : o->gid;
+	u.has_uid = ids.has_uid;
+	u.uid = ids.uid;
+	u.has_gid = ids.has_gid;
+	u.gid = ids.gid;
 	if (oom)
 		r = vs_fail(err, VS_ENOMEM, "out of memory");
 	else
@@ -424,15 +453,9 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	bool progress = cli->io->is_tty(cli, 2), committed = false;
 	int npos, ex, r;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			fputs(import_help, cli->out);
-			return EX_VS_OK;
-		}
-		return cli_usage(cli, "import", "missing format (htpasswd, "
-		    "dovecot-passwd, postfix-map)");
-	}
+	if ((ex = cmd_need_action(cli, "import", import_help, argc, argv,
+	    "format", "htpasswd, dovecot-passwd, postfix-map")) != CMD_PARSED)
+		return ex;
 	if (strcmp(argv[1], "htpasswd") == 0)
 		fmt = IMPORT_HTPASSWD;
 	else if (strcmp(argv[1], "dovecot-passwd") == 0)
@@ -442,6 +465,8 @@ cmd_import(struct cli *cli, int argc, char **argv)
 	else
 		return cli_usage(cli, "import", "unknown format '%s'", argv[1]);
 	memset(&o, 0, sizeof(o));
+	o.uid_min = cli->conf->uid_min;
+	o.gid_min = cli->conf->gid_min;
 	ex = cmd_parse(cli, "import", import_help, argc - 1, argv + 1, "", lo,
 	    sizeof(lo) / sizeof(lo[0]), import_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
@@ -522,17 +547,15 @@ cmd_import(struct cli *cli, int argc, char **argv)
 		/* Recorded in the import's own transaction (lib/audit.h):
 		 * counts only, never a line of the file. */
 		vs_err_clear(&err);
-		if (cli_audit(cli, txn, "import", &err, "%s %s: %lu %s "
+		r = cli_audit(cli, txn, "import", &err, "%s %s: %lu %s "
 		    "imported, %lu bad line(s) skipped, %lu domain(s) added",
 		    argv[1], file, stats.imported, what, stats.skipped,
-		    stats.domains) != VS_OK) {
-			cli_abort_close(cli, &st, &txn);
-			free(stats.bad);
+		    stats.domains);
+		if (r != VS_OK)
 			fprintf(cli->err, "vmseal: %s: import not recorded, "
 			    "nothing imported\n", file);
-			return cli_fail_err(cli, &err);
-		}
-		if ((ex = cli_commit_close(cli, &st, &txn)) != EX_VS_OK) {
+		if ((ex = cli_finish_txn(cli, &st, &txn, true, r, &err)) !=
+		    EX_VS_OK) {
 			free(stats.bad);
 			return ex;
 		}
@@ -546,9 +569,8 @@ fatal:
 		fprintf(cli->err, "\n");
 	import_reader_free(&rd);
 	cli->io->close_input(cli, fp);
-	cli_abort_close(cli, &st, &txn);
 	free(stats.bad);
 	fprintf(cli->err, "vmseal: %s: line %lu: import stopped, nothing "
 	    "imported\n", file, stats.lines);
-	return cli_fail_err(cli, &err);
+	return cli_finish_txn(cli, &st, &txn, false, r, &err);
 }

@@ -1,6 +1,7 @@
 /*
- * cmd_opts.c - option parsing shared by vmseal's subcommands (see
- * cmd_opts.h).
+ * cmd_opts.c - option and argument parsing shared by vmseal's subcommands
+ * (see cmd_opts.h).  Nothing here touches the store; every refusal is a
+ * usage error (exit 2) printed on cli->err.
  */
 #include "config.h"
 
@@ -78,3 +79,27 @@ parse_locked(struct cli *cli, const char *cmd, const char *help, int argc,
 	return CMD_PARSED;
 }
 
+
+int
+cmd_need_action(struct cli *cli, const char *cmd, const char *help, int argc,
+    char **argv, const char *what, const char *choices)
+{
+	if (argc >= 2 && argv[1][0] != '-')
+		return CMD_PARSED;
+	if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
+	    strcmp(argv[1], "-h") == 0)) {
+		fputs(help, cli->out);
+		return EX_VS_OK;
+	}
+	return cli_usage(cli, cmd, "missing %s (%s)", what, choices);
+}
+
+int
+cmd_need_args(struct cli *cli, const char *cmd, int n, int min, int max)
+{
+	if (n < min)
+		return cli_usage(cli, cmd, "missing argument");
+	if (n > max)
+		return cli_usage(cli, cmd, "too many arguments");
+	return CMD_PARSED;
+}

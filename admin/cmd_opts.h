@@ -7,6 +7,7 @@
 #include <getopt.h>
 #include <stddef.h>
 
+#include "audit.h"
 #include "cli.h"
 
 /* Returned by cmd_parse() when parsing went through and the command should
@@ -23,5 +24,18 @@ typedef int cmd_opt_fn(struct cli *cli, void *ctx, int c, const char *arg);
 int cmd_parse(struct cli *cli, const char *cmd, const char *help, int argc,
     char **argv, const char *shortopts, const struct option *extra, size_t n_extra,
     cmd_opt_fn *on_opt, void *ctx, char ***pos_r, int *npos_r);
+
+/* Room for an audit detail before audit_append() cuts it. */
+#define CMD_AUDIT_DETAIL_BUF (AUDIT_DETAIL_MAX + 64)
+
+/* A command whose first word is an action or format ("user add ...",
+ * "import htpasswd ..."): CMD_PARSED when argv[1] is there and is not an
+ * option; else its help for --help/-h (EX_VS_OK), or a usage error
+ * "missing WHAT (CHOICES)". */
+int cmd_need_action(struct cli *cli, const char *cmd, const char *help,
+    int argc, char **argv, const char *what, const char *choices);
+/* CMD_PARSED when min <= n <= max positional arguments, else a usage
+ * error ("missing argument", "too many arguments"). */
+int cmd_need_args(struct cli *cli, const char *cmd, int n, int min, int max);
 
 #endif

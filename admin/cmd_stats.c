@@ -204,7 +204,7 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	struct report r;
 	struct vs_err err;
 	char **pos;
-	int npos, ex;
+	int npos, ex, rc;
 
 	ex = cmd_parse(cli, "stats", stats_help, argc, argv, "", lo, 2,
 	    stats_opt, &o, &pos, &npos);
@@ -215,11 +215,12 @@ cmd_stats(struct cli *cli, int argc, char **argv)
 	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
-	if (report_build(txn, o.since, &r, &err) != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	cli_abort_close(cli, &st, &txn);
+	/* A read: closed before printing (in the service an open store
+	 * holds the key lock). */
+	rc = report_build(txn, o.since, &r, &err);
+	if ((ex = cli_finish_txn(cli, &st, &txn, false, rc, &err)) !=
+	    EX_VS_OK)
+		return ex;
 	if (cli->json)
 		print_json(cli, &r, o.top);
 	else
@@ -234,15 +235,9 @@ cmd_throttle(struct cli *cli, int argc, char **argv)
 	char **pos;
 	int npos, ex;
 
-	if (argc < 2 || argv[1][0] == '-') {
-		if (argc >= 2 && (strcmp(argv[1], "--help") == 0 ||
-		    strcmp(argv[1], "-h") == 0)) {
-			fputs(throttle_help, cli->out);
-			return EX_VS_OK;
-		}
-		return cli_usage(cli, "throttle", "missing action (list, "
-		    "clear)");
-	}
+	if ((ex = cmd_need_action(cli, "throttle", throttle_help, argc, argv,
+	    "action", "list, clear")) != CMD_PARSED)
+		return ex;
 	ex = cmd_parse(cli, "throttle", throttle_help, argc - 1, argv + 1, "",
 	    NULL, 0, NULL, NULL, &pos, &npos);
 	if (ex != CMD_PARSED)

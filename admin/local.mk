@@ -8,7 +8,7 @@ noinst_LTLIBRARIES += admin/libvmsealadmin.la
 admin_libvmsealadmin_la_SOURCES = \
 	admin/cli.h admin/cli_util.c admin/cli_dispatch.c \
 	admin/cmd_opts.c admin/cmd_opts.h \
-	admin/cmd_store.c admin/cmd_import.c admin/cmd_export.c \
+	admin/cmd_store.c admin/cmd_user.c admin/cmd_import.c admin/cmd_export.c \
 	admin/cmd_stats.c admin/cmd_keys.c admin/cmd_audit.c \
 	admin/prompt.c admin/prompt.h \
 	admin/json.c admin/json.h

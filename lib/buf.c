@@ -1,8 +1,14 @@
 /*
- * buf.c - growable byte buffer and secret wiping (see buf.h).
+ * buf.c - growable byte buffer, a stdio stream into one, and secret wiping
+ * (see buf.h).
+ *
+ * Security: every block given back (growth, buf_free, the stream's stdio
+ * buffer) is wiped with sodium_memzero() before free(); sizes are capped
+ * at BUF_MAX before any arithmetic can overflow.
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,6 +51,26 @@ vs_strdup(const char *s)
 	return vs_strndup(s, strlen(s));
 }
 
+static void (*release_hook)(const void *, size_t);
+
+void
+buf_set_release_hook(void (*hook)(const void *p, size_t n))
+{
+	release_hook = hook;
+}
+
+/* Wipe a block of ours and free it. */
+static void
+release(uint8_t *p, size_t n)
+{
+	if (p == NULL)
+		return;
+	vs_wipe(p, n);
+	if (release_hook != NULL)
+		release_hook(p, n);
+	free(p);
+}
+
 int
 buf_reserve(struct buf *b, size_t extra)
 {
@@ -67,8 +93,7 @@ buf_reserve(struct buf *b, size_t extra)
 		return VS_ENOMEM;
 	if (b->data != NULL) {
 		memcpy(n, b->data, b->len);
-		vs_wipe(b->data, b->cap);
-		free(b->data);
+		release(b->data, b->cap);
 	}
 	b->data = n;
 	b->cap = ncap;
@@ -121,12 +146,77 @@ buf_append_str(struct buf *b, const char *s)
 void
 buf_free(struct buf *b)
 {
-	if (b->data != NULL) {
-		vs_wipe(b->data, b->cap);
-		free(b->data);
-	}
+	release(b->data, b->cap);
 	b->data = NULL;
 	b->len = b->cap = 0;
+}
+
+/* --- a stream into a buf --- */
+
+/* stdio's buffer for the stream: ours, so that it can be wiped. */
+#define BUF_STREAM_IOBUF 4096
+
+struct buf_stream {
+	struct buf *b;
+	size_t max;
+	char iobuf[BUF_STREAM_IOBUF];
+};
+
+static ssize_t
+stream_write(void *cookie, const char *p, size_t n)
+{
+	struct buf_stream *s = cookie;
+	int r;
+
+	if (n > s->max || s->b->len > s->max - n) {
+		errno = EFBIG;
+		return -1;
+	}
+	if ((r = buf_append(s->b, p, n)) != 0) {
+		errno = r == VS_ENOMEM ? ENOMEM : EFBIG;
+		return -1;
+	}
+	return (ssize_t)n;
+}
+
+/* Called by fclose() after the last flush: stdio is done with iobuf. */
+static int
+stream_close(void *cookie)
+{
+	struct buf_stream *s = cookie;
+
+	release((uint8_t *)s, sizeof(*s));
+	return 0;
+}
+
+FILE *
+buf_stream_open(struct buf *b, size_t max)
+{
+	static const cookie_io_functions_t io = {
+		.write = stream_write,
+		.close = stream_close,
+	};
+	struct buf_stream *s;
+	FILE *fp;
+
+	if (b == NULL) {
+		errno = EINVAL;
+		return NULL;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return NULL;
+	s->b = b;
+	s->max = max < BUF_MAX ? max : BUF_MAX;
+	if ((fp = fopencookie(s, "w", io)) == NULL) {
+		free(s);
+		return NULL;
+	}
+	if (setvbuf(fp, s->iobuf, _IOFBF, sizeof(s->iobuf)) != 0) {
+		fclose(fp);
+		errno = ENOMEM;
+		return NULL;
+	}
+	return fp;
 }
 
 uint32_t

@@ -509,6 +509,43 @@ import_check_user_hash(const struct import_user *u, const struct pw_cost *own,
 	return VS_OK;
 }
 
+/* ---- the uid/gid floor ---- */
+
+static int
+check_id(const struct import_user *u, const char *what, uint32_t id,
+    unsigned min, struct vs_err *err)
+{
+	char q[NAME_QUOTE_BUF];
+
+	if (id >= min)
+		return VS_OK;
+	if (u->login == NULL)
+		return vs_fail(err, VS_EINVAL, "%s %lu is below %s_min %u "
+		    "(vmseal.conf): system accounts cannot be mail users",
+		    what, (unsigned long)id, what, min);
+	name_quote(u->login, strlen(u->login), q);
+	return vs_fail(err, VS_EINVAL, "login '%s': %s %lu is below %s_min "
+	    "%u (vmseal.conf): system accounts cannot be mail users", q,
+	    what, (unsigned long)id, what, min);
+}
+
+int
+import_check_ids(const struct import_user *u, unsigned uid_min,
+    unsigned gid_min, struct vs_err *err)
+{
+	int r;
+
+	if (u == NULL)
+		return vs_fail(err, VS_EINVAL, "no user");
+	if (u->has_uid && (r = check_id(u, "uid", u->uid, uid_min, err)) !=
+	    VS_OK)
+		return r;
+	if (u->has_gid && (r = check_id(u, "gid", u->gid, gid_min, err)) !=
+	    VS_OK)
+		return r;
+	return VS_OK;
+}
+
 /* ---- htpasswd ---- */
 
 int

@@ -28,7 +28,8 @@
  *   - login and hash: no control character, no space; login at most
  *     NAME_LOGIN_MAX bytes, hash at most PW_HASH_MAX - 1.  (A {PLAIN}
  *     password with a space in it cannot be imported.)
- *   - uid, gid: decimal digits only (no sign, no space), 0..4294967295.
+ *   - uid, gid: decimal digits only (no sign, no space), 0..4294967295;
+ *     the floor (uid_min, gid_min) is the caller's: import_check_ids().
  *   - gecos, home, shell, extra fields: no control character.
  *   - extra fields: names of [A-Za-z0-9_./-] (so a miscounted ':' is
  *     caught, not ignored); a used userdb_* field needs a non-empty value
@@ -110,6 +111,17 @@ int import_parse_postfix_map(char *line, struct import_map *m,
 int import_check_user_hash(const struct import_user *u,
     const struct pw_cost *own, enum pw_scheme *scheme_r,
     struct vs_err *err);
+
+/* The uid and gid floor (vmseal.conf uid_min and gid_min, default 500):
+ * a uid below uid_min or a gid below gid_min would hand a mail user the
+ * files of root or of a system account (Dovecot runs the user's mail
+ * processes with them).  VS_OK when u sets no uid/gid or sets them at or
+ * above the floor; else VS_EINVAL - for import a bad line, reported with
+ * its number like any other - naming the login when u->login is set:
+ * "login 'root': uid 0 is below uid_min 500 (vmseal.conf): system
+ * accounts cannot be mail users".  uid checked before gid. */
+int import_check_ids(const struct import_user *u, unsigned uid_min,
+    unsigned gid_min, struct vs_err *err);
 
 /* Logical-line reader over a stdio stream (a file, or fmemopen() in tests
  * and fuzzing).  The reader owns its line buffer; a returned line is valid

@@ -86,15 +86,13 @@
 set -eu
 set -o pipefail
 
-LC_ALL=C
-export LC_ALL
+. "$(dirname "$0")/lib.sh"
 
 COST=${BENCH_COST:-2:19456}
 CONNS=${BENCH_AUTH_CONNS:-2 8}
 SECS=${BENCH_SECONDS:-5}
 WARMUP=${BENCH_WARMUP:-1}
 ROUNDS=${BENCH_ROUNDS:-2}
-NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 WORKERS=${BENCH_WORKERS:-$NCPU}
 NUSERS=${BENCH_AUTH_USERS:-32}
 PASS='bench passphrase'
@@ -102,10 +100,7 @@ TARGET=0.90
 MODULE_DIR=/usr/lib/dovecot/modules
 PATH=$PATH:/usr/sbin:/sbin
 
-die() { echo "bench: $*" >&2; exit 1; }
 skip() { echo "auth.sh: skipped: $*"; exit 0; }
-isnum() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-isreal() { case $1 in ''|.|*[!0-9.]*|*.*.*) return 1 ;; esac; }
 
 case $COST in *:*) ;; *) die "BENCH_COST must be OPS:KIB" ;; esac
 isnum "${COST%%:*}" && isnum "${COST#*:}" || die "BENCH_COST must be OPS:KIB"
@@ -120,24 +115,11 @@ isnum "$WORKERS" && [ "$WORKERS" -ge 1 ] && [ "$WORKERS" -le 256 ] ||
 isnum "$NUSERS" && [ "$NUSERS" -ge 1 ] || die "BENCH_AUTH_USERS must be >= 1"
 
 # --- the programs ---
-here=$(cd "$(dirname "$0")" && pwd)
-prog() {        # prog VAR RELPATH [ALTRELPATH]
-	local var=$1 rel=$2 p
-	p=${!var:-}
-	if [ -z "$p" ]; then
-		for p in "$here/../../$rel" "./$rel" ${3:+"$here/../../$3" "./$3"}; do
-			[ -f "$p" ] && break
-		done
-	fi
-	[ -f "$p" ] || return 1
-	case $p in /*) ;; *) p=$(cd "$(dirname "$p")" && pwd)/$(basename "$p") ;; esac
-	printf -v "$var" '%s' "$p"
-}
 for v in VMSEAL:helper/vmseal VMSEALED:service/vmsealed \
     VMSEAL_CHECKPASSWORD:helper/vmseal-checkpassword \
     AUTHCLIENT:tests/bench/authclient ARGON_RATE:tests/bench/argon_rate; do
 	n=${v%%:*}
-	prog "$n" "${v#*:}" && [ -x "${!n}" ] ||
+	bench_prog "$n" "${v#*:}" && [ -x "${!n}" ] ||
 		die "no $(basename "${v#*:}") (run 'make bench', or set \$$n)"
 done
 
@@ -155,7 +137,7 @@ DCMODES=${MODES#raw }
 getent passwd dovecot >/dev/null || skip "no dovecot user"
 getent passwd nobody >/dev/null || skip "no nobody user"
 [ -d "$MODULE_DIR/auth" ] || skip "no $MODULE_DIR/auth"
-prog VMSEAL_PLUGIN plugin/libauthdb_vmseal.so plugin/.libs/libauthdb_vmseal.so ||
+bench_prog VMSEAL_PLUGIN plugin/libauthdb_vmseal.so plugin/.libs/libauthdb_vmseal.so ||
 	skip "plugin/libauthdb_vmseal.so not built (no dovecot-dev?)"
 if ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libasan; then
 	skip "$VMSEAL_PLUGIN is a sanitizer build"
@@ -176,12 +158,13 @@ unshare -m --propagation private true 2>/dev/null ||
 [ "$DCV" = 2.4 ] || [ -x /usr/lib/dovecot/checkpassword-reply ] ||
 	skip "no /usr/lib/dovecot/checkpassword-reply"
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-authbench.XXXXXX")
+bench_workdir vmseal-authbench
 chmod 0711 "$W"         # Dovecot's and vmsealed's users pass through
 VPID=
 NSPID=
 declare -A DCPID
-cleanup() {
+# Run by lib.sh's clean-up before the work folder goes.
+bench_cleanup_hook() {
 	local p m i
 	for m in "${!DCPID[@]}"; do
 		p=${DCPID[$m]}
@@ -200,18 +183,8 @@ cleanup() {
 		kill -TERM "$NSPID" 2>/dev/null || true
 		wait "$NSPID" 2>/dev/null || true
 	fi
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: work folder kept: $W" >&2
-	else
-		rm -rf "$W"
-	fi
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-printf '%s\n' "$PASS" >"$W/pass"
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 NOGROUP=$(id -gn nobody)
 
 echo "== vmseal auth benchmark (logins through Dovecot's auth-client socket)"
@@ -225,8 +198,7 @@ echo "vmsealed:       hash_workers = $WORKERS; raw rate in $WORKERS threads"
 echo "connections:    $CONNS; $NUSERS users, right passwords only"
 echo "each:           ${SECS} s after ${WARMUP} s warm-up, best of $ROUNDS" \
     "round(s), order rotating"
-echo "machine:        $(uname -srm), $NCPU CPU(s), $(awk -F': *' \
-    '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo ?)"
+bench_machine
 LOAD_START=$(loadavg)
 echo "load average:   $LOAD_START (at start)"
 
@@ -452,8 +424,6 @@ split_ms() {
 }
 cpu_stat() { awk '$1 == "cpu" { print $2 + $3 + $4 + $7 + $8 + $9,
 	$2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
-field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) {
-	split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }' <<<"$1"; }
 
 declare -A RES
 : >"$W/raw"
@@ -551,8 +521,6 @@ fi
 
 # --- table ---
 ms() { awk -v u="$1" 'BEGIN { printf "%.1f", u / 1000 }'; }
-ratio() { awk -v a="$1" -v b="$2" \
-    'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 echo
 echo "== results (best of $ROUNDS x ${SECS} s; Argon2id t=${COST%%:*}" \
     "m=${COST#*:} KiB; $WORKERS hash worker(s) / raw threads;"

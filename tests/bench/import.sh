@@ -38,8 +38,7 @@
 set -eu
 set -o pipefail
 
-LC_ALL=C
-export LC_ALL
+. "$(dirname "$0")/lib.sh"
 
 N=${BENCH_USERS:-100000}
 NDOM=${BENCH_DOMAINS:-10}
@@ -48,7 +47,6 @@ UNSEAL_COST=1:8
 HASH_COST=1:8
 PASS='bench passphrase'
 
-die() { echo "bench: $*" >&2; exit 1; }
 
 case $N in ''|*[!0-9]*) die "BENCH_USERS must be a number, not '$N'" ;; esac
 case $NDOM in ''|*[!0-9]*) die "BENCH_DOMAINS must be a number" ;; esac
@@ -58,124 +56,24 @@ case $REPEAT in ''|*[!0-9]*) die "BENCH_REPEAT must be a number" ;; esac
 [ "$NDOM" -ge 1 ] || die "BENCH_DOMAINS must be at least 1"
 
 # --- the binary ---
-here=$(cd "$(dirname "$0")" && pwd)
-if [ $# -ge 1 ]; then
-	VMSEAL=$1
-elif [ -z "${VMSEAL:-}" ]; then
-	if [ -x "$here/../../helper/vmseal" ]; then
-		VMSEAL=$here/../../helper/vmseal
-	else
-		VMSEAL=./helper/vmseal
-	fi
-fi
-[ -f "$VMSEAL" ] && [ -x "$VMSEAL" ] ||
-	die "no vmseal binary at '$VMSEAL' (build it, or give its path as" \
-	    "the first argument or in \$VMSEAL)"
-case $VMSEAL in /*) ;; *) VMSEAL=$(cd "$(dirname "$VMSEAL")" && pwd)/$(basename "$VMSEAL") ;; esac
+bench_vmseal "$@"
 
 for t in awk openssl du stat cp; do
 	command -v "$t" >/dev/null 2>&1 || die "needs $t"
 done
 
-# Postfix tools often live in /usr/sbin, off a user's PATH.
-find_tool() {
-	local p
-	p=$(command -v "$1" 2>/dev/null) && { echo "$p"; return 0; }
-	for p in /usr/sbin/$1 /usr/local/sbin/$1 /sbin/$1; do
-		[ -x "$p" ] && { echo "$p"; return 0; }
-	done
-	return 1
-}
 POSTMAP=$(find_tool postmap || true)
 POSTCONF=$(find_tool postconf || true)
 MDB_LOAD=$(find_tool mdb_load || true)
 [ "${BENCH_NO_POSTFIX:-0}" = 1 ] && POSTMAP= POSTCONF=
 MDB_STAT=$(find_tool mdb_stat || true)
 MDB_COPY=$(find_tool mdb_copy || true)
-GNU_TIME=
-if [ -x /usr/bin/time ] && /usr/bin/time -f %M true >/dev/null 2>&1; then
-	GNU_TIME=/usr/bin/time
-fi
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-bench.XXXXXX")
-cleanup() {
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: work folder kept: $W" >&2
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-printf '%s\n' "$PASS" >"$W/pass"
+bench_workdir vmseal-bench
 STORE=$W/store
 
-# --- timing ---
-# run LABEL CMD...: run CMD (stdout/stderr to $W/LABEL.out/.err, fd 3 the
-# passphrase, stdin /dev/null); record wall/user/sys seconds and peak RSS.
-declare -A T_REAL T_USER T_SYS T_RSS
-TIMEFORMAT='%3R %3U %3S'
-run() {
-	local label=$1 real user sys rss=-
-	shift
-	if [ -n "$GNU_TIME" ]; then
-		set -- "$GNU_TIME" -f %M -o "$W/$label.rss" "$@"
-	fi
-	if ! { time "$@" <"/dev/null" 3<"$W/pass" >"$W/$label.out" \
-	    2>"$W/$label.err"; } 2>"$W/$label.time"; then
-		echo "bench: step '$label' failed: $*" >&2
-		sed 's/^/  | /' "$W/$label.err" | tail -n 20 >&2
-		exit 1
-	fi
-	read -r real user sys <"$W/$label.time"
-	if [ -n "$GNU_TIME" ]; then
-		rss=$(tail -n 1 "$W/$label.rss")
-	fi
-	T_REAL[$label]=$real
-	T_USER[$label]=$user
-	T_SYS[$label]=$sys
-	T_RSS[$label]=$rss
-}
-
-# keep_best DST SRC: DST takes SRC's figures (and output) if DST has none
-# yet or SRC's wall time is lower.
-keep_best() {
-	local dst=$1 src=$2
-	if [ -z "${T_REAL[$dst]:-}" ] || awk -v a="${T_REAL[$src]}" \
-	    -v b="${T_REAL[$dst]}" 'BEGIN { exit !(a < b) }'; then
-		T_REAL[$dst]=${T_REAL[$src]}
-		T_USER[$dst]=${T_USER[$src]}
-		T_SYS[$dst]=${T_SYS[$src]}
-		T_RSS[$dst]=${T_RSS[$src]}
-		cp "$W/$src.out" "$W/$dst.out"
-	fi
-}
-
-# Best of K runs (by wall time) under one label.
-run_best() {
-	local label=$1 k=$2 i
-	shift 2
-	for ((i = 0; i < k; i++)); do
-		run "$label.try" "$@"
-		keep_best "$label" "$label.try"
-	done
-}
-
-cpu() { awk -v u="${T_USER[$1]}" -v s="${T_SYS[$1]}" \
-    'BEGIN { printf "%.3f\n", u + s }'; }
-apparent() { stat -c %s "$1"; }
-allocated() { echo $(( $(du -k "$1" | awk '{ print $1 }') * 1024 )); }
-# div A B [FMT]: A/B, or "n/a" when B is 0.
-div() {
-	awk -v a="$1" -v b="$2" -v f="${3:-%.2f}" \
-	    'BEGIN { if (b + 0 == 0) print "n/a"; else printf f "\n", a / b }'
-}
-human() {
-	awk -v b="$1" 'BEGIN {
-		if (b >= 1048576) printf "%.1f MiB\n", b / 1048576;
-		else if (b >= 1024) printf "%.1f KiB\n", b / 1024;
-		else printf "%d B\n", b }'
-}
+# Timing (run, run_best, keep_best), figures and the work folder:
+# tests/bench/lib.sh.
 
 # --- parameters and versions ---
 echo "== vmseal import benchmark"
@@ -191,13 +89,10 @@ else
 fi
 [ -n "$MDB_STAT" ] && echo "lmdb:           $("$MDB_STAT" -V 2>&1 | head -n 1)"
 echo "openssl:        $(openssl version 2>&1)"
-echo "machine:        $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null ||
-    echo ?) CPU(s), $(awk -F': *' '/^model name/ { print $2; exit }' \
-    /proc/cpuinfo 2>/dev/null || echo ?)"
+bench_machine
 echo "work folder:    $W ($(df -PT "$W" 2>/dev/null | awk 'NR == 2 { print $2 }'))"
 echo "timer:          bash time (wall, user, sys)${GNU_TIME:+; peak RSS from $GNU_TIME};" \
     "best of $REPEAT"
-loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
 LOAD_START=$(loadavg)
 echo "load average:   $LOAD_START (at start)"
 

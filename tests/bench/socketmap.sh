@@ -55,8 +55,7 @@
 set -eu
 set -o pipefail
 
-LC_ALL=C
-export LC_ALL
+. "$(dirname "$0")/lib.sh"
 
 SIZES=${BENCH_SIZES:-1000 100000}
 CONNS=${BENCH_CONNS:-1 8 64}
@@ -68,10 +67,6 @@ MAP=${BENCH_MAP:-mailboxes}
 NDOM=10
 PASS='bench passphrase'
 TARGET=0.80
-
-die() { echo "bench: $*" >&2; exit 1; }
-isnum() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-isreal() { case $1 in ''|.|*[!0-9.]*|*.*.*) return 1 ;; esac; }
 
 for s in $SIZES; do isnum "$s" && [ "$s" -ge 1 ] ||
 	die "BENCH_SIZES: '$s' is not a positive number"; done
@@ -89,77 +84,20 @@ case $MAP in domains|mailboxes|aliases|senders) ;;
 esac
 
 # --- the programs ---
-here=$(cd "$(dirname "$0")" && pwd)
-prog() {        # prog VAR RELPATH
-	local var=$1 rel=$2 p
-	p=${!var:-}
-	if [ -z "$p" ]; then
-		if [ -x "$here/../../$rel" ]; then
-			p=$here/../../$rel
-		else
-			p=./$rel
-		fi
-	fi
-	[ -f "$p" ] && [ -x "$p" ] ||
-		die "no $(basename "$rel") at '$p' (run 'make bench', or set \$$var)"
-	case $p in /*) ;; *) p=$(cd "$(dirname "$p")" && pwd)/$(basename "$p") ;; esac
-	printf -v "$var" '%s' "$p"
-}
-prog VMSEAL helper/vmseal
-prog VMSEALED service/vmsealed
-prog SOCKMAP_CLIENT tests/bench/sockmap_client
-prog NULL_SOCKMAP tests/bench/null_sockmap
-prog LOOKUP_COST tests/bench/lookup_cost
+bench_need_prog VMSEAL helper/vmseal
+bench_need_prog VMSEALED service/vmsealed
+bench_need_prog SOCKMAP_CLIENT tests/bench/sockmap_client
+bench_need_prog NULL_SOCKMAP tests/bench/null_sockmap
+bench_need_prog LOOKUP_COST tests/bench/lookup_cost
 
 for t in awk sleep; do
 	command -v "$t" >/dev/null 2>&1 || die "needs $t"
 done
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-sockbench.XXXXXX")
-PIDS=
-cleanup() {
-	local p
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: work folder kept: $W" >&2
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-printf '%s\n' "$PASS" >"$W/pass"
+bench_workdir vmseal-sockbench
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
-# cpu_ticks PID: user+system clock ticks of the whole process.
-cpu_ticks() {
-	# Field 2 (comm) has no spaces for our programs.
-	awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo -
-}
-hwm_kb() {       # hwm_kb PID [FIELD]: a /proc/PID/status figure in kB
-	awk -v f="${2:-VmHWM}:" '$1 == f { print $2 }' "/proc/$1/status" \
-	    2>/dev/null || true
-}
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-
-# Who vmsealed runs as: started as root it drops to this user.
-if [ "$(id -u)" = 0 ]; then
-	RUN_USER=nobody
-	if getent group nogroup >/dev/null 2>&1; then
-		RUN_GROUP=nogroup
-	else
-		RUN_GROUP=
-	fi
-else
-	RUN_USER=$(id -un)
-	RUN_GROUP=
-fi
+# Who vmsealed runs as: started as root it drops to nobody.
+bench_run_user
 
 echo "== vmseal socketmap benchmark"
 echo "vmsealed:       $VMSEALED ($("$VMSEALED" -V 2>&1 | head -n 1))"
@@ -168,9 +106,7 @@ echo "client:         $SOCKMAP_CLIENT"
 echo "sizes (users):  $SIZES over $NDOM domains; connections: $CONNS"
 echo "each:           ${SECS} s after ${WARMUP} s warm-up, best of $ROUNDS" \
     "round(s); map '$MAP'; $HIT_PCT% of keys exist"
-echo "machine:        $(uname -srm), $(getconf _NPROCESSORS_ONLN 2>/dev/null ||
-    echo ?) CPU(s), $(awk -F': *' '/^model name/ { print $2; exit }' \
-    /proc/cpuinfo 2>/dev/null || echo ?)"
+bench_machine
 echo "vmsealed runs as: $RUN_USER${RUN_GROUP:+:$RUN_GROUP}"
 LOAD_START=$(loadavg)
 echo "load average:   $LOAD_START (at start)"
@@ -246,20 +182,10 @@ start_servers() {       # start_servers N
 	wait_socket "$d/null.sock" "${NPID[$n]}" "$d/null.log"
 }
 
-stop_server() {         # stop_server PID
-	local p=$1 q=
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	for x in $PIDS; do [ "$x" = "$p" ] || q="$q $x"; done
-	PIDS=$q
-}
-
 # --- measuring ---
 # RES[size,conns,server,field] for the kept round; ROUND[size,conns,
 # server,round] every round's lookups/s (for the paired ratios).
 declare -A RES ROUND
-field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) {
-	split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }' <<<"$1"; }
 
 measure() {     # measure N CONNS SERVER(vmsealed|null) ROUND
 	local n=$1 c=$2 srv=$3 r=$4 sock pid line t0 t1 cpu_us d=$W/n$1
@@ -365,14 +291,12 @@ for n in $SIZES; do
 		echo "note: vmsealed logged errors:"
 		grep -i 'fail\|error' "$d/vmsealed.log" | head -n 5 | sed 's/^/  | /'
 	fi
-	stop_server "${VPID[$n]}"
-	stop_server "${NPID[$n]}"
+	bench_stop "${VPID[$n]}"
+	bench_stop "${NPID[$n]}"
 done
 LOAD_END=$(loadavg)
 
 # --- table ---
-ratio() { awk -v a="$1" -v b="$2" \
-    'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.2f\n", a / b }'; }
 # paired N CONNS: the median over the rounds of vmsealed's lookups/s over
 # null's in the same round (the two ran back to back): less swayed than the
 # best-of figures by a machine whose speed drifts from round to round.

@@ -85,8 +85,7 @@
 set -eu
 set -o pipefail
 
-LC_ALL=C
-export LC_ALL
+. "$(dirname "$0")/lib.sh"
 
 COST=${BENCH_COST:-2:19456}
 FLOOD_CONNS=${BENCH_FLOOD_CONNS:-1 8 64}
@@ -94,7 +93,6 @@ SECS=${BENCH_SECONDS:-3}
 WARMUP=${BENCH_WARMUP:-0.5}
 DISTINCT=${BENCH_DISTINCT:-200000}
 DSECS=${BENCH_DISTINCT_SECONDS:-40}
-NCPU=$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1)
 WORKERS=${BENCH_WORKERS:-$NCPU}
 BLOCKED=10.0.0.1
 ALLOWNET=192.0.2.0/24
@@ -103,10 +101,6 @@ WRONG='not the password'
 PASS='bench passphrase'
 WARM=4096        # distinct part: addresses before the first RSS reading
 REPLAY=20000     # distinct part: addresses asked a second time
-
-die() { echo "bench: $*" >&2; exit 1; }
-isnum() { case $1 in ''|*[!0-9]*) return 1 ;; esac; }
-isreal() { case $1 in ''|.|*[!0-9.]*|*.*.*) return 1 ;; esac; }
 
 case $COST in
 	*:*) isnum "${COST%%:*}" && isnum "${COST#*:}" ||
@@ -126,52 +120,16 @@ isreal "$DSECS" || die "BENCH_DISTINCT_SECONDS must be a number of seconds"
 BASE_CONNS=$((2 * WORKERS))
 
 # --- the programs ---
-here=$(cd "$(dirname "$0")" && pwd)
-prog() {        # prog VAR RELPATH
-	local var=$1 rel=$2 p
-	p=${!var:-}
-	if [ -z "$p" ]; then
-		if [ -x "$here/../../$rel" ]; then
-			p=$here/../../$rel
-		else
-			p=./$rel
-		fi
-	fi
-	[ -f "$p" ] && [ -x "$p" ] ||
-		die "no $(basename "$rel") at '$p' (run 'make bench', or set \$$var)"
-	case $p in /*) ;; *) p=$(cd "$(dirname "$p")" && pwd)/$(basename "$p") ;; esac
-	printf -v "$var" '%s' "$p"
-}
-prog VMSEAL helper/vmseal
-prog VMSEALED service/vmsealed
-prog AUTHFLOOD tests/bench/authflood
+bench_need_prog VMSEAL helper/vmseal
+bench_need_prog VMSEALED service/vmsealed
+bench_need_prog AUTHFLOOD tests/bench/authflood
 
 for t in awk sleep grep; do
 	command -v "$t" >/dev/null 2>&1 || die "needs $t"
 done
 
-W=$(mktemp -d "${TMPDIR:-/tmp}/vmseal-throttlebench.XXXXXX")
-PIDS=
-cleanup() {
-	local p
-	for p in $PIDS; do
-		kill -TERM "$p" 2>/dev/null || true
-	done
-	for p in $PIDS; do
-		wait "$p" 2>/dev/null || true
-	done
-	if [ "${BENCH_KEEP:-0}" = 1 ]; then
-		echo "bench: work folder kept: $W" >&2
-	else
-		rm -rf "$W"
-	fi
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-printf '%s\n' "$PASS" >"$W/pass"
+bench_workdir vmseal-throttlebench
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo '?'; }
-CLK_TCK=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # ticks FILE: user+system clock ticks in a /proc .../stat file.  Field 2
 # (comm) has no spaces for vmsealed.
 ticks() { awk '{ print $14 + $15 }' "$1" 2>/dev/null || echo -; }
@@ -179,27 +137,14 @@ status_kb() {    # status_kb PID FIELD: a /proc/PID/status figure in kB
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" \
 	    2>/dev/null || true
 }
-mib() { awk -v k="$1" 'BEGIN { printf "%.1f MiB", k / 1024 }'; }
-field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) {
-	split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }' <<<"$1"; }
 # auth_stat CONF KEY: auth.KEY of 'vmseal status --json'.
 auth_stat() {
 	"$VMSEAL" -c "$1" status --json </dev/null 2>/dev/null |
 	    grep -o '"auth":{[^}]*}' | grep -o "\"$2\":[0-9]*" | cut -d: -f2
 }
 
-# Who vmsealed runs as: started as root it drops to this user.
-if [ "$(id -u)" = 0 ]; then
-	RUN_USER=nobody
-	if getent group nogroup >/dev/null 2>&1; then
-		RUN_GROUP=nogroup
-	else
-		RUN_GROUP=
-	fi
-else
-	RUN_USER=$(id -un)
-	RUN_GROUP=
-fi
+# Who vmsealed runs as: started as root it drops to nobody.
+bench_run_user
 
 echo "== vmseal throttle benchmark (auth socket, blocked address vs real" \
     "verifications)"
@@ -209,8 +154,7 @@ echo "store:          Argon2id t=${COST%%:*} m=${COST#*:} KiB;" \
     "hash_workers = $WORKERS; default throttle (3 failures/120 s/address)"
 echo "each:           ${SECS} s after ${WARMUP} s warm-up; flood" \
     "connections: $FLOOD_CONNS; baseline: $BASE_CONNS connections"
-echo "machine:        $(uname -srm), $NCPU CPU(s), $(awk -F': *' \
-    '/^model name/ { print $2; exit }' /proc/cpuinfo 2>/dev/null || echo ?)"
+bench_machine
 echo "vmsealed runs as: $RUN_USER${RUN_GROUP:+:$RUN_GROUP}"
 LOAD_START=$(loadavg)
 echo "load average:   $LOAD_START (at start)"
@@ -245,14 +189,6 @@ start_vmsealed() {
 		sleep 0.1
 	done
 	[ -S "$d/run/auth" ] || die "no auth socket in $d/run"
-}
-
-stop_vmsealed() {       # stop_vmsealed PID
-	local p=$1 q= x
-	kill -TERM "$p" 2>/dev/null || true
-	wait "$p" 2>/dev/null || true
-	for x in $PIDS; do [ "$x" = "$p" ] || q="$q $x"; done
-	PIDS=$q
 }
 
 # --- measuring ---
@@ -378,7 +314,7 @@ if grep -v 'auth failed: \|admin: \|hint\|unseal' "$D/vmsealed.log" |
 	grep -v 'auth failed: \|admin: ' "$D/vmsealed.log" |
 	    grep -i 'fail\|error\|drop' | head -n 5 | sed 's/^/  | /'
 fi
-stop_vmsealed "$VP"
+bench_stop "$VP"
 
 # === part 2: memory under distinct addresses ===
 DIST_DONE=0
@@ -422,13 +358,12 @@ throttle_max_entries = $((DISTINCT + 10000))"
 	expect_all replay throttled
 	[ "${RES[replay,hashes]}" = 0 ] ||
 		die "replay: throttled attempts cost ${RES[replay,hashes]} hashes"
-	stop_vmsealed "$VP2"
+	bench_stop "$VP2"
 fi
 LOAD_END=$(loadavg)
 
 # --- table ---
-ratio() { awk -v a="$1" -v b="$2" \
-    'BEGIN { if (b + 0 == 0) print "n/a"; else printf "%.0f\n", a / b }'; }
+ratio() { div "$1" "$2" '%.0f'; }
 echo
 echo "== results (${SECS} s each after ${WARMUP} s warm-up; Argon2id" \
     "t=${COST%%:*} m=${COST#*:} KiB, hash_workers = $WORKERS;"

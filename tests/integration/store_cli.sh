@@ -1,7 +1,8 @@
 #!/bin/bash
 # store_cli.sh - the offline store and CLI end to end: the seed setup and
 # 1,000 generated users imported, nothing readable in the store files,
-# wrong keys refused, tampering detected, exit codes and messages.
+# wrong keys refused, tampering detected, exit codes and messages, the
+# uid/gid floor (uid_min, gid_min) in import and user add/set, exports.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 WORK=$(mktemp -d /tmp/vmseal-it-XXXXXX)
@@ -155,6 +156,50 @@ check "--partial still exits 6 when lines were skipped" test $? -eq 6
 expect_in "$WORK/out" "imported 2 user(s), skipped 2 bad line(s)" "--partial imports the good lines"
 expect_exit 0 "good1 exists after --partial" vs user show good1
 
+# --- the uid/gid floor (uid_min, gid_min; default 500) ---
+cat >"$WORK/floor.passwd" <<'X'
+# dovecot-passwd: uid and gid positional, or userdb_uid/userdb_gid
+fl1:{PLAIN}pw1:5000:5000::/home/fl1
+root:{PLAIN}pw2:0:0::/root
+fl3:{PLAIN}pw3:5003:5003::/home/fl3::userdb_uid=0
+fl4:{PLAIN}pw4:5004:100::/home/fl4
+fl5:{PLAIN}pw5:500:500::/home/fl5
+X
+vs import dovecot-passwd "$WORK/floor.passwd" >"$WORK/out" 2>"$WORK/err"
+check "import of uids below the floor exits 6" test $? -eq 6
+expect_in "$WORK/err" "floor.passwd:3: login 'root': uid 0 is below uid_min 500" "uid 0 refused with its line number"
+expect_in "$WORK/err" "floor.passwd:4: login 'fl3': uid 0 is below uid_min 500" "userdb_uid=0 refused with its line number"
+expect_in "$WORK/err" "floor.passwd:5: login 'fl4': gid 100 is below gid_min 500" "a gid below the floor refused with its line number"
+expect_not_in "$WORK/err" "floor.passwd:6:" "uid and gid 500 (the floor itself) are fine"
+expect_not_in "$WORK/err" "pw2" "the refusal never quotes the password field"
+expect_in "$WORK/out" "nothing imported" "all or nothing with low uids"
+expect_exit 1 "not even the good line was imported" vs user show fl1
+vs import dovecot-passwd "$WORK/floor.passwd" --partial >"$WORK/out" 2>"$WORK/err"
+expect_in "$WORK/out" "imported 2 user(s), skipped 3 bad line(s)" "--partial imports the users at or above the floor"
+expect_exit 1 "root was not imported" vs user show root
+vs user show fl5 --json >"$WORK/out"
+check "the floor itself is allowed (uid 500, gid 500)" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['uid']==500 and d['gid']==500" "$WORK/out"
+printf 'fl6:{PLAIN}pw6\n' >"$WORK/floor.htpasswd"
+expect_exit 2 "import htpasswd --uid 0 is refused" vs import htpasswd "$WORK/floor.htpasswd" --uid 0
+expect_in "$WORK/last.out" "--uid 0 is below uid_min 500" "import --uid 0: the reason"
+expect_exit 2 "import htpasswd --gid 499 is refused" vs import htpasswd "$WORK/floor.htpasswd" --uid 5000 --gid 499
+expect_exit 1 "nothing was imported with a low --uid/--gid" vs user show fl6
+expect_exit 2 "user add --uid 0 is refused" vs user add fl7 --uid 0 --no-password
+expect_in "$WORK/last.out" "login 'fl7': uid 0 is below uid_min 500" "user add --uid 0: the reason"
+expect_exit 1 "the refused user was not added" vs user show fl7
+expect_exit 2 "user set --uid 0 is refused" vs user set fl1 --uid 0
+expect_exit 2 "user set --gid 499 is refused" vs user set fl1 --gid 499
+vs user show fl1 --json >"$WORK/out"
+check "a refused user set changed nothing" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert d['uid']==5000 and d['gid']==5000" "$WORK/out"
+check "user set --uid 500 is allowed" vs user set fl1 --uid 500
+# The floor comes from vmseal.conf (-c).
+printf 'uid_min = 1000\ngid_min = 0\n' >"$WORK/floor.conf"
+vsc() { "$VMSEAL" -c "$WORK/floor.conf" -d "$STORE" --passphrase-fd 3 "$@" 3<<<"$PASS"; }
+expect_exit 2 "uid_min = 1000 in vmseal.conf: --uid 999 refused" vsc user set fl1 --uid 999
+expect_in "$WORK/last.out" "uid 999 is below uid_min 1000" "the configured floor is named"
+expect_exit 0 "gid_min = 0 in vmseal.conf: gid 0 allowed" vsc user set fl1 --uid 1000 --gid 0
+expect_exit 0 "the configured floor applies to import too" vsc import htpasswd "$WORK/floor.htpasswd" --uid 1000 --gid 0
+
 # --- users, passwords, aliases through the CLI ---
 check "user add with a password from a descriptor" vs user add carol \
     --address carol@somedomain.ie --password-fd 4 4<<<"carols password"
@@ -180,6 +225,18 @@ expect_in "$WORK/out" "alice@somedomain.ie alice" "export postfix-map"
 vs export -o "$WORK/export.json" 2>/dev/null
 check "export -o writes mode 0600" test "$(stat -c %a "$WORK/export.json")" = 600
 expect_exit 5 "export -o does not overwrite an existing file" vs export -o "$WORK/export.json" 2>/dev/null
+# Built in a wiping buffer (lib/buf.h) that grows many times: whole.
+check "export json holds every user and alias" python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+logins = {u['login'] for u in d['users']}
+assert len(d['users']) >= 1005 and {'ron', 'alice', 'carol', 'fl1'} <= logins, len(d['users'])
+assert any(a['address'] == 'info@somedomain.ie' for a in d['aliases'])
+assert d['format'] == 'vmseal-export-1'
+" "$WORK/export.json"
+vs export --format dovecot-passwd >"$WORK/export.passwd" 2>/dev/null
+check "export dovecot-passwd has a line per user" test "$(grep -c . "$WORK/export.passwd")" -eq "$(python3 -c "import json,sys; print(len(json.load(open(sys.argv[1]))['users']))" "$WORK/export.json")"
+expect_in "$WORK/export.passwd" "fl1:" "export dovecot-passwd names fl1"
 
 # --- tampering with the files is detected (mdb_dump/mdb_load) ---
 if command -v mdb_dump >/dev/null && command -v mdb_load >/dev/null; then

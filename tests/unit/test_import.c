@@ -2,8 +2,9 @@
  * test_import.c - unit tests for lib/import.c: the three line parsers
  * (table-driven: good lines with every output field, bad lines with the
  * status and a piece of the message), the logical-line reader over
- * fmemopen() streams, and the refusal of a hash too costly to verify with
- * its line number (import_check_user_hash).
+ * fmemopen() streams, the refusal of a hash too costly to verify with
+ * its line number (import_check_user_hash), and the uid/gid floor
+ * (import_check_ids).
  */
 #include "config.h"
 
@@ -1084,6 +1085,138 @@ test_costly_hash_lines(void **state)
 	    VS_EINVAL);
 }
 
+/* ---- the uid/gid floor (import_check_ids) ---- */
+
+static void
+test_uid_floor(void **state)
+{
+	static const struct {
+		const char *line;       /* dovecot-passwd */
+		unsigned uid_min, gid_min;
+		int rc;
+		const char *msg;        /* NULL: VS_OK */
+	} t[] = {
+		/* no uid or gid at all: nothing to refuse */
+		{ "ann:{PLAIN}x", 500, 500, VS_OK, NULL },
+		{ "ann:{PLAIN}x:::", 500, 500, VS_OK, NULL },
+		/* at the floor, above it */
+		{ "ann:{PLAIN}x:500:500", 500, 500, VS_OK, NULL },
+		{ "ann:{PLAIN}x:4294967295:65534", 500, 500, VS_OK, NULL },
+		/* root, and one below the floor, positional */
+		{ "root:{PLAIN}x:0:0", 500, 500, VS_EINVAL,
+		    "login 'root': uid 0 is below uid_min 500 (vmseal.conf): "
+		    "system accounts cannot be mail users" },
+		{ "bin:{PLAIN}x:499:500", 500, 500, VS_EINVAL,
+		    "login 'bin': uid 499 is below uid_min 500" },
+		{ "bin:{PLAIN}x:500:499", 500, 500, VS_EINVAL,
+		    "login 'bin': gid 499 is below gid_min 500" },
+		/* gid only */
+		{ "g:{PLAIN}x::0", 500, 500, VS_EINVAL,
+		    "login 'g': gid 0 is below gid_min 500" },
+		/* userdb_uid/userdb_gid, which win over the positional ones */
+		{ "eve:{PLAIN}x:1000:1000:::: userdb_uid=0", 500, 500,
+		    VS_EINVAL, "login 'eve': uid 0 is below uid_min 500" },
+		{ "eve:{PLAIN}x:0:0::::userdb_uid=1000 userdb_gid=1000", 500,
+		    500, VS_OK, NULL },
+		{ "eve:{PLAIN}x::::::userdb_gid=7", 500, 500, VS_EINVAL,
+		    "gid 7 is below gid_min 500" },
+		/* leading zeros are the same number */
+		{ "z:{PLAIN}x:00000:1000", 500, 500, VS_EINVAL,
+		    "uid 0 is below" },
+		/* floors of the configuration */
+		{ "root:{PLAIN}x:0:0", 0, 0, VS_OK, NULL },
+		{ "svc:{PLAIN}x:999:999", 1000, 100, VS_EINVAL,
+		    "uid 999 is below uid_min 1000" },
+		{ "svc:{PLAIN}x:1000:99", 1000, 100, VS_EINVAL,
+		    "gid 99 is below gid_min 100" },
+		/* uid is named first when both are low */
+		{ "two:{PLAIN}x:1:2", 500, 500, VS_EINVAL, "uid 1 " },
+	};
+	struct import_user u;
+	struct vs_err err;
+	char buf[256];
+	size_t i;
+	int rc;
+
+	(void)state;
+	for (i = 0; i < NELEM(t); i++) {
+		snprintf(buf, sizeof(buf), "%s", t[i].line);
+		vs_err_clear(&err);
+		if (import_parse_dovecot_passwd(buf, &u, &err) != 1)
+			fail_msg("\"%s\": does not parse (%s)", t[i].line,
+			    err.msg);
+		vs_err_clear(&err);
+		rc = import_check_ids(&u, t[i].uid_min, t[i].gid_min, &err);
+		if (rc != t[i].rc)
+			fail_msg("\"%s\" (%u/%u): rc %d, want %d (%s)",
+			    t[i].line, t[i].uid_min, t[i].gid_min, rc,
+			    t[i].rc, err.msg);
+		if (t[i].msg == NULL) {
+			assert_string_equal(err.msg, "");
+			continue;
+		}
+		assert_int_equal(err.code, VS_EINVAL);
+		if (strstr(err.msg, t[i].msg) == NULL)
+			fail_msg("\"%s\": \"%s\" lacks \"%s\"", t[i].line,
+			    err.msg, t[i].msg);
+		/* never the password field */
+		assert_null(strstr(err.msg, "{PLAIN}"));
+	}
+
+	/* Without a login (vmseal import --uid/--gid): no "login ''". */
+	memset(&u, 0, sizeof(u));
+	u.has_gid = true;
+	u.gid = 10;
+	vs_err_clear(&err);
+	assert_int_equal(import_check_ids(&u, 500, 500, &err), VS_EINVAL);
+	assert_string_equal(err.msg, "gid 10 is below gid_min 500 "
+	    "(vmseal.conf): system accounts cannot be mail users");
+	/* A login that needs quoting is quoted as everywhere else. */
+	u.login = "a\tb";
+	vs_err_clear(&err);
+	assert_int_equal(import_check_ids(&u, 500, 500, &err), VS_EINVAL);
+	assert_null(strchr(err.msg, '\t'));
+	assert_int_equal(import_check_ids(NULL, 500, 500, &err), VS_EINVAL);
+
+	/* A whole file through the reader: the refused lines, by number. */
+	{
+		static const char file[] =
+		    "# users\n"                                    /* 1 */
+		    "ann:{PLAIN}a:5000:5000::/home/ann\n"           /* 2 */
+		    "root:{PLAIN}r:0:0::/root\n"                    /* 3 */
+		    "\n"                                           /* 4 */
+		    "bob:{PLAIN}b:5001:5001::/h::userdb_uid=0\n"   /* 5 */
+		    "cy:{PLAIN}c\n";                               /* 6 */
+		static const unsigned long bad[] = { 3, 5 };
+		struct import_reader *r;
+		unsigned long no, nbad = 0, nok = 0;
+		char *line;
+		FILE *fp;
+
+		fp = fmemopen((void *)file, sizeof(file) - 1, "r");
+		assert_non_null(fp);
+		assert_int_equal(import_reader_new(fp, IMPORT_DOVECOT_PASSWD,
+		    &r), 0);
+		while ((rc = import_reader_next(r, &line, &no, &err)) == 1) {
+			assert_int_equal(import_parse_dovecot_passwd(line, &u,
+			    &err), 1);
+			vs_err_clear(&err);
+			if (import_check_ids(&u, 500, 500, &err) == VS_OK) {
+				nok++;
+				continue;
+			}
+			assert_true(nbad < NELEM(bad));
+			assert_int_equal(no, bad[nbad]);
+			nbad++;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(nbad, 2);
+		assert_int_equal(nok, 2);
+		import_reader_free(&r);
+		fclose(fp);
+	}
+}
+
 int
 main(void)
 {
@@ -1108,6 +1241,7 @@ main(void)
 		cmocka_unit_test(test_reader_eio),
 		cmocka_unit_test(test_end_to_end),
 		cmocka_unit_test(test_costly_hash_lines),
+		cmocka_unit_test(test_uid_floor),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -259,64 +259,175 @@ test_fewer_than_k(void **state)
 }
 
 /*
- * The information-theoretic property: whatever k-1 shares are fixed, every
- * value of a secret byte is still reached by exactly one value of the k-th
- * share's byte, so the k-1 shares say nothing about it.  For k = 2 over
- * GF(256) this is checked exhaustively: every pair of indices, every value
- * of the second share.  For k = 3, with two shares fixed.
+ * "k-1 shares reveal nothing", on real splits (shamir_split).
+ *
+ * 1. Structure: take k-1 shares of a real split of a secret.  For every
+ *    value of a secret byte there is exactly one value of the missing
+ *    share's byte that completes them to it (checked through
+ *    shamir_combine with the k-th share's byte running over all 256
+ *    values): the k-1 shares are consistent with every secret alike.
+ *
+ * 2. Distribution: the k-1 shares of a split are uniform whatever the
+ *    secret.  With the secret bytes fixed at 0x00, 0xa5 and a random
+ *    value, the bytes at one position of k-1 shares (one byte for k = 2,
+ *    the pair for k = 3, i.e. 65536 cells) are counted over many splits
+ *    and must pass a chi-square test of uniformity; and the degree k-2
+ *    interpolation of the k-1 shares at 0 (what an attacker holding them
+ *    would guess) must equal the secret byte as often as any other value
+ *    (1/256).  This fails if the split leaked: a degree too low (k-1
+ *    shares give the secret), coefficients derived from the secret, a
+ *    coefficient that is never zero (the guess is then never the secret),
+ *    or biased coefficients.
  */
+
+/* Chi-square statistic of counts against a uniform expectation. */
+static double
+chi_square(const unsigned *count, size_t cells, double expected)
+{
+	double chi = 0, d;
+	size_t i;
+
+	for (i = 0; i < cells; i++) {
+		d = (double)count[i] - expected;
+		chi += d * d / expected;
+	}
+	return chi;
+}
+
 static void
 test_k_minus_1_reveal_nothing(void **state)
 {
-	uint8_t sh[3][SB], out[KB];
-	unsigned seen[256], xa, xb, xc, v, b;
+	static const struct {
+		unsigned n, k;
+		unsigned keep[3];       /* 0-based share numbers: k-1 of them */
+		unsigned missing;       /* a share number not kept */
+	} cases[] = {
+		{ 2, 2, { 1 }, 0 },
+		{ 5, 2, { 3 }, 4 },
+		{ 5, 3, { 0, 4 }, 2 },
+		{ 16, 3, { 6, 15 }, 0 },
+		{ 8, 4, { 1, 2, 7 }, 5 },
+	};
+	uint8_t secret[KB], out[KB], guess[KB];
+	uint8_t shares[SHAMIR_MAX_SHARES][SB], pick[SHAMIR_MAX_SHARES][SB];
+	unsigned seen[256], fill, i, j, v, b, t;
+	unsigned *count, hits[256];
 	struct vs_err err;
+	double chi, df;
 
 	(void)state;
-	for (xa = 1; xa <= SHAMIR_MAX_SHARES; xa++)
-		for (xb = 1; xb <= SHAMIR_MAX_SHARES; xb++) {
-			if (xa == xb)
-				continue;
-			randombytes_buf(sh[0], SB);
-			randombytes_buf(sh[1], SB);
-			sh[0][0] = (uint8_t)xa;
-			sh[1][0] = (uint8_t)xb;
-			memcpy(&sh[1][1 + KB], &sh[0][1 + KB], 2);
-			b = rnd(KB);
+	/* 1. Every secret byte completes the k-1 shares exactly once. */
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		unsigned k = cases[i].k;
+
+		randombytes_buf(secret, sizeof(secret));
+		vs_err_clear(&err);
+		assert_int_equal(shamir_split(secret, cases[i].n, k, shares,
+		    &err), VS_OK);
+		for (j = 0; j + 1 < k; j++)
+			memcpy(pick[j], shares[cases[i].keep[j]], SB);
+		memcpy(pick[k - 1], shares[cases[i].missing], SB);
+		/* The true k-th share gives the secret back. */
+		assert_int_equal(shamir_combine((const uint8_t (*)[SB])pick, k,
+		    out, &err), VS_OK);
+		assert_memory_equal(out, secret, KB);
+		for (b = 0; b < KB; b++) {
 			memset(seen, 0, sizeof(seen));
 			for (v = 0; v < 256; v++) {
-				sh[1][1 + b] = (uint8_t)v;
+				pick[k - 1][1 + b] = (uint8_t)v;
 				assert_int_equal(shamir_combine(
-				    (const uint8_t (*)[SB])sh, 2, out, &err),
+				    (const uint8_t (*)[SB])pick, k, out, &err),
 				    VS_OK);
 				seen[out[b]]++;
+				/* the other bytes do not move */
+				assert_memory_equal(out, secret, b);
 			}
+			pick[k - 1][1 + b] = shares[cases[i].missing][1 + b];
 			for (v = 0; v < 256; v++)
 				if (seen[v] != 1)
-					fail_msg("k=2, x=%u,%u: secret byte"
-					    " %02x reached %u times", xa, xb,
-					    v, seen[v]);
+					fail_msg("%u-of-%u, byte %u: secret "
+					    "value %02x completed by %u share "
+					    "values", k, cases[i].n, b, v,
+					    seen[v]);
 		}
-
-	for (xc = 1; xc <= SHAMIR_MAX_SHARES; xc++) {
-		xa = 1 + (xc % SHAMIR_MAX_SHARES);
-		xb = 1 + ((xc + 6) % SHAMIR_MAX_SHARES);
-		randombytes_buf(sh, sizeof(sh));
-		sh[0][0] = (uint8_t)xa;
-		sh[1][0] = (uint8_t)xb;
-		sh[2][0] = (uint8_t)xc;
-		memcpy(&sh[1][1 + KB], &sh[0][1 + KB], 2);
-		memcpy(&sh[2][1 + KB], &sh[0][1 + KB], 2);
-		memset(seen, 0, sizeof(seen));
-		for (v = 0; v < 256; v++) {
-			sh[2][1 + 7] = (uint8_t)v;
-			assert_int_equal(shamir_combine(
-			    (const uint8_t (*)[SB])sh, 3, out, &err), VS_OK);
-			seen[out[7]]++;
-		}
-		for (v = 0; v < 256; v++)
-			assert_int_equal(seen[v], 1);
 	}
+
+	/* 2. The distribution of k-1 shares does not depend on the
+	 * secret. */
+	count = calloc(65536, sizeof(*count));
+	assert_non_null(count);
+	for (fill = 0; fill < 3; fill++) {
+		if (fill == 2)
+			randombytes_buf(secret, sizeof(secret));
+		else
+			memset(secret, fill ? 0xa5 : 0x00, sizeof(secret));
+
+		/* k = 2 of n = 3: share 3's bytes, 256 cells; 4096 splits of
+		 * 32 bytes, 512 expected per cell. */
+		memset(count, 0, 256 * sizeof(*count));
+		memset(hits, 0, sizeof(hits));
+		for (t = 0; t < 4096; t++) {
+			assert_int_equal(shamir_split(secret, 3, 2, shares,
+			    &err), VS_OK);
+			for (b = 0; b < KB; b++) {
+				count[shares[2][1 + b]]++;
+				/* a single share is a degree-0 guess */
+				hits[shares[2][1 + b] ^ secret[b]]++;
+			}
+		}
+		/* 255 degrees of freedom: mean 255, sd 22.6; 8 sd. */
+		chi = chi_square(count, 256, 4096.0 * KB / 256);
+		if (chi > 255 + 8 * 22.6)
+			fail_msg("2-of-3, secret fill %u: share byte not "
+			    "uniform (chi-square %.0f)", fill, chi);
+		chi = chi_square(hits, 256, 4096.0 * KB / 256);
+		if (chi > 255 + 8 * 22.6)
+			fail_msg("2-of-3, secret fill %u: share minus secret "
+			    "not uniform (chi-square %.0f, %u hits on the "
+			    "secret itself)", fill, chi, hits[0]);
+
+		/* k = 3 of n = 5, shares 2 and 5: the pair of bytes at one
+		 * position, 65536 cells; 16384 splits of 32 positions, 8
+		 * expected per cell; and the guess from the two shares. */
+		memset(count, 0, 65536 * sizeof(*count));
+		memset(hits, 0, sizeof(hits));
+		for (t = 0; t < 16384; t++) {
+			assert_int_equal(shamir_split(secret, 5, 3, shares,
+			    &err), VS_OK);
+			memcpy(pick[0], shares[1], SB);
+			memcpy(pick[1], shares[4], SB);
+			assert_int_equal(shamir_combine(
+			    (const uint8_t (*)[SB])pick, 2, guess, &err),
+			    VS_OK);
+			for (b = 0; b < KB; b++) {
+				count[(unsigned)shares[1][1 + b] << 8 |
+				    shares[4][1 + b]]++;
+				hits[guess[b] ^ secret[b]]++;
+			}
+		}
+		/* 65535 degrees of freedom: sd 362; 8 sd. */
+		df = 65535;
+		chi = chi_square(count, 65536, 16384.0 * KB / 65536);
+		if (chi > df + 8 * 362)
+			fail_msg("3-of-5, secret fill %u: pairs of share bytes "
+			    "not uniform (chi-square %.0f)", fill, chi);
+		/* The guess is right 1 time in 256, like any other value:
+		 * 2048 expected per value. */
+		chi = chi_square(hits, 256, 16384.0 * KB / 256);
+		if (chi > 255 + 8 * 22.6)
+			fail_msg("3-of-5, secret fill %u: the guess from 2 "
+			    "shares is not uniform around the secret "
+			    "(chi-square %.0f, right %u times of %u)", fill,
+			    chi, hits[0], 16384 * KB);
+		if (hits[0] < 2048 - 8 * 45 || hits[0] > 2048 + 8 * 45)
+			fail_msg("3-of-5, secret fill %u: the guess from 2 "
+			    "shares is the secret %u times, want about 2048",
+			    fill, hits[0]);
+	}
+	free(count);
+	sodium_memzero(secret, sizeof(secret));
+	sodium_memzero(shares, sizeof(shares));
+	sodium_memzero(pick, sizeof(pick));
 }
 
 /* Statistically: a share byte of a 2-of-2 split is uniform whatever the
