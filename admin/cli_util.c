@@ -321,21 +321,14 @@ cli_read_unseal_secret(struct cli *cli, struct secret *sec, bool *recovery_r,
 	    false, sec, err);
 }
 
-/* Unseal an opened store with what cli_read_unseal_secret() read. */
+/* Unseal an opened store with what cli_read_unseal_secret() read: the one
+ * unseal path of lib (store_unseal), which also checks the store's head. */
 int
 cli_unseal_store(struct store *st, const struct secret *sec, bool recovery,
     struct vs_err *err)
 {
-	uint8_t key[RECKEY_BYTES];
-	int r;
-
-	if (!recovery)
-		return store_unseal_passphrase(st, sec->s, sec->len, err);
-	r = reckey_decode(sec->s, sec->len, key, err);
-	if (r == VS_OK)
-		r = store_unseal_recovery(st, key, err);
-	sodium_memzero(key, sizeof(key));
-	return r;
+	return store_unseal(st, sec->s, sec->len, recovery ?
+	    STORE_UNSEAL_RECOVERY : STORE_UNSEAL_PASSPHRASE, err);
 }
 
 /* --- the local implementation of cli_io --- */
@@ -417,7 +410,11 @@ local_open_store(struct cli *cli, bool write, struct store **st_r)
 	int r;
 
 	vs_err_clear(&err);
-	r = store_open(cli->dir, write ? STORE_OPEN_WRITE : 0, st_r, &err);
+	/* A read-only open may look at a store that does not match its head
+	 * (verify and audit --verify say what is wrong; nothing commits); a
+	 * writer refuses to unseal it. */
+	r = store_open(cli->dir, write ? STORE_OPEN_WRITE : STORE_OPEN_INSPECT,
+	    st_r, &err);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	r = cli_read_unseal_secret(cli, &sec, &recovery, &err);
@@ -434,6 +431,20 @@ local_open_store(struct cli *cli, bool write, struct store **st_r)
 	if (r != VS_OK) {
 		store_close(st_r);
 		return cli_fail_err(cli, &err);
+	}
+	{
+		struct store_head h;
+		const char *problem;
+
+		store_head_of(*st_r, &h, &problem);
+		if (problem != NULL && cli->io->is_tty(cli, 2))
+			fprintf(cli->err, "%s: WARNING: %s\n", cli->prog,
+			    problem);
+		if (h.created)
+			fprintf(cli->err, "%s: the store had no head (format 1):"
+			    " created now, generation %llu - anchor it "
+			    "('vmseal audit --head')\n", cli->prog,
+			    (unsigned long long)h.generation);
 	}
 	return EX_VS_OK;
 }

@@ -1,6 +1,7 @@
 /*
  * cmd_audit.c - vmseal audit: print or verify the audit trail (lib/audit.h),
- * and the helpers every writing command uses to record itself.
+ * print the store's head for anchoring (lib/store.h, "The head"), and the
+ * helpers every writing command uses to record itself.
  *
  * Recording: a command that changes the store calls cli_audit() in its own
  * write transaction, after the change and before the commit, so the change
@@ -12,6 +13,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <sodium.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -49,6 +51,7 @@ cli_audit(struct cli *cli, struct store_txn *txn, const char *action,
 static const char audit_help[] =
 "usage: vmseal [-d DIR] audit [--json] [--since TIME]\n"
 "       vmseal [-d DIR] audit --verify [--json]\n"
+"       vmseal [-d DIR] audit --head [--json]\n"
 "\n"
 "The audit trail: every administrative action (unseal, seal, domain, user,\n"
 "address and alias changes, password changes, import, export, passphrase\n"
@@ -62,10 +65,18 @@ static const char audit_help[] =
 "                 'YYYY-MM-DD HH:MM[:SS]', YYYY-MM-DDTHH:MM:SSZ or seconds\n"
 "                 since the epoch\n"
 "  --verify       check the chain: a deleted, edited, reordered or added\n"
-"                 entry is reported (exit 4) with the first bad entry\n";
+"                 entry is reported (exit 4) with the first bad entry; and\n"
+"                 the trail against the store's head: entries cut or put\n"
+"                 back from an older copy (with the audit head) are reported\n"
+"  --head         the store's head: GENERATION and HASH (a keyed hash of the\n"
+"                 head, which commits to every record and audit entry).\n"
+"                 Log it outside the host at every change: a store put back\n"
+"                 whole to an older copy shows an older generation, or\n"
+"                 another hash for a generation already logged\n";
 
 struct audit_opts {
 	bool verify;
+	bool head;
 	bool has_since;
 	int64_t since;
 };
@@ -129,6 +140,9 @@ audit_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	case 'v':
 		o->verify = true;
 		return CMD_OPT_OK;
+	case 'H':
+		o->head = true;
+		return CMD_OPT_OK;
 	case 's':
 		if (!parse_time(arg, &o->since))
 			return cli_usage(cli, "audit", "--since wants a UTC "
@@ -182,6 +196,23 @@ verify(struct cli *cli, struct store *st, struct store_txn *txn)
 
 	vs_err_clear(&err);
 	r = audit_verify_count(txn, &bad, &n, &err);
+	/* A whole chain can still be an older one put back with its audit
+	 * head: the store's head knows how many entries, and which. */
+	if (r == VS_OK && (r = store_head_verify(txn, STORE_LOG_AUDIT,
+	    &err)) == VS_ENOTFOUND) {
+		vs_err_clear(&err);
+		r = VS_OK;      /* format 1: no head yet */
+	}
+	/* And what the unseal found about the rest of the store: a trail
+	 * kept with a store whose records were put back is no proof. */
+	if (r == VS_OK) {
+		struct store_head h;
+		const char *problem;
+
+		store_head_of(st, &h, &problem);
+		if (problem != NULL)
+			r = vs_fail(&err, VS_ECORRUPT, "%s", problem);
+	}
 	cli_abort_close(cli, &st, &txn);
 	if (r != VS_OK && r != VS_ECORRUPT)
 		return cli_fail_err(cli, &err);
@@ -207,14 +238,57 @@ verify(struct cli *cli, struct store *st, struct store_txn *txn)
 	return EX_VS_OK;
 }
 
+static int
+print_head(struct cli *cli, struct store *st, struct store_txn *txn)
+{
+	struct store_head h, cached;
+	struct vs_err err;
+	struct json j;
+	const char *problem;
+	char hex[STORE_HEAD_HASH_BYTES * 2 + 1];
+	int r, ex;
+
+	vs_err_clear(&err);
+	r = store_head(txn, &h, &err);
+	store_head_of(st, &cached, &problem);
+	if (r == VS_OK && problem != NULL)
+		r = vs_fail(&err, VS_ECORRUPT, "%s", problem);
+	if ((ex = cli_finish_txn(cli, &st, &txn, false, r, &err)) != EX_VS_OK)
+		return ex;
+	sodium_bin2hex(hex, sizeof(hex), h.hash, sizeof(h.hash));
+	if (cli->json) {
+		json_init(&j, cli->out);
+		json_obj_begin(&j);
+		json_key(&j, "present"); json_bool(&j, h.present);
+		if (h.present) {
+			json_key(&j, "generation");
+			json_int(&j, (int64_t)h.generation);
+			json_key(&j, "hash"); json_str(&j, hex);
+			json_key(&j, "records");
+			json_int(&j, (int64_t)h.records);
+		}
+		json_obj_end(&j);
+		json_end(&j);
+	} else if (h.present) {
+		fprintf(cli->out, "generation %llu\thash %s\trecords %llu\n",
+		    (unsigned long long)h.generation, hex,
+		    (unsigned long long)h.records);
+	} else {
+		fprintf(cli->out, "no head yet (a format 1 store: it gets one "
+		    "at its next unseal for writing)\n");
+	}
+	return EX_VS_OK;
+}
+
 int
 cmd_audit(struct cli *cli, int argc, char **argv)
 {
 	static const struct option lo[] = {
 		{ "verify", no_argument, NULL, 'v' },
 		{ "since", required_argument, NULL, 's' },
+		{ "head", no_argument, NULL, 'H' },
 	};
-	struct audit_opts o = { false, false, 0 };
+	struct audit_opts o = { false, false, false, 0 };
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
 	struct print_ctx pc;
@@ -232,10 +306,14 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 	if (o.verify && o.has_since)
 		return cli_usage(cli, "audit", "--verify checks the whole "
 		    "trail: no --since");
+	if (o.head && (o.verify || o.has_since))
+		return cli_usage(cli, "audit", "--head goes alone");
 	if ((ex = cli_open_txn(cli, false, &st, &txn)) != EX_VS_OK)
 		return ex;
 	if (o.verify)
 		return verify(cli, st, txn);
+	if (o.head)
+		return print_head(cli, st, txn);
 	vs_err_clear(&err);
 	json_init(&j, cli->out);
 	pc.cli = cli;
@@ -248,8 +326,5 @@ cmd_audit(struct cli *cli, int argc, char **argv)
 		json_arr_end(&j);
 		json_end(&j);
 	}
-	cli_abort_close(cli, &st, &txn);
-	if (r != VS_OK)
-		return cli_fail_err(cli, &err);
-	return EX_VS_OK;
+	return cli_finish_txn(cli, &st, &txn, false, r, &err);
 }

@@ -83,8 +83,11 @@ static const char backup_help[] =
 static const char verify_help[] =
 "usage: vmseal verify [DIR] [--passphrase-fd N | --recovery-key-fd N]\n"
 "\n"
-"Check that a store or backup (DIR, default the store) opens with the key\n"
-"and that every record authenticates; report any that do not (exit 4).\n";
+"Check that a store or backup (DIR, default the store) opens with the key,\n"
+"that every record authenticates, and that the records, key slots and\n"
+"audit entries are those its head commits to (none put back from an older\n"
+"copy, deleted or added outside vmseal); report any that are not (exit 4).\n"
+"Prints the head's generation and hash: compare them with those logged.\n";
 
 struct key_opts {
 	int new_fd;
@@ -260,11 +263,7 @@ cmd_passphrase(struct cli *cli, int argc, char **argv)
 	}
 	prompt_free(&cur);
 	prompt_free(&nw);
-	if (r != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	if ((ex = cli_commit_close(cli, &st, &txn)) == EX_VS_OK)
+	if ((ex = cli_finish_txn(cli, &st, &txn, true, r, &err)) == EX_VS_OK)
 		fprintf(cli->out, "done\n");
 	return ex;
 }
@@ -410,11 +409,7 @@ cmd_recover(struct cli *cli, int argc, char **argv)
 		r = cli_audit(cli, txn, "recover", &err, "new passphrase in "
 		    "slot %u, lost ones removed", id);
 	prompt_free(&nw);
-	if (r != VS_OK) {
-		cli_abort_close(cli, &st, &txn);
-		return cli_fail_err(cli, &err);
-	}
-	if ((ex = cli_commit_close(cli, &st, &txn)) == EX_VS_OK)
+	if ((ex = cli_finish_txn(cli, &st, &txn, true, r, &err)) == EX_VS_OK)
 		fprintf(cli->out, "recovered: the new passphrase opens the "
 		    "store; the old ones no longer do\n");
 	return ex;
@@ -454,7 +449,9 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
 	struct store_verify_report rep;
+	struct store_head h;
 	struct vs_err err;
+	char hex[STORE_HEAD_HASH_BYTES * 2 + 1];
 	char **pos;
 	int npos, ex, r;
 
@@ -470,14 +467,25 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		return ex;
 	vs_err_clear(&err);
 	r = store_verify(txn, &rep, &err);
-	cli_abort_close(cli, &st, &txn);
-	if (r != VS_OK)
-		return cli_fail_err(cli, &err);
+	if (r == VS_OK)
+		r = store_head(txn, &h, &err);
+	if ((ex = cli_finish_txn(cli, &st, &txn, false, r, &err)) != EX_VS_OK)
+		return ex;
 	if (rep.bad > 0)
 		return cli_fail(cli, VS_ECORRUPT, "%zu of %zu records fail to "
-		    "authenticate (first: %s)", rep.bad, rep.records,
-		    rep.first_bad);
+		    "authenticate (first: %s)%s%s", rep.bad, rep.records,
+		    rep.first_bad, rep.head_ok ? "" : "; and ",
+		    rep.head_ok ? "" : rep.head_problem);
+	if (!rep.head_ok)
+		return cli_fail(cli, VS_ECORRUPT, "NOT verified: %s",
+		    rep.head_problem);
 	fprintf(cli->out, "%s: the key opens it and all %zu records "
 	    "authenticate\n", cli->dir, rep.records);
+	if (h.present)
+		fprintf(cli->out, "%s: they match its head: generation %llu, "
+		    "hash %s\n", cli->dir, (unsigned long long)h.generation,
+		    sodium_bin2hex(hex, sizeof(hex), h.hash, sizeof(h.hash)));
+	else
+		fprintf(cli->out, "%s: %s\n", cli->dir, rep.head_problem);
 	return EX_VS_OK;
 }

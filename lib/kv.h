@@ -78,9 +78,10 @@ struct kv_ops {
 	/* Number of entries in a table. */
 	int (*count)(struct kv_txn *txn, enum kv_table t, size_t *n_r,
 	    struct vs_err *err);
-	/* Consistent, compacted copy of the whole database into an empty
-	 * folder (hot backup). */
-	int (*copy)(struct kv *kv, const char *dir, struct vs_err *err);
+	/* Consistent, compacted copy of the whole database, written to fd
+	 * (a new, empty file the caller opened: hot backup).  The caller
+	 * closes fd. */
+	int (*copy)(struct kv *kv, int fd, struct vs_err *err);
 	void (*close)(struct kv *kv);
 };
 
@@ -151,9 +152,9 @@ kv_count(struct kv_txn *txn, enum kv_table t, size_t *n_r, struct vs_err *err)
 }
 
 static inline int
-kv_copy(struct kv *kv, const char *dir, struct vs_err *err)
+kv_copy(struct kv *kv, int fd, struct vs_err *err)
 {
-	return kv->ops->copy(kv, dir, err);
+	return kv->ops->copy(kv, fd, err);
 }
 
 static inline int

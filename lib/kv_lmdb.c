@@ -245,11 +245,11 @@ l_count(struct kv_txn *txn, enum kv_table t, size_t *n_r,
 }
 
 static int
-l_copy(struct kv *kv, const char *dir, struct vs_err *err)
+l_copy(struct kv *kv, int fd, struct vs_err *err)
 {
 	int rc;
 
-	rc = mdb_env_copy2(to_lmdb(kv)->env, dir, MDB_CP_COMPACT);
+	rc = mdb_env_copyfd2(to_lmdb(kv)->env, fd, MDB_CP_COMPACT);
 	if (rc != 0)
 		return lmdb_fail(err, rc, "cannot copy store");
 	return VS_OK;

@@ -3,14 +3,18 @@
  * meta entries, transactions, and sealed and typed get/put by name.  The
  * rest of the store is in store_records.c (domains, users, addresses,
  * aliases and their rules), store_log.c (append-only logs, meta values) and
- * store_keys.c (unseal, key slots, rotate, backup, verify); store_int.h is
- * what they share.  Every backend operation goes through kv.h's wrappers.
+ * store_keys.c (unseal, key slots, rotate, backup, verify) and store_head.c
+ * (the head: rollback detection); store_int.h is what they share.  Every
+ * backend operation goes through kv.h's wrappers, every write through
+ * sti_kv_put()/sti_kv_del() (store_head.c), which keep the head.
  *
  * Layout in the kv tables:
  *   meta:      "format" -> u32 STORE_FORMAT
  *              "store_id" -> 16 random bytes
  *              "slot0".."slot7" -> keyslots (seal.h)
  *              "settings" -> sealed struct vs_settings
+ *              "audit_head" -> sealed (audit.h)
+ *              "head" -> sealed head (store.h, "The head")
  *   domains, users, addresses, aliases:
  *              blind index (32 bytes) -> sealed record (record.h)
  *
@@ -71,7 +75,7 @@ sti_put_sealed(struct store_txn *txn, enum kv_table t, const void *key,
 	r = seal_record(txn->st->keys, txn->st->store_id, (uint8_t)t, key,
 	    klen, pt->data, pt->len, &ct, err);
 	if (r == VS_OK)
-		r = kv_put(txn->kv, t, key, klen, ct.data, ct.len,
+		r = sti_kv_put(txn, t, key, klen, ct.data, ct.len,
 		    no_overwrite, err);
 	buf_free(&ct);
 	return r;
@@ -137,22 +141,60 @@ sti_iter_open(struct store_txn *txn, enum kv_table t,
 /* --- lifecycle --- */
 
 int
-sti_ensure_dir(const char *dir, struct vs_err *err)
+sti_open_dir(const char *dir, int *fd_r, struct vs_err *err)
 {
 	struct stat sb;
+	int fd;
 
+	/* mkdir never follows a link; open with O_NOFOLLOW refuses one
+	 * planted in its place; everything after goes through the fd. */
 	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 		return vs_fail(err, VS_EIO, "cannot create %s: %s", dir,
 		    strerror(errno));
-	if (stat(dir, &sb) != 0)
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ELOOP || e == ENOTDIR)
+			return vs_fail(err, VS_EINVAL, "%s is a symbolic link "
+			    "or not a folder: refused", dir);
+		return vs_fail(err, VS_EIO, "cannot open %s: %s", dir,
+		    strerror(e));
+	}
+	if (fstat(fd, &sb) != 0) {
+		close(fd);
 		return vs_fail(err, VS_EIO, "cannot stat %s: %s", dir,
 		    strerror(errno));
-	if (!S_ISDIR(sb.st_mode))
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		close(fd);
 		return vs_fail(err, VS_EINVAL, "%s is not a folder", dir);
-	if ((sb.st_mode & 077) != 0 && chmod(dir, 0700) != 0)
+	}
+	if (sb.st_uid != geteuid()) {
+		close(fd);
+		return vs_fail(err, VS_EINVAL, "%s belongs to uid %lu, not to "
+		    "uid %lu (running): refused", dir,
+		    (unsigned long)sb.st_uid, (unsigned long)geteuid());
+	}
+	if ((sb.st_mode & 077) != 0 && fchmod(fd, 0700) != 0) {
+		int e = errno;
+
+		close(fd);
 		return vs_fail(err, VS_EIO, "cannot set mode 0700 on %s: %s",
-		    dir, strerror(errno));
+		    dir, strerror(e));
+	}
+	*fd_r = fd;
 	return VS_OK;
+}
+
+int
+sti_ensure_dir(const char *dir, struct vs_err *err)
+{
+	int fd, r;
+
+	if ((r = sti_open_dir(dir, &fd, err)) == VS_OK)
+		close(fd);
+	return r;
 }
 
 bool
@@ -224,6 +266,7 @@ store_init(const char *dir, const struct store_init_params *p,
 	int r;
 
 	memset(&st, 0, sizeof(st));
+	memset(&txn, 0, sizeof(txn));
 	st.lockfd = -1;
 	if ((r = sti_ensure_dir(dir, err)) != VS_OK)
 		return r;
@@ -267,6 +310,13 @@ store_init(const char *dir, const struct store_init_params *p,
 		goto out;
 	if ((r = write_settings(&txn, &p->settings, err)) != VS_OK)
 		goto out;
+	/* The first head: generation 1, over everything above. */
+	if ((r = sti_head_compute(&st, kt, &txn.head, err)) != VS_OK)
+		goto out;
+	txn.head.generation = 1;
+	if ((r = sti_head_put(&st, kt, &txn.head, txn.head_ct_hash, err)) !=
+	    VS_OK)
+		goto out;
 	r = kv_txn_commit(kt, err);
 	kt = NULL;
 out:
@@ -300,7 +350,8 @@ sti_read_meta(struct store *st, struct vs_err *err)
 	}
 	if (r != VS_OK)
 		goto out;
-	if (vs_get_u32be(v.data) != STORE_FORMAT) {
+	if (vs_get_u32be(v.data) != STORE_FORMAT &&
+	    vs_get_u32be(v.data) != STORE_FORMAT_NOHEAD) {
 		r = vs_fail(err, VS_ECORRUPT, "store format %u is not "
 		    "supported by this vmseal (format %u)",
 		    vs_get_u32be(v.data), STORE_FORMAT);
@@ -360,6 +411,7 @@ store_open(const char *dir, unsigned flags, struct store **st_r,
 	}
 	st->lockfd = -1;
 	st->unsealed_slot = -1;
+	st->flags = flags;
 	if ((flags & STORE_OPEN_WRITE) &&
 	    (r = take_lock(dir, &st->lockfd, err)) != VS_OK)
 		goto fail;
@@ -380,7 +432,7 @@ fail:
 int
 sti_load_settings(struct store *st, struct vs_err *err)
 {
-	struct store_txn txn = { st, NULL, false, false, false };
+	struct store_txn txn = { .st = st };
 	struct buf pt = { 0 };
 	int r;
 
@@ -394,9 +446,12 @@ sti_load_settings(struct store *st, struct vs_err *err)
 		r = rec_settings_decode(pt.data, pt.len, &st->settings, err);
 	buf_free(&pt);
 	kv_txn_abort(txn.kv);
-	if (r != VS_OK)
+	if (r != VS_OK) {
 		seal_keys_free(&st->keys);
-	return r;
+		return r;
+	}
+	/* And the state against its head (seals again on a mismatch). */
+	return sti_head_check(st, err);
 }
 
 bool
@@ -468,6 +523,11 @@ store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
 	}
 	t->st = st;
 	t->write = write;
+	if (write && (r = sti_head_begin(t, err)) != VS_OK) {
+		kv_txn_abort(t->kv);
+		free(t);
+		return r;
+	}
 	*txn_r = t;
 	return VS_OK;
 }
@@ -481,7 +541,18 @@ store_txn_commit(struct store_txn **txnp, struct vs_err *err)
 	int r;
 
 	*txnp = NULL;
+	if (t->write && (r = sti_head_commit(t, err)) != VS_OK) {
+		kv_txn_abort(t->kv);
+		free(t);
+		return r;
+	}
 	r = kv_txn_commit(t->kv, err);
+	if (r == VS_OK && t->write && t->head_dirty) {
+		st->head = t->head;
+		st->head_present = true;
+		memcpy(st->head_ct_hash, t->head_ct_hash,
+		    sizeof(st->head_ct_hash));
+	}
 	free(t);
 	if (r == VS_OK && reload) {
 		memset(st->has_slot, 0, sizeof(st->has_slot));
@@ -539,14 +610,13 @@ int
 store_count(struct store_txn *txn, struct store_counts *c,
     struct vs_err *err)
 {
-	const struct kv_ops *o = txn->kv->kv->ops;
 	int r;
 
-	if ((r = o->count(txn->kv, KV_DOMAINS, &c->domains, err)) != VS_OK ||
-	    (r = o->count(txn->kv, KV_USERS, &c->users, err)) != VS_OK ||
-	    (r = o->count(txn->kv, KV_ADDRESSES, &c->addresses, err)) !=
+	if ((r = kv_count(txn->kv, KV_DOMAINS, &c->domains, err)) != VS_OK ||
+	    (r = kv_count(txn->kv, KV_USERS, &c->users, err)) != VS_OK ||
+	    (r = kv_count(txn->kv, KV_ADDRESSES, &c->addresses, err)) !=
 	    VS_OK ||
-	    (r = o->count(txn->kv, KV_ALIASES, &c->aliases, err)) != VS_OK)
+	    (r = kv_count(txn->kv, KV_ALIASES, &c->aliases, err)) != VS_OK)
 		return r;
 	return VS_OK;
 }
@@ -611,7 +681,7 @@ sti_del_typed(struct store_txn *txn, enum kv_table t, const char *name,
 	uint8_t idx[SEAL_INDEX_BYTES];
 
 	sti_index_of(txn->st, t, name, idx);
-	return kv_del(txn->kv, t, idx, sizeof(idx), err);
+	return sti_kv_del(txn, t, idx, sizeof(idx), err);
 }
 
 struct list_ctx {

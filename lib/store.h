@@ -10,7 +10,8 @@
  *   store_init()      make a new store: root key, passphrase slot 0,
  *                     recovery slot 1, sealed settings.
  *   store_open()      open the files; the handle starts sealed (no key).
- *   store_unseal_*()  load the key from a passphrase or the recovery key.
+ *   store_unseal()    load the key from a passphrase, the recovery key or
+ *                     a key file, and check the store against its head.
  *   store_txn_*()     read or write in one transaction; every change of a
  *                     command happens in one, so it lands whole or not at all.
  *   store_seal()      wipe the key; store_close() wipes and closes.
@@ -41,7 +42,9 @@
 #include "vs_err.h"
 
 #define STORE_DEFAULT_DIR "/var/lib/vmseal"
-#define STORE_FORMAT 1
+/* Format 2: the store has a sealed head (see "The head" below).  A
+ * format 1 store is upgraded by the first unseal of a writable handle. */
+#define STORE_FORMAT 2
 
 struct store;
 struct store_txn;
@@ -63,10 +66,37 @@ int store_init(const char *dir, const struct store_init_params *p,
     struct vs_err *err);
 
 #define STORE_OPEN_WRITE 0x1
+/* For inspection (verify, audit --verify, reading what is there): a store
+ * that does not match its head still unseals; store_head() says so, and
+ * no transaction of the handle commits.  Without it such a store does not
+ * unseal (VS_ECORRUPT): vmsealed stays sealed rather than serve it. */
+#define STORE_OPEN_INSPECT 0x2
 
 int store_open(const char *dir, unsigned flags, struct store **st_r,
     struct vs_err *err);
-/* Try every passphrase slot.  VS_EBADKEY if none opens. */
+
+/*
+ * Unsealing: one call for every way in.  secret is
+ *   STORE_UNSEAL_PASSPHRASE  the passphrase (every passphrase slot tried);
+ *   STORE_UNSEAL_RECOVERY    the recovery key's text form, as printed
+ *                            (reckey.h: groups, dashes, spaces accepted);
+ *   STORE_UNSEAL_KEYFILE     a key file's contents: a passphrase, its
+ *                            trailing newline(s) ignored.
+ * VS_EBADKEY if it opens no slot.  Then the head is checked against the
+ * whole store (every table read once, keyed hashes - see "The head"):
+ * VS_ECORRUPT with the table named if records were rolled back, deleted or
+ * added outside vmseal (unless STORE_OPEN_INSPECT).  A format 1 store
+ * opened for writing gets its head here (store_head(): created).  The
+ * handle stays sealed on any failure.
+ */
+enum store_unseal_kind {
+	STORE_UNSEAL_PASSPHRASE,
+	STORE_UNSEAL_RECOVERY,
+	STORE_UNSEAL_KEYFILE,
+};
+int store_unseal(struct store *st, const char *secret, size_t len,
+    enum store_unseal_kind kind, struct vs_err *err);
+/* The same with a raw passphrase or a raw 32-byte recovery key. */
 int store_unseal_passphrase(struct store *st, const char *pass,
     size_t passlen, struct vs_err *err);
 int store_unseal_recovery(struct store *st,
@@ -252,15 +282,71 @@ int store_rotate(struct store *st, const char *pass, size_t len,
     store_progress_fn *progress, void *ctx, struct vs_err *err);
 
 /* A consistent, compacted hot copy into an empty or new folder (still
- * sealed: it opens with the passphrases valid now). */
+ * sealed: it opens with the passphrases valid now).  dest is created
+ * without following a symbolic link, and refused when it exists and is
+ * not a folder owned by the running uid; the copy is written through the
+ * folder's descriptor into a new file (O_EXCL, O_NOFOLLOW, mode 0600). */
 int store_backup(struct store *st, const char *dest, struct vs_err *err);
 
 struct store_verify_report {
 	size_t records, bad;
 	char first_bad[128];    /* "users record 12" */
+	bool head_ok;           /* the head matches (or, format 1, none) */
+	char head_problem[VS_ERR_MSG_MAX];      /* why not */
 };
-/* Open every record of every table (needs the key). */
+/* Open every record of every table (needs the key), and check the head
+ * against them (store_head_verify). */
 int store_verify(struct store_txn *txn, struct store_verify_report *rep,
+    struct vs_err *err);
+
+/*
+ * The head (rollback protection, issue 11).  Meta entry "head", sealed
+ * like every record: u8 version (1) || u64be generation || for each table
+ * (meta, domains, users, addresses, aliases, events, audit):
+ * u64be count || 32-byte digest, where digest = XOR over the table's
+ * entries of BLAKE2b-256(key = log subkey, "vmseal-state-v1" || u8 table
+ * || u16be key length || key || BLAKE2b-256(value)) - the meta table
+ * without the head itself.  Every write transaction keeps it up to date
+ * entry by entry and commits it with generation + 1, so the head commits
+ * to every record, key slot, setting and audit entry as they are now: a
+ * record put back from an older copy, deleted or added with LMDB's tools
+ * (no key needed) no longer matches it, and without the key no matching
+ * head can be made.  Checked in full at unseal and by store_verify().
+ *
+ * What the head cannot see: the whole store, head included, put back to
+ * an older copy - it matches its own older head.  That is what anchoring
+ * is for: the head's hash and generation, logged outside the store at
+ * every change (vmsealed's log, 'vmseal audit --head'), show a store
+ * whose generation went back or whose hash differs from the one logged
+ * for its generation.
+ */
+#define STORE_HEAD_HASH_BYTES 32
+struct store_head {
+	uint64_t generation;    /* write transactions since the head began */
+	uint8_t hash[STORE_HEAD_HASH_BYTES];    /* keyed hash of the head */
+	uint64_t records;       /* entries it covers, all tables */
+	bool present;           /* false: a format 1 store, read-only */
+	bool created;           /* made at this handle's unseal (upgrade) */
+	bool matches;           /* false: STORE_OPEN_INSPECT, no match */
+};
+/* The head as the transaction sees it (read from meta, authenticated). */
+int store_head(struct store_txn *txn, struct store_head *h_r,
+    struct vs_err *err);
+/* The head as this handle last checked (unseal) or committed it: for
+ * vmsealed to log after each change without a transaction.  Valid while
+ * unsealed; *problem_r (may be NULL) gets why it does not match. */
+void store_head_of(const struct store *st, struct store_head *h_r,
+    const char **problem_r);
+/* Recompute the head from every entry and compare: VS_OK, or VS_ECORRUPT
+ * naming the first table that does not match.  log: only that log's
+ * table (audit verify); STORE_HEAD_ALL: every table. */
+#define STORE_HEAD_ALL (-1)
+int store_head_verify(struct store_txn *txn, int log, struct vs_err *err);
+/* After an operator has looked at a store that does not match its head
+ * (opened STORE_OPEN_WRITE | STORE_OPEN_INSPECT): take what is there as
+ * the new state - a new head over it, generation + 1, written in one
+ * transaction together with after() (the audit entry). */
+int store_head_accept(struct store *st, store_after_fn *after,
     struct vs_err *err);
 
 /* A small sealed value in the meta table (e.g. the audit chain's head).

@@ -3,8 +3,13 @@
  * else: store.c (the handle, its lock and meta, transactions, sealed and
  * typed get/put), store_records.c (domains, users, addresses, aliases),
  * store_log.c (append-only logs, meta values), store_keys.c (unseal, key
- * slots, rotate, backup, verify).  Callers outside lib/store*.c use
- * store.h only.
+ * slots, rotate, backup, verify), store_head.c (the sealed head that
+ * commits to the whole state: rollback detection).  Callers outside
+ * lib/store*.c use store.h only.
+ *
+ * Every write to the kv tables goes through sti_kv_put()/sti_kv_del()
+ * (store_head.c), which keep the transaction's copy of the head up to
+ * date; nothing in lib/store*.c calls kv_put()/kv_del() itself.
  */
 #ifndef VS_STORE_INT_H
 #define VS_STORE_INT_H
@@ -22,12 +27,31 @@
 #define META_FORMAT "format"
 #define META_STORE_ID "store_id"
 #define META_SETTINGS "settings"
+#define META_HEAD "head"
+#define META_AUDIT_HEAD "audit_head"
+/* Format 1: no head (before rollback protection); upgraded to 2 by the
+ * first unseal of a writable handle. */
+#define STORE_FORMAT_NOHEAD 1
+#define HEAD_HASH_BYTES 32
 #define LOCK_FILE "vmseal.lock"
 #define SLOT_PASSPHRASE0 0
 #define SLOT_RECOVERY 1
 
+/* One table's share of the head: how many entries, and the XOR of a
+ * keyed hash of each (table, key, value) - an incremental set hash. */
+struct sti_tsum {
+	uint64_t count;
+	uint8_t digest[HEAD_HASH_BYTES];
+};
+
+struct sti_head {
+	uint64_t generation;
+	struct sti_tsum t[KV_TABLE_COUNT];
+};
+
 struct store {
 	char *dir;
+	unsigned flags;         /* STORE_OPEN_* */
 	struct kv *kv;
 	int lockfd;
 	uint8_t store_id[SEAL_STORE_ID_BYTES];
@@ -41,6 +65,15 @@ struct store {
 	int unsealed_slot;
 	uint8_t unsealed_blob[SEAL_SLOT_BYTES];
 	uint8_t pass_mac_key[32], pass_mac[32];
+	/* The head as last checked (unseal) or committed by this handle,
+	 * and a hash of its sealed form: a writer whose head changed on
+	 * disk behind its back refuses to write. */
+	struct sti_head head;
+	uint8_t head_ct_hash[HEAD_HASH_BYTES];
+	bool head_present;      /* false: format 1, read-only */
+	bool head_created;      /* created (format 1 upgraded) at unseal */
+	bool head_bad;          /* STORE_OPEN_INSPECT and no match */
+	char head_problem[VS_ERR_MSG_MAX];
 };
 
 struct store_txn {
@@ -49,6 +82,10 @@ struct store_txn {
 	bool write;
 	bool slots_changed;     /* re-read the slot cache at commit */
 	bool reset;             /* read txn between store_txn_reset/renew */
+	bool head_dirty;        /* something written: a new head at commit */
+	bool head_accept;       /* store_head_accept(): commit though bad */
+	struct sti_head head;   /* write txn: the head as of its writes */
+	uint8_t head_ct_hash[HEAD_HASH_BYTES];  /* of the head it wrote */
 };
 
 static inline void
@@ -110,6 +147,32 @@ int sti_list_typed(struct store_txn *txn, enum kv_table t, decode_fn *dec,
 int sti_read_meta(struct store *st, struct vs_err *err);
 int sti_load_settings(struct store *st, struct vs_err *err);
 bool sti_has_store(const char *dir);
+/* Create dir (mode 0700) or open the existing one without following a
+ * symbolic link; refused unless owned by the running uid; mode set to
+ * 0700 through the descriptor.  *fd_r: an O_DIRECTORY descriptor. */
+int sti_open_dir(const char *dir, int *fd_r, struct vs_err *err);
 int sti_ensure_dir(const char *dir, struct vs_err *err);
+
+/* The head (store_head.c).  Writes through these keep txn->head. */
+int sti_kv_put(struct store_txn *txn, enum kv_table t, const void *key,
+    size_t klen, const void *val, size_t vlen, bool no_overwrite,
+    struct vs_err *err);
+int sti_kv_del(struct store_txn *txn, enum kv_table t, const void *key,
+    size_t klen, struct vs_err *err);
+/* Recompute the head's tables from what the files hold (generation
+ * left 0). */
+int sti_head_compute(const struct store *st, struct kv_txn *kt,
+    struct sti_head *h, struct vs_err *err);
+/* After the key was loaded (unseal): check the head, or create it for a
+ * format 1 store opened for writing.  On a mismatch: VS_ECORRUPT and the
+ * handle sealed again, or (STORE_OPEN_INSPECT) VS_OK with head_bad set. */
+int sti_head_check(struct store *st, struct vs_err *err);
+/* Write txn begin and commit: the head carried by the transaction. */
+int sti_head_begin(struct store_txn *txn, struct vs_err *err);
+int sti_head_commit(struct store_txn *txn, struct vs_err *err);
+/* Seal and write h as the head in kt; its ciphertext's hash to ct_hash. */
+int sti_head_put(const struct store *st, struct kv_txn *kt,
+    const struct sti_head *h, uint8_t ct_hash[HEAD_HASH_BYTES],
+    struct vs_err *err);
 
 #endif

@@ -1,9 +1,13 @@
 /*
- * store_keys.c - the key's life in the store: unsealing a handle
- * (passphrase or recovery key), key slots, rotate, backup and verify.
+ * store_keys.c - the key's life in the store: unsealing a handle (one
+ * entry, store_unseal(), for a passphrase, the recovery key or a key file),
+ * key slots, rotate, backup and verify.
  *
  * Security stance: the root key and passphrases are only in caller buffers
- * and sodium_malloc'd seal_keys; every temporary copy is wiped.
+ * and sodium_malloc'd seal_keys; every temporary copy is wiped.  A backup
+ * is written as root into a folder that may be reached by others: it is
+ * created or opened without following links, refused unless it belongs
+ * to the running uid, and written through its descriptor only.
  */
 #include "config.h"
 
@@ -19,8 +23,37 @@
 #include "kv.h"
 #include "names.h"
 #include "pwhash.h"
+#include "reckey.h"
 #include "store.h"
 #include "store_int.h"
+
+int
+store_unseal(struct store *st, const char *secret, size_t len,
+    enum store_unseal_kind kind, struct vs_err *err)
+{
+	uint8_t key[RECKEY_BYTES];
+	int r;
+
+	store_seal(st);         /* whatever happens, not the old key */
+	switch (kind) {
+	case STORE_UNSEAL_PASSPHRASE:
+		return store_unseal_passphrase(st, secret, len, err);
+	case STORE_UNSEAL_KEYFILE:
+		/* A file ends with a newline (or CRLF): not part of it. */
+		while (len > 0 && (secret[len - 1] == '\n' ||
+		    secret[len - 1] == '\r'))
+			len--;
+		if (len == 0)
+			return vs_fail(err, VS_EBADKEY, "the key file is empty");
+		return store_unseal_passphrase(st, secret, len, err);
+	case STORE_UNSEAL_RECOVERY:
+		if ((r = reckey_decode(secret, len, key, err)) == VS_OK)
+			r = store_unseal_recovery(st, key, err);
+		sodium_memzero(key, sizeof(key));
+		return r;
+	}
+	return vs_fail(err, VS_EINVAL, "unknown way to unseal (%d)", (int)kind);
+}
 
 int
 store_unseal_passphrase(struct store *st, const char *pass, size_t passlen,
@@ -138,7 +171,7 @@ slot_put(struct store_txn *txn, uint8_t id, const uint8_t *slot,
 
 	sti_slot_name(id, name);
 	txn->slots_changed = true;
-	return kv_put(txn->kv, KV_META, name, strlen(name), slot,
+	return sti_kv_put(txn, KV_META, name, strlen(name), slot,
 	    SEAL_SLOT_BYTES, false, err);
 }
 
@@ -228,7 +261,7 @@ store_slot_remove(struct store_txn *txn, uint8_t id, struct vs_err *err)
 		return vs_fail(err, VS_EINVAL, "key slot %u is the last way in: "
 		    "add another passphrase first", id);
 	sti_slot_name(id, name);
-	r = kv_del(txn->kv, KV_META, name, strlen(name), err);
+	r = sti_kv_del(txn, KV_META, name, strlen(name), err);
 	if (r == VS_ENOTFOUND)
 		return vs_fail(err, r, "no key slot %u", id);
 	txn->slots_changed = true;
@@ -261,7 +294,7 @@ store_slot_new_recovery(struct store_txn *txn,
 		    NULL) != VS_OK || info.type != SEAL_SLOT_RECOVERY)
 			continue;
 		sti_slot_name(i, name);
-		r = kv_del(txn->kv, KV_META, name, strlen(name), err);
+		r = sti_kv_del(txn, KV_META, name, strlen(name), err);
 		if (r == VS_ENOTFOUND)
 			r = VS_OK;
 	}
@@ -381,7 +414,7 @@ rotate_table(struct store_txn *txn, enum kv_table t, bool named,
 	}
 	/* Delete every old entry first: the new keys are new indexes. */
 	for (i = 0; r == VS_OK && named && i < c.n; i++)
-		r = kv_del(txn->kv, t, c.p[i].key, c.p[i].klen, err);
+		r = sti_kv_del(txn, t, c.p[i].key, c.p[i].klen, err);
 	for (i = 0; r == VS_OK && i < c.n; i++) {
 		const uint8_t *key = c.p[i].key;
 		size_t klen = c.p[i].klen;
@@ -401,7 +434,7 @@ rotate_table(struct store_txn *txn, enum kv_table t, bool named,
 			r = seal_record(nk, st->store_id, (uint8_t)t, key, klen,
 			    pt.data, pt.len, &ct, err);
 		if (r == VS_OK)
-			r = kv_put(txn->kv, t, key, klen, ct.data, ct.len,
+			r = sti_kv_put(txn, t, key, klen, ct.data, ct.len,
 			    named, err);
 		if (r == VS_EEXIST)
 			r = vs_fail(err, VS_ECORRUPT, "two records with one "
@@ -433,7 +466,7 @@ rotate_meta(struct store_txn *txn, const char *name, struct seal_keys *nk,
 		r = seal_record(nk, st->store_id, KV_META, name, strlen(name),
 		    pt.data, pt.len, &ct, err);
 	if (r == VS_OK)
-		r = kv_put(txn->kv, KV_META, name, strlen(name), ct.data,
+		r = sti_kv_put(txn, KV_META, name, strlen(name), ct.data,
 		    ct.len, false, err);
 	buf_free(&pt);
 	buf_free(&ct);
@@ -506,14 +539,14 @@ store_rotate(struct store *st, const char *pass, size_t len,
 	if (r == VS_OK)
 		r = rotate_meta(txn, META_SETTINGS, nk, err);
 	if (r == VS_OK)
-		r = rotate_meta(txn, "audit_head", nk, err);
+		r = rotate_meta(txn, META_AUDIT_HEAD, nk, err);
 	if (r != VS_OK)
 		goto fail;
 	/* Slots: every old one goes; the typed passphrase and a new recovery
 	 * key wrap the new key. */
 	for (i = 0; i < SEAL_MAX_SLOTS; i++) {
 		sti_slot_name((uint8_t)i, name);
-		r = kv_del(txn->kv, KV_META, name, strlen(name), err);
+		r = sti_kv_del(txn, KV_META, name, strlen(name), err);
 		if (r != VS_OK && r != VS_ENOTFOUND)
 			goto fail;
 	}
@@ -538,6 +571,19 @@ store_rotate(struct store *st, const char *pass, size_t len,
 		st->keys = old;
 		goto fail;
 	}
+	/* The head's hashes are keyed: all of them again, with the new
+	 * key (the generation goes on). */
+	{
+		uint64_t gen = txn->head.generation;
+
+		if ((r = sti_head_compute(st, txn->kv, &txn->head, err)) !=
+		    VS_OK) {
+			st->keys = old;
+			goto fail;
+		}
+		txn->head.generation = gen;
+		txn->head_dirty = true;
+	}
 	r = store_txn_commit(&txn, err);
 	if (r != VS_OK) {
 		st->keys = old;
@@ -559,24 +605,51 @@ fail:
 int
 store_backup(struct store *st, const char *dest, struct vs_err *err)
 {
-	int r;
+	struct stat sb;
+	int dfd, fd, r;
 
-	if ((r = sti_ensure_dir(dest, err)) != VS_OK)
+	if ((r = sti_open_dir(dest, &dfd, err)) != VS_OK)
 		return r;
-	if (sti_has_store(dest))
-		return vs_fail(err, VS_EEXIST, "%s already holds a store", dest);
-	if ((r = kv_copy(st->kv, dest, err)) != VS_OK)
-		return r;
-	/* As private as the store itself, wherever the files travel. */
-	{
-		char path[4096];
-
-		snprintf(path, sizeof(path), "%s/data.mdb", dest);
-		if (chmod(path, 0600) != 0)
-			return vs_fail(err, VS_EIO, "cannot chmod %s: %s", path,
-			    strerror(errno));
+	if (fstatat(dfd, "data.mdb", &sb, AT_SYMLINK_NOFOLLOW) == 0) {
+		close(dfd);
+		return vs_fail(err, VS_EEXIST, "%s already holds a store (or "
+		    "a data.mdb)", dest);
 	}
-	return VS_OK;
+	/* A new file, never one planted there (O_EXCL, no link followed),
+	 * as private as the store itself wherever the files travel. */
+	fd = openat(dfd, "data.mdb", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0600);
+	if (fd < 0) {
+		r = vs_fail(err, errno == EEXIST ? VS_EEXIST : VS_EIO,
+		    "cannot create %s/data.mdb: %s", dest, strerror(errno));
+		close(dfd);
+		return r;
+	}
+	if ((r = kv_copy(st->kv, fd, err)) == VS_OK && (fchmod(fd, 0600) != 0 ||
+	    fsync(fd) != 0))
+		r = vs_fail(err, VS_EIO, "cannot write %s/data.mdb: %s", dest,
+		    strerror(errno));
+	if (close(fd) != 0 && r == VS_OK)
+		r = vs_fail(err, VS_EIO, "cannot write %s/data.mdb: %s", dest,
+		    strerror(errno));
+	if (r != VS_OK)
+		(void)unlinkat(dfd, "data.mdb", 0);
+	close(dfd);
+	return r;
+}
+
+static bool
+meta_is_sealed(const struct kv_val *key)
+{
+	static const char *const sealed[] = { META_SETTINGS, META_AUDIT_HEAD,
+	    META_HEAD };
+	size_t i;
+
+	for (i = 0; i < sizeof(sealed) / sizeof(sealed[0]); i++)
+		if (key->len == strlen(sealed[i]) &&
+		    memcmp(key->data, sealed[i], key->len) == 0)
+			return true;
+	return false;
 }
 
 struct verify_ctx {
@@ -595,9 +668,7 @@ verify_cb(void *vctx, const struct kv_val *key, const struct kv_val *val)
 	struct buf pt = { 0 };
 
 	v->pos++;
-	if (v->t == KV_META && !(key->len == strlen(META_SETTINGS) &&
-	    memcmp(key->data, META_SETTINGS, key->len) == 0) &&
-	    !(key->len == 10 && memcmp(key->data, "audit_head", 10) == 0))
+	if (v->t == KV_META && !meta_is_sealed(key))
 		return 0;       /* format, store id, slots: not sealed */
 	v->rep->records++;
 	if (seal_open(v->txn->st->keys, v->txn->st->store_id, (uint8_t)v->t,
@@ -623,5 +694,21 @@ store_verify(struct store_txn *txn, struct store_verify_report *rep,
 		v.pos = 0;
 		r = kv_iter(txn->kv, v.t, verify_cb, &v, err);
 	}
-	return r;
+	if (r != VS_OK)
+		return r;
+	/* And every entry against the head: nothing put back, deleted or
+	 * added outside vmseal. */
+	{
+		struct vs_err e;
+
+		vs_err_clear(&e);
+		r = store_head_verify(txn, STORE_HEAD_ALL, &e);
+		rep->head_ok = r == VS_OK || r == VS_ENOTFOUND;
+		if (r == VS_ENOTFOUND || r == VS_ECORRUPT)
+			snprintf(rep->head_problem, sizeof(rep->head_problem),
+			    "%s", e.msg);
+		else if (r != VS_OK)
+			return vs_fail(err, r, "%s", e.msg);
+	}
+	return VS_OK;
 }

@@ -146,7 +146,7 @@ store_log_trim(struct store_txn *txn, enum store_log log, size_t keep,
 	if (r == 1)
 		r = VS_OK;
 	for (i = 0; r == VS_OK && i < tc.n; i++)
-		r = kv_del(txn->kv, t, tc.keys[i], 8, err);
+		r = sti_kv_del(txn, t, tc.keys[i], 8, err);
 	if (r == VS_OK)
 		*deleted_r = tc.n;
 	free(tc.keys);
