@@ -5,6 +5,11 @@
  * dovecot-passwd (passwd-file with userdb fields), postfix-map (address
  * login), postfix-aliases (address dest,dest).
  *
+ * Mail keys (Dovecot's mail_crypt, lib/mailkey.h) are left out unless
+ * --with-mail-keys is given (json only): then each user with keys gets
+ * "mail_keys" {protection, created, public, private} (the PEMs), the
+ * warning names the private keys and the audit entry says so.
+ *
  * Security: an export is the store in the clear.  It always warns on
  * stderr, refuses to write to a terminal unless --force is given, and
  * writes -o FILE with mode 0600, never over an existing file.  The
@@ -30,6 +35,7 @@
 
 static const char export_help[] =
 "usage: vmseal [-d DIR] export [--format FORMAT] [-o FILE] [--force]\n"
+"                   [--with-mail-keys]\n"
 "\n"
 "Write the store in a plaintext format, to standard output or FILE\n"
 "(created with mode 0600; an existing file is not overwritten).\n"
@@ -40,6 +46,9 @@ static const char export_help[] =
 "  --format postfix-map      address login (virtual_mailbox_maps)\n"
 "  --format postfix-aliases  address dest,dest (virtual_alias_maps)\n"
 "  --force                   write to a terminal anyway\n"
+"  --with-mail-keys          (json) add users' mail key pairs, private\n"
+"                            keys included: whoever holds the export can\n"
+"                            read their encrypted mail\n"
 "\n"
 "WARNING: the output holds password hashes and addresses in the clear.\n";
 
@@ -51,6 +60,7 @@ struct export_opts {
 	enum exp_format fmt;
 	const char *out;
 	bool force;
+	bool mail_keys;
 };
 
 static int
@@ -71,13 +81,14 @@ export_opt(struct cli *cli, void *vctx, int c, const char *arg)
 		return CMD_OPT_OK;
 	case 'o': o->out = arg; return CMD_OPT_OK;
 	case 'F': o->force = true; return CMD_OPT_OK;
+	case 'K': o->mail_keys = true; return CMD_OPT_OK;
 	}
 	return cli_usage(cli, "export", "unknown option");
 }
 
 static void
 export_json(FILE *fp, struct vs_domain *d, size_t nd, struct vs_user *u,
-    size_t nu, struct vs_alias *a, size_t na)
+    size_t nu, struct vs_alias *a, size_t na, bool mail_keys)
 {
 	struct json j;
 	size_t i, k;
@@ -109,6 +120,16 @@ export_json(FILE *fp, struct vs_domain *d, size_t nd, struct vs_user *u,
 		for (k = 0; k < u[i].n_addresses; k++)
 			json_str(&j, u[i].addresses[k]);
 		json_arr_end(&j);
+		if (mail_keys && u[i].mail_pub != NULL) {
+			json_key(&j, "mail_keys");
+			json_obj_begin(&j);
+			json_key(&j, "protection"); json_str(&j, "store");
+			json_key(&j, "created");
+			json_time(&j, u[i].mail_key_created);
+			json_key(&j, "public"); json_str(&j, u[i].mail_pub);
+			json_key(&j, "private"); json_str(&j, u[i].mail_priv);
+			json_obj_end(&j);
+		}
 		json_obj_end(&j);
 	}
 	json_arr_end(&j);
@@ -187,8 +208,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "force", no_argument, NULL, 'F' },
+		{ "with-mail-keys", no_argument, NULL, 'K' },
 	};
-	struct export_opts o = { EXP_JSON, NULL, false };
+	struct export_opts o = { EXP_JSON, NULL, false, false };
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
 	struct vs_domain *d = NULL;
@@ -202,12 +224,15 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	char **pos;
 	int npos, ex, r;
 
-	ex = cmd_parse(cli, "export", export_help, argc, argv, "o:", lo, 3,
-	    export_opt, &o, &pos, &npos);
+	ex = cmd_parse(cli, "export", export_help, argc, argv, "o:", lo,
+	    sizeof(lo) / sizeof(lo[0]), export_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
 	if (npos != 0)
 		return cli_usage(cli, "export", "too many arguments");
+	if (o.mail_keys && o.fmt != EXP_JSON)
+		return cli_usage(cli, "export", "--with-mail-keys needs "
+		    "--format json");
 	if (o.out == NULL && cli->io->is_tty(cli, 1) && !o.force)
 		return cli_fail(cli, VS_EINVAL, "refusing to write secrets to "
 		    "a terminal (redirect the output, use -o FILE, or --force)");
@@ -218,8 +243,9 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	if ((ex = cli_open_txn(cli, true, &st, &txn)) != EX_VS_OK)
 		return ex;
 	vs_err_clear(&err);
-	if ((r = cli_audit(cli, txn, "export", &err, "%s to %s",
-	    fmt_names[o.fmt], o.out ? o.out : "standard output")) != VS_OK ||
+	if ((r = cli_audit(cli, txn, "export", &err, "%s%s to %s",
+	    fmt_names[o.fmt], o.mail_keys ? " with mail keys" : "",
+	    o.out ? o.out : "standard output")) != VS_OK ||
 	    (r = store_txn_commit(&txn, &err)) != VS_OK ||
 	    (r = store_txn_begin(st, false, &txn, &err)) != VS_OK) {
 		cli_abort_close(cli, &st, &txn);
@@ -238,7 +264,7 @@ cmd_export(struct cli *cli, int argc, char **argv)
 		goto out;
 	}
 	if (o.fmt == EXP_JSON)
-		export_json(mem, d, nd, u, nu, a, na);
+		export_json(mem, d, nd, u, nu, a, na, o.mail_keys);
 	else
 		export_text(mem, o.fmt, u, nu, a, na, &nopw);
 	if (fclose(mem) != 0) {
@@ -255,6 +281,8 @@ cmd_export(struct cli *cli, int argc, char **argv)
 	fprintf(cli->err, "vmseal: warning: this export holds %s in the clear; "
 	    "keep it as safe as the passphrase, and delete it after use\n",
 	    (o.fmt == EXP_MAP || o.fmt == EXP_ALIASES) ? "addresses" :
+	    o.mail_keys ? "password hashes and mail private keys (whoever "
+	    "holds it can read the users' encrypted mail)" :
 	    "password hashes");
 	if (doc.len > 0 && fwrite(doc.data, 1, doc.len, fp) != doc.len &&
 	    o.out == NULL)

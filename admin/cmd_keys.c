@@ -76,7 +76,9 @@ static const char backup_help[] =
 "usage: vmseal backup DEST\n"
 "\n"
 "A consistent, compacted copy of the store into DEST (created, mode 0700),\n"
-"taken while vmsealed runs if it does.  The copy is as sealed as the store:\n"
+"taken while vmsealed runs if it does.  DEST is never followed if it is a\n"
+"symbolic link, and an existing DEST owned by another user is refused\n"
+"(exit 2).  The copy is as sealed as the store:\n"
 "it opens with the passphrases (and recovery key) valid NOW - a passphrase\n"
 "removed later still opens this backup.\n";
 

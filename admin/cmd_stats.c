@@ -29,11 +29,14 @@ static const char stats_help[] =
 
 static const char throttle_help[] =
 "usage: vmseal throttle list [--json]\n"
-"       vmseal throttle clear ADDRESS|LOGIN\n"
+"       vmseal throttle clear ADDRESS|LOGIN|h:HASH\n"
 "\n"
-"Show the addresses (IPv4, or IPv6 /64) and login names with recent failed\n"
-"logins in vmsealed's throttle, and which are blocked; 'clear' lifts a\n"
-"block at once.  Needs the running service.\n";
+"Show the addresses (IPv4, or IPv6 /64) and logins with recent failed\n"
+"logins in vmsealed's throttle, and which are blocked.  A login is counted\n"
+"under its canonical name (any spelling or address of the user); with\n"
+"log_names = hashed the list shows the h:HASH it is logged as.  'clear'\n"
+"lifts a block at once, by address, by any spelling of the login, or by\n"
+"its h:HASH.  Needs the running service.\n";
 
 struct stats_opts {
 	int64_t since;

@@ -11,17 +11,26 @@
  * names the fields set, never the password.  Userdb values are refused
  * with control characters (they reach Dovecot), and --uid/--gid below the
  * floor of vmseal.conf (uid_min, gid_min) are refused.
+ *
+ * Mail keys (Dovecot's mail_crypt, lib/mailkey.h): "user add --mail-keys"
+ * makes a key pair for the new user; "user mail-key LOGIN --generate"
+ * makes one for a user who has none, and never replaces one
+ * (mail encrypted to it would become unreadable).  The private key is
+ * kept only in the sealed record ("store" protection), never printed and
+ * wiped after use; show says whether the user has keys.
  */
 #include "config.h"
 
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
 #include "cmd_opts.h"
 #include "import.h"
 #include "json.h"
+#include "mailkey.h"
 #include "prompt.h"
 #include "pwhash.h"
 
@@ -31,12 +40,14 @@ static const char user_help[] =
 "usage: vmseal [-d DIR] user add LOGIN [--address ADDR]... [--home DIR]\n"
 "                   [--uid N] [--gid N] [--mail LOCATION] [--quota RULE]\n"
 "                   [--password-fd N | --no-password] [--disabled]\n"
+"                   [--mail-keys]\n"
 "       vmseal [-d DIR] user set LOGIN [--home DIR] [--uid N] [--gid N]\n"
 "                   [--mail LOCATION] [--quota RULE]\n"
 "       vmseal [-d DIR] user passwd LOGIN [--password-fd N]\n"
 "       vmseal [-d DIR] user del|disable|enable LOGIN\n"
 "       vmseal [-d DIR] user show LOGIN [--json]\n"
 "       vmseal [-d DIR] user list [--json] [--legacy]\n"
+"       vmseal [-d DIR] user mail-key LOGIN --generate\n"
 "\n"
 "Users: login name, password (Argon2id; imported legacy hashes are kept\n"
 "until the first login), and Dovecot userdb fields.  A new password is\n"
@@ -45,7 +56,11 @@ static const char user_help[] =
 "only users whose hash is not Argon2id at the store's cost.\n"
 "An empty --home/--mail/--quota value in 'set' removes the field.\n"
 "--uid and --gid must be at least uid_min and gid_min of vmseal.conf\n"
-"(default 500): system accounts cannot be mail users.\n";
+"(default 500): system accounts cannot be mail users.\n"
+"--mail-keys (add) makes a mail key pair for Dovecot's mail_crypt (EC\n"
+"P-256, kept sealed in the user's record); 'mail-key LOGIN --generate'\n"
+"makes one for a user who has none.  Keys are never replaced: mail\n"
+"encrypted to them would become unreadable.\n";
 
 struct user_opts {
 	char **addresses;
@@ -56,6 +71,7 @@ struct user_opts {
 	uint32_t uid, gid;
 	int password_fd;
 	bool no_password, disabled, legacy;
+	bool mail_keys, generate;
 	struct secret pw;       /* asked before the store is opened */
 };
 
@@ -98,6 +114,8 @@ user_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	case 'n': o->no_password = true; return CMD_OPT_OK;
 	case 'D': o->disabled = true; return CMD_OPT_OK;
 	case 'L': o->legacy = true; return CMD_OPT_OK;
+	case 'K': o->mail_keys = true; return CMD_OPT_OK;
+	case 'g': o->generate = true; return CMD_OPT_OK;
 	}
 	return cli_usage(cli, "user", "unknown option");
 }
@@ -165,6 +183,12 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 		json_key(j, "created"); json_time(j, u->created);
 		json_key(j, "updated"); json_time(j, u->updated);
 		json_key(j, "password_changed"); json_time(j, u->pw_changed);
+		json_key(j, "mail_keys"); json_bool(j, u->mail_pub != NULL);
+		if (u->mail_pub != NULL) {
+			json_key(j, "mail_keys_protection"); json_str(j, "store");
+			json_key(j, "mail_keys_created");
+			json_time(j, u->mail_key_created);
+		}
 		json_obj_end(j);
 		return;
 	}
@@ -199,6 +223,44 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 	fprintf(cli->out, "created:          %s\n", t1);
 	fprintf(cli->out, "updated:          %s\n", t2);
 	fprintf(cli->out, "password changed: %s\n", t3);
+	if (u->mail_pub != NULL) {
+		cli_fmt_time(u->mail_key_created, t1, sizeof(t1));
+		fprintf(cli->out, "mail keys:        yes (protection: store, "
+		    "made %s)\n", t1);
+	} else {
+		fprintf(cli->out, "mail keys:        none\n");
+	}
+}
+
+/* A new mail key pair into u (which has none); the private key is wiped
+ * by vs_user_clear() or by the caller. */
+static int
+make_mail_keys(struct vs_user *u, struct vs_err *err)
+{
+	int r = mailkey_generate(&u->mail_pub, &u->mail_priv, err);
+
+	if (r == VS_OK)
+		u->mail_key_created = (int64_t)time(NULL);
+	return r;
+}
+
+/* user mail-key LOGIN --generate: a pair for a user who has none. */
+static int
+user_mail_key(struct store_txn *txn, const char *login, struct vs_err *err)
+{
+	struct vs_user u;
+	int r;
+
+	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
+		return r;
+	if (u.mail_pub != NULL)
+		r = vs_fail(err, VS_EEXIST, "user %s already has mail keys: "
+		    "they are never replaced (mail encrypted to them would "
+		    "become unreadable)", u.login);
+	else if ((r = make_mail_keys(&u, err)) == VS_OK)
+		r = store_user_update(txn, &u, err);
+	vs_user_clear(&u);
+	return r;
 }
 
 static int
@@ -237,7 +299,12 @@ user_add(struct cli *cli, struct store_txn *txn, const char *login,
 	u.enabled = !o->disabled;
 	u.addresses = o->addresses;
 	u.n_addresses = o->n_addresses;
-	if ((r = store_user_add(txn, &u, err)) != VS_OK)
+	if (o->mail_keys && (r = make_mail_keys(&u, err)) != VS_OK)
+		return r;
+	r = store_user_add(txn, &u, err);
+	free(u.mail_pub);
+	vs_freestr(u.mail_priv);
+	if (r != VS_OK)
 		return r;
 	if (o->no_password)
 		return VS_OK;
@@ -289,7 +356,11 @@ user_audit(struct cli *cli, struct store_txn *txn, const char *act,
 		    "password-set", NULL);
 		if (o->disabled)
 			describe(d, sizeof(d), "disabled", NULL);
+		if (o->mail_keys)
+			describe(d, sizeof(d), "mail-keys", NULL);
 	}
+	if (strcmp(act, "mail-key") == 0)
+		describe(d, sizeof(d), "generated", NULL);
 	return cli_audit(cli, txn, action, err, "%s", d);
 }
 
@@ -351,9 +422,11 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		{ "no-password", no_argument, NULL, 'n' },
 		{ "disabled", no_argument, NULL, 'D' },
 		{ "legacy", no_argument, NULL, 'L' },
+		{ "mail-keys", no_argument, NULL, 'K' },
+		{ "generate", no_argument, NULL, 'g' },
 	};
 	static const char *const actions[] = { "add", "del", "show", "list",
-	    "passwd", "disable", "enable", "set" };
+	    "passwd", "disable", "enable", "set", "mail-key" };
 	struct user_opts o;
 	struct store *st = NULL;
 	struct store_txn *txn = NULL;
@@ -366,7 +439,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	bool write, known = false;
 
 	if ((ex = cmd_need_action(cli, "user", user_help, argc, argv, "action",
-	    "add, del, show, list, passwd, disable, enable, set")) !=
+	    "add, del, show, list, passwd, disable, enable, set, mail-key")) !=
 	    CMD_PARSED)
 		return ex;
 	act = argv[1];
@@ -384,6 +457,8 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	if (ex == CMD_PARSED && o.no_password && o.password_fd >= 0)
 		ex = cli_usage(cli, "user", "--password-fd and --no-password "
 		    "exclude each other");
+	if (ex == CMD_PARSED && strcmp(act, "mail-key") == 0 && !o.generate)
+		ex = cli_usage(cli, "user", "mail-key needs --generate");
 	if (ex == CMD_PARSED)
 		ex = check_field(cli, "home", o.home);
 	if (ex == CMD_PARSED)
@@ -416,6 +491,8 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	json_init(&j, cli->out);
 	if (strcmp(act, "add") == 0) {
 		r = user_add(cli, txn, pos[0], &o, &err);
+	} else if (strcmp(act, "mail-key") == 0) {
+		r = user_mail_key(txn, pos[0], &err);
 	} else if (strcmp(act, "del") == 0) {
 		r = store_user_del(txn, pos[0], &err);
 	} else if (strcmp(act, "show") == 0) {

@@ -10,19 +10,28 @@
  * LMTP delivery, doveadm user).  We ask vmsealed over its auth socket
  * (lib/authproto.h), then:
  *   ok       set USER (the canonical login), HOME, userdb_uid, userdb_gid,
- *            userdb_mail, userdb_quota_rule and EXTRA naming them; in lookup
- *            mode AUTHORIZED=2; exec the reply program
+ *            userdb_mail, userdb_quota_rule, mail_crypt's fields
+ *            (userdb_mail_crypt_save_version,
+ *            userdb_mail_crypt_global_public_key, and after a verified
+ *            password only userdb_mail_crypt_global_private_key) and EXTRA
+ *            naming them; in lookup mode AUTHORIZED=2; exec the reply
+ *            program
  *   fail, disabled, nouser (verify)      exit 1
  *   nouser (lookup)                      exit 3
  *   temp, or vmsealed unreachable        exit 111 (temporary failure)
  * Anything malformed - fd 3 over its cap or without its NULs, an empty
  * user, a value with NUL/LF/TAB - is refused (exit 111 for our side, 1 for
- * a bad request), never passed on to the environment.
+ * a bad request), never passed on to the environment.  The request is
+ * built by auth_send_request() (lib/authproto.h), which refuses what
+ * vmsealed would (a name or password over its cap: exit 1, lookup 3).
+ * The umask is 077 from the start.
  *
  * Security: it holds no key and opens no store.  The password is read into
  * a fixed buffer and wiped right after the request is sent; it is never in
  * argv or the environment; the environment of the reply program is the
- * one Dovecot gave us plus the userdb fields.
+ * one Dovecot gave us plus the userdb fields.  A mail private key reaches
+ * only that environment (Dovecot's checkpassword reply channel: the reply
+ * program hands it back to Dovecot), never in lookup mode, never stderr.
  */
 #include "config.h"
 
@@ -35,6 +44,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
@@ -97,8 +107,11 @@ env_or(const char *a, const char *b)
  * can never set a field with a meaning for Dovecot's passdb (nopassword,
  * proxy, host, allow_nets, ...).  The same list as the plugin's. */
 static const char *const userdb_fields[] = {
-	"uid", "gid", "mail", "quota_rule", NULL
+	"uid", "gid", "mail", "quota_rule", "mail_crypt_save_version",
+	"mail_crypt_global_public_key", "mail_crypt_global_private_key", NULL
 };
+#define PRIVATE_KEY_FIELD "mail_crypt_global_private_key"
+
 
 static bool
 field_known(const char *f, size_t nl)
@@ -114,7 +127,8 @@ field_known(const char *f, size_t nl)
 
 /* Export the known userdb fields; Dovecot's names are userdb_<name>. */
 static int
-export_fields(const struct auth_reply *rep, char *extra, size_t extra_len)
+export_fields(const struct auth_reply *rep, bool lookup, char *extra,
+    size_t extra_len)
 {
 	char name[64];
 	size_t i, used = 0;
@@ -135,6 +149,10 @@ export_fields(const struct auth_reply *rep, char *extra, size_t extra_len)
 			continue;
 		}
 		if (!field_known(f, nl))
+			continue;
+		/* vmsealed never sends it to a lookup; nor do we pass it. */
+		if (lookup && nl == strlen(PRIVATE_KEY_FIELD) &&
+		    strncmp(f, PRIVATE_KEY_FIELD, nl) == 0)
 			continue;
 		snprintf(name, sizeof(name), "userdb_%.*s", (int)nl, f);
 		if (setenv(name, eq + 1, 1) != 0)
@@ -162,6 +180,7 @@ main(int argc, char **argv)
 	const char *socket_opt = NULL, *conf_path = NULL, *user, *pass;
 	const char *service, *rip, *lip;
 	struct rlimit rl = { 0, 0 };
+	struct auth_request req;
 	struct auth_reply rep;
 	struct ipc_msg m;
 	struct vs_err err;
@@ -169,6 +188,8 @@ main(int argc, char **argv)
 	bool lookup;
 	int c, fd, r;
 
+	/* Nothing we create is for anyone else. */
+	umask(077);
 	setrlimit(RLIMIT_CORE, &rl);
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	/* '+': the reply program and its arguments are not ours. */
@@ -253,20 +274,29 @@ main(int argc, char **argv)
 		return EX_TEMP;
 	}
 	vs_err_clear(&err);
-	if (lookup) {
-		const char *items[3] = { "lookup", user, service };
-
-		r = ipc_send_strs(fd, items, 3, CP_TIMEOUT_MS, &err);
-	} else {
+	memset(&req, 0, sizeof(req));
+	req.op = lookup ? AUTH_LOOKUP : AUTH_VERIFY;
+	req.login = user;
+	req.service = service;
+	if (!lookup) {
+		req.password = pass;
+		req.password_len = plen;
+		req.remote_ip = rip;
+		req.local_ip = lip;
 		/* Dovecot 2.3 sets AUTH_SECURED (non-empty when secured). */
-		const char *sec = env_or("AUTH_SECURED", "SECURED");
-		const char *items[7] = { "verify", user, pass, service, rip,
-		    lip, sec[0] ? "1" : "0" };
-
-		r = ipc_send_strs(fd, items, 7, CP_TIMEOUT_MS, &err);
+		req.secured = env_or("AUTH_SECURED", "SECURED")[0] != '\0';
 	}
+	r = auth_send_request(fd, &req, CP_TIMEOUT_MS, &err);
 	/* The password is on its way: wipe our copy now. */
 	sodium_memzero((char *)pass, plen);
+	if (r == VS_EINVAL || r == VS_ELIMIT) {
+		/* A request vmsealed would refuse (a name or password over
+		 * its cap): it can never succeed, a definite "no". */
+		close(fd);
+		sodium_memzero(fd3, sizeof(fd3));
+		warnx_cp("request refused", err.msg);
+		return lookup ? EX_NOUSER : EX_FAIL;
+	}
 	if (r == VS_OK)
 		r = ipc_recv(fd, AUTH_REPLY_MAX, CP_TIMEOUT_MS, &m, &err);
 	close(fd);
@@ -303,12 +333,15 @@ main(int argc, char **argv)
 	}
 	sodium_memzero(fd3, sizeof(fd3));
 	if (setenv("USER", rep.user, 1) != 0 ||
-	    export_fields(&rep, extra, sizeof(extra)) != 0 ||
+	    export_fields(&rep, lookup, extra, sizeof(extra)) != 0 ||
 	    (extra[0] && setenv("EXTRA", extra, 1) != 0) ||
 	    (lookup && setenv("AUTHORIZED", "2", 1) != 0)) {
+		sodium_memzero(&rep, sizeof(rep));
 		warnx_cp("cannot set the reply environment", NULL);
 		return EX_TEMP;
 	}
+	/* What it held is in the environment now, for the reply program. */
+	sodium_memzero(&rep, sizeof(rep));
 	execv(argv[optind], argv + optind);
 	warnx_cp("cannot run the reply program", strerror(errno));
 	return EX_TEMP;

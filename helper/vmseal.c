@@ -8,7 +8,8 @@
  * Offline mode (no service, or --offline): the command opens the store
  * itself and asks for the passphrase (terminal without echo, or
  * --passphrase-fd N).  Secrets never come from argv or the environment.
- * Core dumps are disabled before any secret is read.
+ * Core dumps are disabled before any secret is read, and the umask is 077
+ * before anything is created (a store, a backup, an export).
  */
 #include "config.h"
 
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #ifdef HAVE_SYS_PRCTL_H
 #include <sys/prctl.h>
 #endif
@@ -47,7 +49,8 @@ static const char usage_text[] =
 "  export                    write users/maps in a plaintext format\n"
 "  stats                     the attack report (failed and throttled logins)\n"
 "  throttle list|clear       what vmsealed's throttle blocks now\n"
-"  audit [--verify]          the operators' actions, hash-chained\n"
+"  audit [--verify|--head]   the operators' actions, hash-chained; the\n"
+"                            store's head (to log it outside the store)\n"
 "  passphrase list|add|change|remove  passphrase key slots\n"
 "  rotate, recover           a new root key; a new passphrase from the\n"
 "                            recovery key (offline)\n"
@@ -64,7 +67,8 @@ static const char usage_text[] =
 "Options every command takes (before or after the command):\n"
 "  --passphrase-fd N     read the passphrase from descriptor N (one line)\n"
 "  --recovery-key-fd N   unseal with the recovery key read from descriptor N\n"
-"  --json                machine-readable output (list, show, import)\n"
+"  --json                machine-readable output (list, show, import,\n"
+"                        export, status, stats, audit, throttle, verify)\n"
 "\n"
 "Exit codes: 0 ok, 1 not found, 2 usage/invalid input, 3 wrong passphrase\n"
 "or key, 4 store error, 5 conflict (exists/in use), 6 bad import lines.\n"
@@ -145,6 +149,9 @@ main(int argc, char **argv)
 	struct cli cli;
 	int c, ex, r;
 
+	/* Whatever vmseal creates is the operator's alone (files that must
+	 * be shared get their mode set explicitly). */
+	umask(077);
 	memset(&cli, 0, sizeof(cli));
 	cli.prog = "vmseal";
 	cli.passphrase_fd = -1;

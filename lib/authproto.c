@@ -3,12 +3,16 @@
  *
  * Every item is length-checked before it is copied; text items must be
  * free of NUL and control characters; the password may hold anything but
- * NUL.  Replies are refused if a value could break Dovecot's environment
- * or line protocol.
+ * NUL.  The request encoder applies the same checks (check_text,
+ * check_password) before it writes an item.  Replies are refused if a
+ * value could break Dovecot's environment or line protocol.
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include <sodium.h>
 
@@ -26,10 +30,11 @@ is_text(const uint8_t *p, size_t n)
 	return true;
 }
 
-/* Copy item i into out (size bytes) as text; empty allowed when may_empty. */
+/* Would p[0..n) fit a text field of size bytes (NUL included)?  Empty
+ * allowed when may_empty.  The one rule of both directions. */
 static int
-copy_text(const uint8_t *p, size_t n, char *out, size_t size,
-    bool may_empty, const char *what, struct vs_err *err)
+check_text(const uint8_t *p, size_t n, size_t size, bool may_empty,
+    const char *what, struct vs_err *err)
 {
 	if (n >= size)
 		return vs_fail(err, VS_EINVAL, "%s is too long", what);
@@ -38,6 +43,28 @@ copy_text(const uint8_t *p, size_t n, char *out, size_t size,
 	if (!is_text(p, n))
 		return vs_fail(err, VS_EINVAL, "%s holds a control character",
 		    what);
+	return VS_OK;
+}
+
+static int
+check_password(const uint8_t *p, size_t n, struct vs_err *err)
+{
+	if (n > PW_PASSWORD_MAX)
+		return vs_fail(err, VS_EINVAL, "password is too long");
+	if (memchr(p, '\0', n) != NULL)
+		return vs_fail(err, VS_EINVAL, "password holds a NUL");
+	return VS_OK;
+}
+
+/* Copy item i into out (size bytes) as text; empty allowed when may_empty. */
+static int
+copy_text(const uint8_t *p, size_t n, char *out, size_t size,
+    bool may_empty, const char *what, struct vs_err *err)
+{
+	int r;
+
+	if ((r = check_text(p, n, size, may_empty, what, err)) != VS_OK)
+		return r;
 	memcpy(out, p, n);
 	out[n] = '\0';
 	return VS_OK;
@@ -68,10 +95,8 @@ auth_parse_request(const uint8_t *const *items, const size_t *lens,
 			return vs_fail(err, VS_EINVAL, "verify takes 6 items, "
 			    "not %zu", n - 1);
 		req->op = AUTH_VERIFY;
-		if (lens[2] > PW_PASSWORD_MAX)
-			return vs_fail(err, VS_EINVAL, "password is too long");
-		if (memchr(items[2], '\0', lens[2]) != NULL)
-			return vs_fail(err, VS_EINVAL, "password holds a NUL");
+		if ((r = check_password(items[2], lens[2], err)) != VS_OK)
+			return r;
 		memcpy(req->password_buf, items[2], lens[2]);
 		req->password_buf[lens[2]] = '\0';
 		req->password_len = lens[2];
@@ -117,6 +142,128 @@ auth_request_wipe(struct auth_request *req)
 	sodium_memzero(req->password_buf, sizeof(req->password_buf));
 	req->password_len = 0;
 }
+
+/* --- requests, the client's side --- */
+
+/* The text fields of a request, as the parser sizes them. */
+#define FIELD(name) sizeof(((struct auth_request *)0)->name)
+
+static const char *
+or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+static int
+add_text(struct buf *b, const char *s, size_t size, bool may_empty,
+    const char *what, struct vs_err *err)
+{
+	int r;
+
+	if ((r = check_text((const uint8_t *)s, strlen(s), size, may_empty,
+	    what, err)) != VS_OK)
+		return r;
+	if (netstring_encode_str(b, s) != VS_OK)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	return VS_OK;
+}
+
+int
+auth_encode_request(const struct auth_request *req, struct buf *out,
+    struct vs_err *err)
+{
+	const char *pw = or_empty(req->password);
+	struct buf inner = { 0 };
+	bool verify = req->op == AUTH_VERIFY;
+	int r;
+
+	out->len = 0;
+	if (req->op != AUTH_VERIFY && req->op != AUTH_LOOKUP)
+		return vs_fail(err, VS_EINVAL, "unknown request");
+	r = netstring_encode_str(&inner, verify ? "verify" : "lookup");
+	if (r != VS_OK)
+		r = vs_fail(err, VS_ENOMEM, "out of memory");
+	/* In the wire's order, each checked as the parser will. */
+	if (r == VS_OK)
+		r = add_text(&inner, or_empty(req->login), FIELD(login_buf),
+		    false, verify ? "login" : "name", err);
+	if (r == VS_OK && verify &&
+	    (r = check_password((const uint8_t *)pw, req->password_len,
+	    err)) == VS_OK &&
+	    netstring_encode(&inner, pw, req->password_len) != VS_OK)
+		r = vs_fail(err, VS_ENOMEM, "out of memory");
+	if (r == VS_OK)
+		r = add_text(&inner, or_empty(req->service),
+		    FIELD(service_buf), true, "service", err);
+	if (r == VS_OK && verify)
+		r = add_text(&inner, or_empty(req->remote_ip),
+		    FIELD(remote_buf), true, "remote IP", err);
+	if (r == VS_OK && verify)
+		r = add_text(&inner, or_empty(req->local_ip),
+		    FIELD(local_buf), true, "local IP", err);
+	if (r == VS_OK && verify &&
+	    netstring_encode_str(&inner, req->secured ? "1" : "0") != VS_OK)
+		r = vs_fail(err, VS_ENOMEM, "out of memory");
+	if (r == VS_OK && netstring_encode(out, inner.data, inner.len) !=
+	    VS_OK)
+		r = vs_fail(err, VS_ENOMEM, "out of memory");
+	/* What vmsealed reads: the frame's payload at most this long. */
+	if (r == VS_OK && inner.len > AUTH_REQUEST_MAX)
+		r = vs_fail(err, VS_ELIMIT, "request is over %d bytes",
+		    AUTH_REQUEST_MAX);
+	buf_free(&inner);
+	if (r != VS_OK) {
+		sodium_memzero(out->data, out->cap);
+		out->len = 0;
+	}
+	return r;
+}
+
+int
+auth_send_request(int fd, const struct auth_request *req, int timeout_ms,
+    struct vs_err *err)
+{
+	struct buf b = { 0 };
+	struct pollfd pf;
+	size_t off = 0;
+	ssize_t w;
+	int r, pr;
+
+	if ((r = auth_encode_request(req, &b, err)) != VS_OK) {
+		buf_free(&b);
+		return r;
+	}
+	while (r == VS_OK && off < b.len) {
+		pf.fd = fd;
+		pf.events = POLLOUT;
+		pf.revents = 0;
+		do {
+			pr = poll(&pf, 1, timeout_ms);
+		} while (pr < 0 && errno == EINTR);
+		if (pr == 0) {
+			r = vs_fail(err, VS_EIO, "timed out sending the "
+			    "request");
+			break;
+		}
+		if (pr < 0) {
+			r = vs_fail(err, VS_EIO, "poll: %s", strerror(errno));
+			break;
+		}
+		w = send(fd, b.data + off, b.len - off, MSG_NOSIGNAL);
+		if (w < 0 && (errno == EINTR || errno == EAGAIN ||
+		    errno == EWOULDBLOCK))
+			continue;
+		if (w < 0)
+			r = vs_fail(err, VS_EIO, "sending the request: %s",
+			    strerror(errno));
+		else
+			off += (size_t)w;
+	}
+	buf_free(&b);
+	return r;
+}
+
+/* --- replies --- */
 
 static const char *const result_names[] = {
 	[AUTH_OK] = "ok", [AUTH_FAIL] = "fail", [AUTH_NOUSER] = "nouser",

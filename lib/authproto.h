@@ -13,7 +13,12 @@
  *            userdb lookup without a password (NAME: login or address)
  * Replies:
  *   "ok" USER FIELD...   USER is the canonical login; each FIELD is
- *                        "name=value" (home, uid, gid, mail, quota_rule)
+ *                        "name=value" (home, uid, gid, mail, quota_rule;
+ *                        for a user with mail keys mail_crypt_save_version
+ *                        and mail_crypt_global_public_key, and only in
+ *                        the "ok" of a verified password
+ *                        mail_crypt_global_private_key: base64 of PEMs,
+ *                        well under AUTH_FIELD_MAX)
  *   "fail" [REASON]      wrong password (REASON, when present, says why
  *                        the attempt was refused, e.g. "throttled")
  *   "nouser"             no such user (lookup), or - for verify only when
@@ -27,8 +32,19 @@
  * reply never hold NUL, TAB or LF (they end up in Dovecot's environment
  * and protocol).
  *
+ * Both directions are encoded and parsed here, once: the clients
+ * (vmseal-checkpassword, the plugin) build their requests with
+ * auth_encode_request()/auth_send_request() and parse replies with
+ * auth_parse_reply(); vmsealed parses requests with auth_parse_request()
+ * and encodes replies with auth_encode_reply().  The encoders refuse what
+ * the parsers would refuse, with the same messages, so a request the
+ * service would answer "malformed" is never sent.
+ *
  * Security: a request carries a password: parsing copies nothing it does
- * not need, and the caller wipes the frame (ipc_msg_free).
+ * not need, and the caller wipes the frame (ipc_msg_free); the encoder's
+ * frame is a struct buf (wiped by buf_free).  A reply may carry a mail
+ * private key: whoever holds a struct auth_reply wipes it
+ * (sodium_memzero) when done.
  */
 #ifndef VS_AUTHPROTO_H
 #define VS_AUTHPROTO_H
@@ -59,6 +75,11 @@ struct auth_request {
 	const char *remote_ip;
 	const char *local_ip;
 	bool secured;
+	/* The service's, never on the wire (the parser leaves it "", the
+	 * encoder ignores it): the key the login was throttled under
+	 * (service/guard.c: the canonical login), carried from the check to
+	 * the settling of its reservation. */
+	char throttle_key[NAME_BUF];
 	/* storage for the NUL-terminated copies */
 	char login_buf[NAME_BUF];
 	char service_buf[64];
@@ -73,6 +94,21 @@ struct auth_request {
 int auth_parse_request(const uint8_t *const *items, const size_t *lens,
     size_t n, struct auth_request *req, struct vs_err *err);
 void auth_request_wipe(struct auth_request *req);
+/* Encode a request as one ipc message into out (replacing its contents):
+ * op, and the strings login, service, remote_ip, local_ip (NULL is "")
+ * and for AUTH_VERIFY password[0..password_len) and secured; the _buf
+ * fields are not read.  Everything auth_parse_request() refuses is
+ * refused here first (VS_EINVAL with the parser's message: "login is
+ * empty", "password is too long", ...; VS_ELIMIT over AUTH_REQUEST_MAX),
+ * out then empty.  The frame holds the password: buf_free() wipes it. */
+int auth_encode_request(const struct auth_request *req, struct buf *out,
+    struct vs_err *err);
+/* Encode req and write it to fd (a connected stream socket, blocking or
+ * not), waiting at most timeout_ms for the socket each time (< 0: no
+ * limit).  VS_OK; the encoder's VS_EINVAL/VS_ELIMIT with nothing written;
+ * VS_EIO on a write error or a timeout.  The frame is wiped. */
+int auth_send_request(int fd, const struct auth_request *req,
+    int timeout_ms, struct vs_err *err);
 
 enum auth_result { AUTH_OK, AUTH_FAIL, AUTH_NOUSER, AUTH_DISABLED,
     AUTH_TEMP };

@@ -42,7 +42,12 @@ struct vs_conf {
 	char admin_group[CONF_STR_MAX];       /* besides root */
 	struct conf_socket admin, socketmap, policy, auth;
 	char recipient_delimiter[9];    /* LOOKUP_DELIMS_MAX + 1 */
-	unsigned max_connections;
+	unsigned max_connections;       /* socketmap + policy + auth */
+	/* Per socket; 0 = the default share: socketmap max_connections,
+	 * auth half of it, policy a quarter (socketmap keeps a quarter
+	 * whatever the others do), admin 20. */
+	unsigned admin_max_connections, socketmap_max_connections;
+	unsigned policy_max_connections, auth_max_connections;
 	unsigned idle_timeout;          /* seconds; 0 = never close */
 	unsigned policy_recipient_limit;        /* per login per hour; 0 off */
 	unsigned hash_workers;          /* 0 = number of cores */

@@ -7,7 +7,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/crockford.c lib/crockford.h \
 	lib/reckey.c lib/reckey.h \
 	lib/digest.c lib/digest.h \
-	lib/pwhash.c lib/pwhash.h \
+	lib/pwhash.c lib/pwhash.h lib/pwhash_int.h lib/pwhash_legacy.c \
 	lib/import.c lib/import.h \
 	lib/record.c lib/record.h \
 	lib/kv.h lib/kv_lmdb.c \
@@ -27,3 +27,14 @@ lib_libvmseal_la_SOURCES = \
 	lib/audit.c lib/audit.h
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
 lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)
+# Mail keys for Dovecot's mail_crypt (issue 13): EC P-256 with libcrypto.
+lib_libvmseal_la_SOURCES += lib/mailkey.c lib/mailkey.h
+lib_libvmseal_la_CFLAGS += $(CRYPTO_CFLAGS)
+lib_libvmseal_la_LIBADD += $(CRYPTO_LIBS)
+# The PostgreSQL backend (issue 15), when configure found libpq.
+if HAVE_PQ
+lib_libvmseal_la_SOURCES += lib/kv_pg.c lib/kv_pg.h lib/kv_pg_int.h \
+	lib/kv_pg_stmt.c
+lib_libvmseal_la_CFLAGS += $(PQ_CFLAGS)
+lib_libvmseal_la_LIBADD += $(PQ_LIBS)
+endif

@@ -1,6 +1,7 @@
 /*
- * pwhash.c - Argon2id password hashing and legacy hash verification
- * (see pwhash.h for the schemes).
+ * pwhash.c - Argon2id password hashing, the strict parsing and cost caps
+ * of every scheme, and verification's dispatch (see pwhash.h for the
+ * schemes; the legacy verifiers are pwhash_legacy.c).
  *
  * Security stance: new hashes are Argon2id only.  Legacy hashes are parsed
  * strictly (prefix, lengths, alphabets, unused encoding bits, decoded sizes)
@@ -24,9 +25,10 @@
 
 #include "digest.h"
 #include "pwhash.h"
+#include "pwhash_int.h"
 
 /* The crypt(3) alphabet, in value order ("./0-9A-Za-z"). */
-static const char crypt64[] =
+const char pwi_crypt64[] =
     "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 /* bcrypt's own base64 alphabet, in value order. */
 static const char bcrypt64[] =
@@ -101,22 +103,7 @@ static const struct prefix prefixes[] = {
 /* Longest {NAME} we look at, braces excluded. */
 #define PREFIX_NAME_MAX 16
 
-/* md5-crypt / $apr1$ */
-#define MD5CRYPT_SALT_MAX 8
-#define MD5CRYPT_HASH_LEN 22
-/* SHA-crypt */
-#define SHACRYPT_SALT_MAX 16
-#define SHACRYPT_ROUNDS_MIN 1000UL
-#define SHACRYPT_ROUNDS_MAX 999999999UL
-/* bcrypt: 22 characters of salt, 31 of hash */
-#define BCRYPT_SALT_LEN 22
-#define BCRYPT_HASH_LEN 31
-/* Argon2 limits enforced by libsodium's decoder */
-#define ARGON2_SALT_MIN 8
-#define ARGON2_HASH_MIN 16
-
-/* Enough for any decoded payload of a string shorter than PW_HASH_MAX. */
-#define RAW_MAX PW_HASH_MAX
+/* The shapes' sizes and limits are in pwhash_int.h. */
 
 static int
 ascii_lower(int c)
@@ -168,8 +155,8 @@ all_in(const char *alphabet, const char *s, size_t n)
 }
 
 /* Length of the run of characters before the next '$' or the end. */
-static size_t
-field_len(const char *s)
+size_t
+pwi_field_len(const char *s)
 {
 	return strcspn(s, "$");
 }
@@ -211,7 +198,7 @@ identify_bare(const char *s)
 	if (has_prefix(s, "$2a$") || has_prefix(s, "$2b$") ||
 	    has_prefix(s, "$2y$"))
 		return PW_BCRYPT;
-	if (strlen(s) == 13 && all_in(crypt64, s, 13))
+	if (strlen(s) == 13 && all_in(pwi_crypt64, s, 13))
 		return PW_DES_CRYPT;
 	return PW_UNKNOWN;
 }
@@ -294,10 +281,10 @@ pw_scheme_name(enum pw_scheme s)
 static const char *
 check_des(const char *s)
 {
-	if (strlen(s) != 13 || !all_in(crypt64, s, 13))
+	if (strlen(s) != 13 || !all_in(pwi_crypt64, s, 13))
 		return "not 13 crypt characters";
 	/* 64 bits in 11 characters: the last one has 2 unused low bits. */
-	if (alpha_value(crypt64, s[12]) % 4 != 0)
+	if (alpha_value(pwi_crypt64, s[12]) % 4 != 0)
 		return "non-canonical final character";
 	return NULL;
 }
@@ -309,17 +296,17 @@ check_md5crypt(const char *s, const char *magic)
 	size_t n;
 
 	s += strlen(magic);
-	n = field_len(s);
-	if (n > MD5CRYPT_SALT_MAX || !all_in(crypt64, s, n))
+	n = pwi_field_len(s);
+	if (n > MD5CRYPT_SALT_MAX || !all_in(pwi_crypt64, s, n))
 		return "bad salt";
 	s += n;
 	if (*s++ != '$')
 		return "missing hash";
 	if (strlen(s) != MD5CRYPT_HASH_LEN ||
-	    !all_in(crypt64, s, MD5CRYPT_HASH_LEN))
+	    !all_in(pwi_crypt64, s, MD5CRYPT_HASH_LEN))
 		return "bad hash length or character";
 	/* The last character carries the top 2 bits of one byte. */
-	if (alpha_value(crypt64, s[MD5CRYPT_HASH_LEN - 1]) >= 4)
+	if (alpha_value(pwi_crypt64, s[MD5CRYPT_HASH_LEN - 1]) >= 4)
 		return "non-canonical final character";
 	return NULL;
 }
@@ -340,15 +327,15 @@ check_shacrypt(const char *s, size_t hashlen, int lastmax)
 			return "bad round count";
 		s = p + 1;
 	}
-	n = field_len(s);
-	if (n > SHACRYPT_SALT_MAX || !all_in(crypt64, s, n))
+	n = pwi_field_len(s);
+	if (n > SHACRYPT_SALT_MAX || !all_in(pwi_crypt64, s, n))
 		return "bad salt";
 	s += n;
 	if (*s++ != '$')
 		return "missing hash";
-	if (strlen(s) != hashlen || !all_in(crypt64, s, hashlen))
+	if (strlen(s) != hashlen || !all_in(pwi_crypt64, s, hashlen))
 		return "bad hash length or character";
-	if (alpha_value(crypt64, s[hashlen - 1]) >= lastmax)
+	if (alpha_value(pwi_crypt64, s[hashlen - 1]) >= lastmax)
 		return "non-canonical final character";
 	return NULL;
 }
@@ -433,7 +420,7 @@ check_argon2(const char *s, enum pw_scheme scheme)
 	if ((why = argon2_params(s, scheme, &m, &t, &p, &q)) != NULL)
 		return why;
 	q++;
-	n = field_len(q);
+	n = pwi_field_len(q);
 	if (check_b64_field(q, n, ARGON2_SALT_MIN) != NULL)
 		return "bad salt";
 	q += n;
@@ -463,8 +450,8 @@ check_argon2(const char *s, enum pw_scheme scheme)
 }
 
 /* Digest length of a {SCHEME} digest, and whether it is salted. */
-static size_t
-digest_len(enum pw_scheme s, bool *salted)
+size_t
+pwi_digest_len(enum pw_scheme s, bool *salted)
 {
 	*salted = s == PW_SSHA1 || s == PW_SSHA256 || s == PW_SSHA512 ||
 	    s == PW_SMD5;
@@ -491,15 +478,15 @@ digest_len(enum pw_scheme s, bool *salted)
  * Unsalted digests are hex when the length says so, else base64; salted
  * ones are base64 (digest followed by at least one byte of salt).
  */
-static const char *
-decode_digest(enum pw_scheme s, const char *body, uint8_t *raw,
+const char *
+pwi_decode_digest(enum pw_scheme s, const char *body, uint8_t *raw,
     size_t *rawlen)
 {
 	size_t dlen, n = strlen(body);
 	bool salted;
 	int r;
 
-	dlen = digest_len(s, &salted);
+	dlen = pwi_digest_len(s, &salted);
 	*rawlen = 0;
 	if (n == 0)
 		return "empty";
@@ -573,7 +560,7 @@ check(const char *stored, enum pw_scheme *scheme_r, const char **body_r,
 	case PW_SSHA512:
 	case PW_MD5:
 	case PW_SMD5:
-		why = decode_digest(s, body, raw, &rawlen);
+		why = pwi_decode_digest(s, body, raw, &rawlen);
 		sodium_memzero(raw, sizeof(raw));
 		break;
 	case PW_PLAIN:
@@ -757,191 +744,6 @@ verify_argon2(const char *body, enum pw_scheme s, const char *pw,
 	return 0;
 }
 
-/* The crypt(3) forms, through libxcrypt. */
-static int
-verify_crypt(const char *body, enum pw_scheme s, const char *pw, size_t len,
-    struct vs_err *err)
-{
-	char cpw[PW_PASSWORD_MAX + 1];
-	struct crypt_data *cd;
-	const char *out;
-	size_t n;
-	int r;
-
-	/* crypt(3) takes a C string: a password with a NUL in it would be
-	 * cut short and could match the hash of its prefix. */
-	if (len > 0 && memchr(pw, '\0', len) != NULL)
-		return 0;
-	if ((cd = calloc(1, sizeof(*cd))) == NULL)
-		return vs_fail(err, VS_ENOMEM, "out of memory");
-	memcpy(cpw, pw, len);
-	cpw[len] = '\0';
-	errno = 0;
-	out = crypt_rn(cpw, body, cd, (int)sizeof(*cd));
-	if (out == NULL) {
-		r = errno == ENOMEM ?
-		    vs_fail(err, VS_ENOMEM, "out of memory") :
-		    vs_fail(err, VS_EINVAL, "%s password hash refused by crypt",
-		    pw_scheme_name(s));
-	} else {
-		n = strlen(body);
-		r = strlen(out) == n && sodium_memcmp(out, body, n) == 0;
-	}
-	sodium_memzero(cpw, sizeof(cpw));
-	sodium_memzero(cd, sizeof(*cd));
-	free(cd);
-	return r;
-}
-
-static void
-to64(char *dst, uint32_t v, int n)
-{
-	while (n-- > 0) {
-		*dst++ = crypt64[v & 0x3f];
-		v >>= 6;
-	}
-}
-
-/*
- * The md5-crypt algorithm (Poul-Henning Kamp's, as Apache's $apr1$ uses it
- * with its own magic), writing the 22-character hash into out.
- */
-static void
-md5crypt_hash(const char *pw, size_t len, const char *magic,
-    const char *salt, size_t saltlen, char out[MD5CRYPT_HASH_LEN])
-{
-	static const uint8_t order[5][3] = {
-		{ 0, 6, 12 }, { 1, 7, 13 }, { 2, 8, 14 }, { 3, 9, 15 },
-		{ 4, 10, 5 },
-	};
-	static const uint8_t zero = 0;
-	struct digest_md5 ctx, alt;
-	uint8_t fin[DIGEST_MD5_LEN];
-	size_t i;
-	int j;
-
-	digest_md5_init(&alt);
-	digest_md5_update(&alt, pw, len);
-	digest_md5_update(&alt, salt, saltlen);
-	digest_md5_update(&alt, pw, len);
-	digest_md5_final(&alt, fin);
-
-	digest_md5_init(&ctx);
-	digest_md5_update(&ctx, pw, len);
-	digest_md5_update(&ctx, magic, strlen(magic));
-	digest_md5_update(&ctx, salt, saltlen);
-	for (i = len; i > 0; i -= i > DIGEST_MD5_LEN ? DIGEST_MD5_LEN : i)
-		digest_md5_update(&ctx, fin,
-		    i > DIGEST_MD5_LEN ? DIGEST_MD5_LEN : i);
-	/* For each bit of the length, low first: a zero byte for a 1 bit,
-	 * the password's first byte for a 0 bit. */
-	for (i = len; i > 0; i >>= 1)
-		digest_md5_update(&ctx, (i & 1) ? (const void *)&zero :
-		    (const void *)pw, 1);
-	digest_md5_final(&ctx, fin);
-
-	for (i = 0; i < 1000; i++) {
-		digest_md5_init(&ctx);
-		if (i & 1)
-			digest_md5_update(&ctx, pw, len);
-		else
-			digest_md5_update(&ctx, fin, sizeof(fin));
-		if (i % 3)
-			digest_md5_update(&ctx, salt, saltlen);
-		if (i % 7)
-			digest_md5_update(&ctx, pw, len);
-		if (i & 1)
-			digest_md5_update(&ctx, fin, sizeof(fin));
-		else
-			digest_md5_update(&ctx, pw, len);
-		digest_md5_final(&ctx, fin);
-	}
-
-	for (j = 0; j < 5; j++)
-		to64(out + 4 * j, (uint32_t)fin[order[j][0]] << 16 |
-		    (uint32_t)fin[order[j][1]] << 8 | fin[order[j][2]], 4);
-	to64(out + 20, fin[11], 2);
-	sodium_memzero(fin, sizeof(fin));
-}
-
-static int
-verify_apr1(const char *body, const char *pw, size_t len)
-{
-	char calc[MD5CRYPT_HASH_LEN];
-	const char *salt, *hash;
-	size_t saltlen;
-	int r;
-
-	salt = body + strlen("$apr1$");
-	saltlen = field_len(salt);
-	hash = salt + saltlen + 1;	/* check() saw the '$' */
-	md5crypt_hash(pw, len, "$apr1$", salt, saltlen, calc);
-	r = sodium_memcmp(calc, hash, MD5CRYPT_HASH_LEN) == 0;
-	sodium_memzero(calc, sizeof(calc));
-	return r;
-}
-
-/* {SHA} {SSHA} {SHA256} ... {SMD5}: digest(password || salt). */
-static int
-verify_digest(const char *body, enum pw_scheme s, const char *pw,
-    size_t len)
-{
-	uint8_t raw[RAW_MAX], calc[crypto_hash_sha512_BYTES];
-	union {
-		struct digest_md5 md5;
-		struct digest_sha1 sha1;
-		crypto_hash_sha256_state sha256;
-		crypto_hash_sha512_state sha512;
-	} ctx;
-	const uint8_t *salt;
-	size_t dlen, rawlen, saltlen;
-	bool salted;
-	int r;
-
-	dlen = digest_len(s, &salted);
-	if (decode_digest(s, body, raw, &rawlen) != NULL) {
-		sodium_memzero(raw, sizeof(raw));
-		return 0;	/* not reached: check() decoded it already */
-	}
-	salt = raw + dlen;
-	saltlen = rawlen - dlen;
-
-	switch (s) {
-	case PW_SHA1:
-	case PW_SSHA1:
-		digest_sha1_init(&ctx.sha1);
-		digest_sha1_update(&ctx.sha1, pw, len);
-		digest_sha1_update(&ctx.sha1, salt, saltlen);
-		digest_sha1_final(&ctx.sha1, calc);
-		break;
-	case PW_SHA256:
-	case PW_SSHA256:
-		crypto_hash_sha256_init(&ctx.sha256);
-		crypto_hash_sha256_update(&ctx.sha256, (const void *)pw, len);
-		crypto_hash_sha256_update(&ctx.sha256, salt, saltlen);
-		crypto_hash_sha256_final(&ctx.sha256, calc);
-		break;
-	case PW_SHA512:
-	case PW_SSHA512:
-		crypto_hash_sha512_init(&ctx.sha512);
-		crypto_hash_sha512_update(&ctx.sha512, (const void *)pw, len);
-		crypto_hash_sha512_update(&ctx.sha512, salt, saltlen);
-		crypto_hash_sha512_final(&ctx.sha512, calc);
-		break;
-	default:		/* PW_MD5, PW_SMD5 */
-		digest_md5_init(&ctx.md5);
-		digest_md5_update(&ctx.md5, pw, len);
-		digest_md5_update(&ctx.md5, salt, saltlen);
-		digest_md5_final(&ctx.md5, calc);
-		break;
-	}
-	r = sodium_memcmp(calc, raw, dlen) == 0;
-	sodium_memzero(&ctx, sizeof(ctx));
-	sodium_memzero(calc, sizeof(calc));
-	sodium_memzero(raw, sizeof(raw));
-	return r;
-}
-
 int
 pw_verify(const char *stored, const char *password, size_t len,
     struct vs_err *err)
@@ -979,9 +781,9 @@ pw_verify_capped(const char *stored, const char *password, size_t len,
 	case PW_SHA256_CRYPT:
 	case PW_SHA512_CRYPT:
 	case PW_BCRYPT:
-		return verify_crypt(body, s, password, len, err);
+		return pwi_verify_crypt(body, s, password, len, err);
 	case PW_APR1:
-		return verify_apr1(body, password, len);
+		return pwi_verify_apr1(body, password, len);
 	case PW_SHA1:
 	case PW_SSHA1:
 	case PW_SHA256:
@@ -990,7 +792,7 @@ pw_verify_capped(const char *stored, const char *password, size_t len,
 	case PW_SSHA512:
 	case PW_MD5:
 	case PW_SMD5:
-		return verify_digest(body, s, password, len);
+		return pwi_verify_digest(body, s, password, len);
 	case PW_PLAIN:
 		return vs_fail(err, VS_EINVAL,
 		    "refusing to verify against a clear-text password");

@@ -30,6 +30,12 @@ enum {
 	T_LOGIN = 12,           /* address -> login */
 	T_ADDRESS = 13,         /* user's address list (repeats) */
 	T_DEST = 14,            /* alias destinations (repeats) */
+	/* A user's mail keys (issue 13).  Below 0x80 on purpose: a vmseal
+	 * that does not know them refuses the record instead of rewriting
+	 * it without the private key (mail encrypted to it would be lost). */
+	T_MAIL_PUB = 15,
+	T_MAIL_PRIV = 16,
+	T_MAIL_CREATED = 17,
 	T_PW_OPS = 20,
 	T_PW_MEM = 21,
 	T_OPTIONAL = 0x80,
@@ -172,10 +178,12 @@ trunc:
 /* How a field is kept in the record's struct. */
 enum rf_kind {
 	RF_STR,         /* char *: written when not NULL */
-	RF_SECRET,      /* char *, wiped when freed (a password hash) */
+	RF_SECRET,      /* char *, wiped when freed (password hash, mail
+	                   private key) */
 	RF_U32,         /* uint32_t, with a bool saying it is set */
 	RF_U64,         /* uint64_t, always written */
 	RF_I64,         /* int64_t, always written */
+	RF_I64NZ,       /* int64_t, written when not 0 */
 	RF_LIST,        /* char ** and a size_t count: a repeated tag */
 	RF_FLAG         /* bool: one bit of a 1-byte flags field */
 };
@@ -301,6 +309,11 @@ rtype_encode(const struct rtype *t, const void *obj, struct buf *b)
 		case RF_I64:
 			r = rec_add_i64(b, d->tag, *CAT(obj, d->off, int64_t));
 			break;
+		case RF_I64NZ:
+			if (*CAT(obj, d->off, int64_t) != 0)
+				r = rec_add_i64(b, d->tag,
+				    *CAT(obj, d->off, int64_t));
+			break;
 		case RF_LIST:
 			cnt = *CAT(obj, d->aux, size_t);
 			if (cnt > REC_LIST_MAX)
@@ -363,6 +376,7 @@ rtype_field(const struct rtype *t, const struct rec_field *f, void *obj,
 		return VS_OK;
 	case RF_U64:
 	case RF_I64:
+	case RF_I64NZ:
 		if (f->len != 8)
 			break;
 		*AT(obj, d->off, uint64_t) = vs_get_u64be(f->val);
@@ -377,7 +391,7 @@ rtype_decode(const struct rtype *t, const uint8_t *data, size_t len,
     void *obj, struct vs_err *err)
 {
 	struct rec_field *f;
-	bool seen[16] = { false };
+	bool seen[24] = { false };
 	size_t n, i;
 	int r;
 
@@ -452,6 +466,9 @@ static const struct rf user_f[] = {
 	F(T_UPDATED, RF_I64, struct vs_user, updated, NULL),
 	F(T_PWCHANGED, RF_I64, struct vs_user, pw_changed, NULL),
 	F_LIST(T_ADDRESS, struct vs_user, addresses, n_addresses),
+	F(T_MAIL_PUB, RF_STR, struct vs_user, mail_pub, NULL),
+	F(T_MAIL_PRIV, RF_SECRET, struct vs_user, mail_priv, NULL),
+	F(T_MAIL_CREATED, RF_I64NZ, struct vs_user, mail_key_created, NULL),
 };
 static const struct rtype user_t =
     RTYPE(user_f, struct vs_user, "record flags are malformed");
@@ -459,6 +476,8 @@ static const struct rtype user_t =
 int
 rec_user_encode(const struct vs_user *u, struct buf *b)
 {
+	if ((u->mail_pub == NULL) != (u->mail_priv == NULL))
+		return VS_EINVAL;       /* the decoder would refuse it */
 	return rtype_encode(&user_t, u, b);
 }
 
@@ -466,7 +485,14 @@ int
 rec_user_decode(const uint8_t *data, size_t len, struct vs_user *u,
     struct vs_err *err)
 {
-	return rtype_decode(&user_t, data, len, u, err);
+	int r = rtype_decode(&user_t, data, len, u, err);
+
+	if (r == VS_OK && (u->mail_pub == NULL) != (u->mail_priv == NULL)) {
+		vs_user_clear(u);
+		r = vs_fail(err, VS_ECORRUPT, "record has half a mail key "
+		    "pair");
+	}
+	return r;
 }
 
 void

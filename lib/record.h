@@ -19,8 +19,8 @@
  * decoder is written, tested and fuzzed as if its input were hostile.
  *
  * Ownership: decoded structs own their strings (malloc); release them with
- * the matching *_clear() function, which wipes secrets (the password hash)
- * before freeing.
+ * the matching *_clear() function, which wipes secrets (the password hash,
+ * the mail private key) before freeing.
  */
 #ifndef VS_RECORD_H
 #define VS_RECORD_H
@@ -78,6 +78,12 @@ struct vs_user {
 	int64_t created, updated, pw_changed;
 	char **addresses;       /* the addresses that deliver to this user */
 	size_t n_addresses;
+	/* Mail keys for Dovecot's mail_crypt (lib/mailkey.h): both PEMs or
+	 * neither (the decoder refuses one alone); the private one is wiped
+	 * when freed.  mail_key_created is 0 when there are none. */
+	char *mail_pub;
+	char *mail_priv;
+	int64_t mail_key_created;
 };
 
 struct vs_address {

@@ -412,6 +412,7 @@ store_open(const char *dir, unsigned flags, struct store **st_r,
 	st->lockfd = -1;
 	st->unsealed_slot = -1;
 	st->flags = flags;
+	pthread_mutex_init(&st->head_mu, NULL);
 	if ((flags & STORE_OPEN_WRITE) &&
 	    (r = take_lock(dir, &st->lockfd, err)) != VS_OK)
 		goto fail;
@@ -482,6 +483,7 @@ store_close(struct store **stp)
 	if (st->lockfd >= 0)
 		close(st->lockfd);
 	free(st->dir);
+	pthread_mutex_destroy(&st->head_mu);
 	free(st);
 	*stp = NULL;
 }
@@ -523,7 +525,12 @@ store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
 	}
 	t->st = st;
 	t->write = write;
-	if (write && (r = sti_head_begin(t, err)) != VS_OK) {
+	if (write) {
+		pthread_mutex_lock(&st->head_mu);
+		r = sti_head_begin(t, err);
+		pthread_mutex_unlock(&st->head_mu);
+	}
+	if (write && r != VS_OK) {
 		kv_txn_abort(t->kv);
 		free(t);
 		return r;
@@ -546,6 +553,11 @@ store_txn_commit(struct store_txn **txnp, struct vs_err *err)
 		free(t);
 		return r;
 	}
+	/* The next writer (another thread on this handle) may begin as soon
+	 * as the kv commit lets go of the write lock: it checks the head on
+	 * disk against ours only once ours is in place. */
+	if (t->write)
+		pthread_mutex_lock(&st->head_mu);
 	r = kv_txn_commit(t->kv, err);
 	if (r == VS_OK && t->write && t->head_dirty) {
 		st->head = t->head;
@@ -553,6 +565,8 @@ store_txn_commit(struct store_txn **txnp, struct vs_err *err)
 		memcpy(st->head_ct_hash, t->head_ct_hash,
 		    sizeof(st->head_ct_hash));
 	}
+	if (t->write)
+		pthread_mutex_unlock(&st->head_mu);
 	free(t);
 	if (r == VS_OK && reload) {
 		memset(st->has_slot, 0, sizeof(st->has_slot));

@@ -151,7 +151,8 @@ int store_user_add(struct store_txn *txn, const struct vs_user *u,
 int store_user_get(struct store_txn *txn, const char *login,
     struct vs_user *u_r, struct vs_err *err);
 /* Rewrite an existing user from u (as returned by store_user_get() and
- * changed); the address list is not changed by this call. */
+ * changed); the address list is not changed by this call, nor are the
+ * mail keys dropped: a u without them keeps the stored ones. */
 int store_user_update(struct store_txn *txn, const struct vs_user *u,
     struct vs_err *err);
 int store_user_del(struct store_txn *txn, const char *login,
@@ -305,7 +306,7 @@ int store_verify(struct store_txn *txn, struct store_verify_report *rep,
  * (meta, domains, users, addresses, aliases, events, audit):
  * u64be count || 32-byte digest, where digest = XOR over the table's
  * entries of BLAKE2b-256(key = log subkey, "vmseal-state-v1" || u8 table
- * || u16be key length || key || BLAKE2b-256(value)) - the meta table
+ * || BLAKE2b-256(key) || BLAKE2b-256(value)) - the meta table
  * without the head itself.  Every write transaction keeps it up to date
  * entry by entry and commits it with generation + 1, so the head commits
  * to every record, key slot, setting and audit entry as they are now: a

@@ -542,7 +542,16 @@ void
 store_head_of(const struct store *st, struct store_head *h_r,
     const char **problem_r)
 {
-	head_public(st, &st->head, st->head_present, h_r);
+	struct store *w = (struct store *)(uintptr_t)st;    /* the mutex */
+	struct sti_head h;
+	bool present;
+
+	pthread_mutex_lock(&w->head_mu);
+	h = st->head;
+	present = st->head_present;
+	pthread_mutex_unlock(&w->head_mu);
+	head_public(st, &h, present, h_r);
+	sodium_memzero(&h, sizeof(h));
 	if (problem_r != NULL)
 		*problem_r = st->head_bad ? st->head_problem : NULL;
 }

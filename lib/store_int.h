@@ -14,6 +14,7 @@
 #ifndef VS_STORE_INT_H
 #define VS_STORE_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
@@ -70,6 +71,12 @@ struct store {
 	 * disk behind its back refuses to write. */
 	struct sti_head head;
 	uint8_t head_ct_hash[HEAD_HASH_BYTES];
+	/* Guards head and head_ct_hash between threads sharing the handle
+	 * (vmsealed's admin threads): held from a writer's kv commit until
+	 * the handle has its new head, and by the next writer's check, so
+	 * that a commit of this very handle is never taken for a write
+	 * behind its back. */
+	pthread_mutex_t head_mu;
 	bool head_present;      /* false: format 1, read-only */
 	bool head_created;      /* created (format 1 upgraded) at unseal */
 	bool head_bad;          /* STORE_OPEN_INSPECT and no match */

@@ -324,6 +324,13 @@ store_user_update(struct store_txn *txn, const struct vs_user *u,
 	nu.n_addresses = old.n_addresses;
 	nu.created = old.created;
 	nu.updated = sti_now();
+	/* Mail keys are never dropped by an update: without the private
+	 * key the user's encrypted mail is lost. */
+	if (u->mail_pub == NULL && old.mail_pub != NULL) {
+		nu.mail_pub = old.mail_pub;
+		nu.mail_priv = old.mail_priv;
+		nu.mail_key_created = old.mail_key_created;
+	}
 	r = sti_put_typed(txn, KV_USERS, u->login, enc_user, &nu, false, err);
 	vs_user_clear(&old);
 	return r;

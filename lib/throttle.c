@@ -431,6 +431,24 @@ throttle_new(const struct throttle_params *p, struct throttle **t_r,
 }
 
 void
+throttle_set_seed(struct throttle *t, uint64_t seed)
+{
+	static const char ctx[] = "vmseal-throttle-sample-seed";
+	unsigned char in[8];
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < sizeof(in); i++)
+		in[i] = (unsigned char)(seed >> (8 * i));
+	/* skey = BLAKE2b-128(key = context, seed): any seed gives a full
+	 * SipHash key; the same seed, the same draws. */
+	crypto_generichash(t->skey, sizeof(t->skey), in, sizeof(in),
+	    (const unsigned char *)ctx, sizeof(ctx) - 1);
+	t->draws = 0;
+}
+
+void
 throttle_free(struct throttle **tp)
 {
 	struct throttle *t;

@@ -33,7 +33,8 @@
  *
  * Memory: at most `max_entries` keys (1 to 2^28; each about 120 + 8 * limit
  * bytes with the table's share); when full, 8 entries are sampled at random
- * and the least valuable is forgotten: one with no hit in the window, else
+ * (under a secret key, or a fixed seed: throttle_set_seed) and the least
+ * valuable is forgotten: one with no hit in the window, else
  * one not blocked, else a blocked one, the oldest last hit first (so a
  * flood of distinct keys evicts itself, not active blocks).  A table of at
  * most 8 entries is searched whole.  Clock jumps: a time earlier than a
@@ -66,6 +67,12 @@ struct throttle;
 int throttle_new(const struct throttle_params *p, struct throttle **t_r,
     struct vs_err *err);
 void throttle_free(struct throttle **t);
+/* Tests and benchmarks: draw the eviction samples from seed instead of a
+ * secret random key (and start the draws over), so that which entries a
+ * flood evicts is the same at every run.  Never in the service: a peer
+ * who knows the seed could aim its flood at the entries it wants gone.
+ * May be called at any time (the table's index key is not changed). */
+void throttle_set_seed(struct throttle *t, uint64_t seed);
 
 /* An attempt by key at time now: true if it must be refused now (and the
  * refusal was counted as a hit).  Nothing is reserved. */

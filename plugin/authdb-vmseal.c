@@ -54,12 +54,24 @@
  * sends no fields back with an internal failure (auth-worker-client.c).
  *
  * Only known userdb fields are passed on (home, uid, gid, mail,
- * quota_rule): a reply can never set passdb fields with a meaning for
- * Dovecot (nopassword, proxy, allow_nets, ...).
+ * quota_rule, and mail_crypt's mail_crypt_save_version,
+ * mail_crypt_global_public_key and mail_crypt_global_private_key): a reply can never set passdb fields with
+ * a meaning for Dovecot (nopassword, proxy, allow_nets, ...).
+ *
+ * Mail keys (Dovecot 2.3's mail_crypt, global keys per user): vmsealed
+ * sends the public key (base64 of the PEM, as mail_crypt takes it) with
+ * every "ok" and the private key only with the "ok" of a verified
+ * password, which passes it on as userdb_mail_crypt_global_private_key;
+ * a private key in a lookup's reply would be dropped here.  On Dovecot
+ * 2.4 they become its settings (vmseal_crypt_setting):
+ * crypt_global_public_key_file and the list crypt_global_private_key with
+ * one entry "vmseal" (crypt_private_key_file), as inline file contents,
+ * and crypt_write_algorithm for save version 2.
  *
  * Security: the password is Dovecot's buffer; the only copies are the
  * request frames, wiped when freed (ipc.c).  Nothing here logs a
- * password.
+ * password or a key; the reply, which may hold a private key, is wiped
+ * (safe_memset) once its fields are handed to Dovecot.
  */
 #include "auth-common.h"
 #include "passdb.h"
@@ -68,6 +80,7 @@
 #include "str.h"
 #include "net.h"
 #include "strnum.h"
+#include "safe-memset.h"
 
 #if DOVECOT_PREREQ(2, 4, 0)
 #  define VMSEAL_DOVECOT_24
@@ -106,8 +119,10 @@ struct vmseal_userdb_module {
 
 /* The fields of an "ok" reply that reach Dovecot, as userdb fields. */
 static const char *const vmseal_userdb_fields[] = {
-	"home", "uid", "gid", "mail", "quota_rule", NULL
+	"home", "uid", "gid", "mail", "quota_rule", "mail_crypt_save_version",
+	"mail_crypt_global_public_key", "mail_crypt_global_private_key", NULL
 };
+#define VMSEAL_PRIVATE_KEY_FIELD "mail_crypt_global_private_key"
 
 #ifdef VMSEAL_DOVECOT_24
 /* vmseal_socket_path and vmseal_timeout, checked by the settings' own
@@ -319,6 +334,42 @@ vmseal_mail_split(const char *loc, const char *user, const char *home,
 }
 #endif
 
+#ifdef VMSEAL_DOVECOT_24
+/* mail_crypt's 2.3 fields as 2.4's settings: the keys as file settings
+ * with inline content (base64 of the PEM, which mail_crypt decodes as
+ * 2.3 did), the private key as the one entry "vmseal" of the named list
+ * crypt_global_private_key; save version 2 as the write algorithm (the
+ * configuration's crypt_write_algorithm stays empty for users without
+ * keys: read only). */
+static void
+vmseal_crypt_setting(const char *name, const char *value,
+    ARRAY_TYPE(const_string) *names, ARRAY_TYPE(const_string) *values)
+{
+	const char *n = NULL, *v = NULL;
+
+	if (strcmp(name, "mail_crypt_save_version") == 0) {
+		if (strcmp(value, "2") != 0)
+			return;
+		n = "crypt_write_algorithm";
+		v = "aes-256-gcm-sha256";
+	} else if (strcmp(name, "mail_crypt_global_public_key") == 0) {
+		n = "crypt_global_public_key_file";
+		v = t_strconcat(SET_FILE_INLINE_PREFIX, value, NULL);
+	} else if (strcmp(name, VMSEAL_PRIVATE_KEY_FIELD) == 0) {
+		n = "crypt_global_private_key";
+		v = "vmseal";
+		array_push_back(names, &n);
+		array_push_back(values, &v);
+		n = "crypt_global_private_key/vmseal/crypt_private_key_file";
+		v = t_strconcat(SET_FILE_INLINE_PREFIX, value, NULL);
+	}
+	if (n == NULL)
+		return;
+	array_push_back(names, &n);
+	array_push_back(values, &v);
+}
+#endif
+
 /* The canonical user and the userdb fields of an "ok" reply; from the
  * passdb as "user" and userdb_* fields, from the userdb as they are.  All
  * are checked before any is set: -1 (and *error_r) if one is unusable. */
@@ -346,7 +397,15 @@ vmseal_set_fields(struct auth_request *request,
 			    VMSEAL_LOG "ignoring unknown field %s", name);
 			continue;
 		}
+		/* Only the passdb's reply to a verified password has it
+		 * (vmsealed sends it nowhere else). */
+		if (!passdb && strcmp(name, VMSEAL_PRIVATE_KEY_FIELD) == 0)
+			continue;
 #ifdef VMSEAL_DOVECOT_24
+		if (str_begins_with(name, "mail_crypt_")) {
+			vmseal_crypt_setting(name, value, &names, &values);
+			continue;
+		}
 		if (strcmp(name, "home") == 0)
 			home = value;
 		if (strcmp(name, "mail") == 0) {
@@ -462,6 +521,7 @@ vmseal_verify_plain(struct auth_request *request, const char *password,
 		result = PASSDB_RESULT_INTERNAL_FAILURE;
 		break;
 	}
+	safe_memset(&reply, 0, sizeof(reply));  /* may hold a private key */
 	callback(result, request);
 }
 

@@ -3,7 +3,12 @@
  * (see vmseal-client.h).  Framing and parsing are vmseal's own (ipc.c,
  * netstring.c, authproto.c), compiled into the plugin; this file adds the
  * connection handling: one reused connection per socket path, reconnect
- * when the service went away, a single retry.
+ * when the service went away, a single retry.  Requests are encoded by
+ * auth_send_request() (lib/authproto.h), the one encoder of the protocol;
+ * one it refuses (a name or password over vmsealed's caps) is never sent
+ * and answered as a wrong password (lookup: no such user), reason set.
+ * The parsed reply, which may hold a mail private key, is wiped after it
+ * is copied out (the caller wipes its struct vsc_reply).
  */
 #include "config.h"
 
@@ -18,6 +23,8 @@
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "authproto.h"
 #include "ipc.h"
@@ -124,41 +131,42 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-enum xchg { XCHG_OK, XCHG_IO, XCHG_PROTO };
+/* XCHG_REFUSED: the request was not sent (auth_encode_request refused
+ * it); the connection is still good. */
+enum xchg { XCHG_OK, XCHG_IO, XCHG_PROTO, XCHG_REFUSED };
 
 /* One request and its reply on c->fd. */
 static enum xchg
 exchange(struct conn *c, int timeout_ms, const struct vsc_request *req,
     struct auth_reply *ar, char *why, size_t why_len)
 {
-	const void *items[7];
-	size_t lens[7], n, i;
+	struct auth_request q;
 	struct ipc_msg msg;
 	struct vs_err err;
 	int r;
 
 	vs_err_clear(&err);
+	memset(&q, 0, sizeof(q));
+	q.op = req->password != NULL ? AUTH_VERIFY : AUTH_LOOKUP;
+	q.login = req->login;
+	q.service = req->service;
 	if (req->password != NULL) {
-		items[0] = "verify";
-		items[1] = req->login;
-		items[2] = req->password;
-		items[3] = req->service;
-		items[4] = req->remote_ip;
-		items[5] = req->local_ip;
-		items[6] = req->secured ? "1" : "0";
-		n = 7;
-	} else {
-		items[0] = "lookup";
-		items[1] = req->login;
-		items[2] = req->service;
-		n = 3;
+		q.password = req->password;
+		q.password_len = strlen(req->password);
+		q.remote_ip = req->remote_ip;
+		q.local_ip = req->local_ip;
+		q.secured = req->secured;
 	}
-	for (i = 0; i < n; i++)
-		lens[i] = strlen(items[i]);
-	r = ipc_send(c->fd, items, lens, n, timeout_ms, &err);
+	r = auth_send_request(c->fd, &q, timeout_ms, &err);
+	if (r == VS_EINVAL || r == VS_ELIMIT) {
+		/* Refused before anything was sent: vmsealed would refuse
+		 * it too (a name or password over its cap). */
+		snprintf(why, why_len, "request refused: %s", err.msg);
+		return XCHG_REFUSED;
+	}
 	if (r != VS_OK) {
 		snprintf(why, why_len, "sending to %s: %s", c->path, err.msg);
-		return r == VS_EIO ? XCHG_IO : XCHG_PROTO;
+		return XCHG_IO;
 	}
 	r = ipc_recv(c->fd, AUTH_REPLY_MAX, timeout_ms, &msg, &err);
 	if (r != VS_OK) {
@@ -238,6 +246,15 @@ vsc_call(const char *socket_path, int timeout_ms,
 		    sizeof(reply->reason));
 		if (x == XCHG_OK) {
 			copy_reply(&ar, reply);
+			sodium_memzero(&ar, sizeof(ar));
+			return;
+		}
+		sodium_memzero(&ar, sizeof(ar));      /* half parsed */
+		if (x == XCHG_REFUSED) {
+			/* It can never succeed: a definite "no", not a
+			 * temporary failure Dovecot would retry. */
+			reply->result = req->password != NULL ? VSC_FAIL :
+			    VSC_NOUSER;
 			return;
 		}
 		conn_close(c);

@@ -16,7 +16,9 @@
  * timeout, which is right in an auth-worker process.
  *
  * Security: the password is only pointed to; the request frames that carry
- * it are wiped when freed (ipc.c, buf.c).
+ * it are wiped when freed (ipc.c, buf.c).  A reply may hold a mail private
+ * key (the field mail_crypt_global_private_key, after a verified password):
+ * the caller wipes its struct vsc_reply when done.
  */
 #ifndef VS_VMSEAL_CLIENT_H
 #define VS_VMSEAL_CLIENT_H
@@ -26,8 +28,11 @@
 
 enum vsc_result {
 	VSC_OK,                 /* user and fields are set */
-	VSC_FAIL,               /* wrong password */
-	VSC_NOUSER,             /* no such user */
+	VSC_FAIL,               /* wrong password (or a verify request
+	                           over vmsealed's caps, never sent:
+	                           reason is set) */
+	VSC_NOUSER,             /* no such user (or a lookup over the
+	                           caps, never sent: reason is set) */
 	VSC_DISABLED,           /* the user may not log in */
 	VSC_TEMP,               /* the service said "later": reason is set */
 	VSC_ERROR,              /* unreachable, timed out or malformed:

@@ -4,7 +4,9 @@
 # The names below exist under the same name in both releases (clang and
 # libclang-rt-dev pull each release's own LLVM version).
 VMSEAL_BUILD_DEPS="build-essential autoconf automake libtool pkg-config
-  libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev"
+  libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev libpq-dev"
+# libcrypto (libssl-dev): the mail keys of lib/mailkey.c (EC P-256).
+VMSEAL_BUILD_DEPS="$VMSEAL_BUILD_DEPS libssl-dev"
 # Running it with Dovecot and Postfix (the demo, and the integration tests
 # tests/integration/dovecot*.sh and postfix.sh): Dovecot with IMAP and LMTP,
 # dovecot-dev (dovecot-config and dovecot.m4, to build the Dovecot auth
@@ -22,10 +24,12 @@ VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 # filter's check), gdb and strace (key-in-memory and crash tests),
 # mmdebstrap and zstd (the Debian 13 root of scripts/test-debian13),
 # libsasl2-modules (postfix.sh's smtpd has Cyrus SASL on: without a
-# mechanism plugin smtpd refuses to start).
+# mechanism plugin smtpd refuses to start), postgresql (the server:
+# tests/integration/kv_pg.sh makes a throwaway cluster with its initdb and
+# pg_ctl; libpq-dev above builds the backend, lib/kv_pg.c).
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
   dovecot-core clang libclang-rt-dev groff-base man-db fail2ban gdb strace
-  mmdebstrap zstd libsasl2-modules"
+  mmdebstrap zstd libsasl2-modules postgresql"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {

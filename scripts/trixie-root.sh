@@ -13,7 +13,8 @@ TRIXIE_PACKAGES="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
   dovecot-auth-lua lua-socket postfix build-essential autoconf automake
   libtool pkg-config libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev
   python3 lmdb-utils binutils whois apache2-utils openssl procps gdb
-  strace fail2ban groff-base man-db iproute2 libsasl2-modules"
+  strace fail2ban groff-base man-db iproute2 libsasl2-modules libpq-dev libssl-dev
+  postgresql"
 
 # trixie_mirror: the Debian archive apt uses here (deb822 or one-line form).
 trixie_mirror() {

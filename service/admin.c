@@ -7,16 +7,21 @@
  * SO_PEERCRED (and the socket's group and mode) before anything is read.
  *
  * The conversation is helper/cli_client.c's (see the comment there): the
- * client sends "run" and the command line; the command runs here through
- * the same code as offline (admin/cmd_*.c), with a cli_io that asks the
- * client for every secret, input file, output file and terminal question;
- * the session ends with "exit" CODE STDOUT STDERR.  Every message is fully
- * validated (ipc.h); a malformed one ends the session.
+ * client sends "run" with the secrets it was given by descriptor
+ * (--passphrase-fd, --recovery-key-fd) and the command line; the command
+ * runs here through the same code as offline (admin/cmd_*.c), with a
+ * cli_io that takes those secrets from the request and asks the client
+ * for every other secret, input file, output file and terminal question;
+ * the session ends with "exit" CODE STDOUT STDERR.  Every message is
+ * checked against ipc.c's table of verbs (ipc_verb_send/ipc_verb_recv);
+ * a malformed one ends the session.
  *
  * Security: secrets arrive in ipc frames (wiped buffers) and are copied
- * into sodium_malloc()ed memory; commands are logged by name and action
- * only (no arguments: an address is not a secret, but a habit of logging
- * argv is how passwords end up in logs).
+ * into sodium_malloc()ed memory at once (the request's frame is wiped
+ * before the command runs; a secret the command never asked for is wiped
+ * at the end of the session); commands are logged by name and action only
+ * (no arguments: an address is not a secret, but a habit of logging argv
+ * is how passwords end up in logs).
  */
 #include "config.h"
 
@@ -33,6 +38,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "json.h"
 #include "prompt.h"
@@ -55,10 +61,16 @@ struct session {
 	struct ipc_msg *in;             /* the input file being read */
 	char *in_data;
 	size_t in_len;
-	char *out_buf;                  /* an output file being written */
-	size_t out_len;
+	struct buf out;                 /* an output file being written */
+	bool out_open;
 	bool lock_held;
 	int failed;                     /* the conversation broke */
+	/* Secrets that came with "run": --passphrase-fd's, then
+	 * --recovery-key-fd's (fd -1: none); each handed out once. */
+	struct presecret {
+		int fd;
+		struct secret sec;
+	} pre[2];
 };
 
 static struct {
@@ -80,12 +92,13 @@ sess(struct cli *cli)
 	return (struct session *)cli->svc->ctx;
 }
 
-/* Ask the client; *reply is its answer ("ok" ... or "fail" CODE MSG). */
+/* Ask the client (verb v with args[0..n), lens[i] (size_t)-1 or lens
+ * NULL: strlen); *reply is its answer, "ok" [DATA] (a "fail" CODE MSG
+ * becomes the error). */
 static int
-ask_client(struct session *se, const char *const *items, size_t n,
+ask_client(struct session *se, int v, const char *const *args, size_t n,
     const size_t *lens, struct ipc_msg *reply, struct vs_err *err)
 {
-	size_t l[8], i;
 	int r;
 
 	if (se->failed)
@@ -95,35 +108,45 @@ ask_client(struct session *se, const char *const *items, size_t n,
 	if (se->lock_held)
 		return vs_fail(err, VS_EINVAL, "internal error: client asked "
 		    "while the store is open");
-	for (i = 0; i < n; i++)
-		l[i] = lens && lens[i] != (size_t)-1 ? lens[i] :
-		    strlen(items[i]);
-	r = ipc_send(se->fd, (const void *const *)items, l, n,
-	    ADMIN_TIMEOUT_MS, err);
+	r = ipc_verb_send(se->fd, IPC_SERVICE, v, (const void *const *)args,
+	    lens, n, ADMIN_TIMEOUT_MS, err);
 	if (r == VS_OK)
-		r = ipc_recv(se->fd, IPC_MSG_MAX, ADMIN_TIMEOUT_MS, reply, err);
+		r = ipc_verb_recv(se->fd, IPC_CLIENT, IPC_EXPECT_ANSWER,
+		    ADMIN_TIMEOUT_MS, reply, err);
 	if (r != VS_OK) {
 		se->failed = 1;
 		return r;
 	}
-	if (ipc_item_is(reply, 0, "ok"))
-		return VS_OK;
-	if (ipc_item_is(reply, 0, "fail") && reply->n == 3) {
-		char code[16], msg[VS_ERR_MSG_MAX];
-		int c;
+	if (reply->verb == IPC_FAIL) {
+		int c = ipc_item_int(reply, 1);
 
-		if (!ipc_item_str(reply, 1, code, sizeof(code)) ||
-		    !ipc_item_str(reply, 2, msg, sizeof(msg)))
-			snprintf(msg, sizeof(msg), "the client refused");
-		c = atoi(code);
 		if (c >= 0 || c < VS_ELIMIT)
 			c = VS_EINVAL;
+		vs_fail(err, c, "%.*s", (int)(reply->lens[2] <
+		    VS_ERR_MSG_MAX ? reply->lens[2] : VS_ERR_MSG_MAX - 1),
+		    (const char *)reply->items[2]);
 		ipc_msg_free(reply);
-		return vs_fail(err, c, "%s", msg);
+		return c;
 	}
-	ipc_msg_free(reply);
-	se->failed = 1;
-	return vs_fail(err, VS_EINVAL, "malformed answer from the client");
+	return VS_OK;
+}
+
+/* The secret the request brought for descriptor fd, if any: handed out
+ * once (out owns it then). */
+static bool
+take_presecret(struct session *se, int fd, struct secret *out)
+{
+	size_t k;
+
+	for (k = 0; fd >= 0 && k < sizeof(se->pre) / sizeof(se->pre[0]); k++)
+		if (se->pre[k].fd == fd && se->pre[k].sec.s != NULL) {
+			*out = se->pre[k].sec;
+			se->pre[k].sec.s = NULL;
+			se->pre[k].sec.len = se->pre[k].sec.cap = 0;
+			se->pre[k].fd = -1;
+			return true;
+		}
+	return false;
 }
 
 static int
@@ -133,14 +156,17 @@ r_secret(struct cli *cli, int fd, const char *prompt, const char *what,
 	struct session *se = sess(cli);
 	struct ipc_msg m;
 	char fds[16];
-	const char *items[5] = { "secret", fds, prompt ? prompt : "", what,
+	const char *items[4] = { fds, prompt ? prompt : "", what,
 	    confirm ? "1" : "0" };
 	int r;
 
 	out->s = NULL;
 	out->len = 0;
+	/* Given by descriptor: it came with the request, no round trip. */
+	if (take_presecret(se, fd, out))
+		return VS_OK;
 	snprintf(fds, sizeof(fds), "%d", fd);
-	if ((r = ask_client(se, items, 5, NULL, &m, err)) != VS_OK)
+	if ((r = ask_client(se, IPC_SECRET, items, 4, NULL, &m, err)) != VS_OK)
 		return r;
 	if (m.n != 2 || m.lens[1] == 0 || m.lens[1] > PROMPT_SECRET_MAX ||
 	    memchr(m.items[1], '\0', m.lens[1]) != NULL) {
@@ -163,17 +189,17 @@ r_secret(struct cli *cli, int fd, const char *prompt, const char *what,
 }
 
 static bool
-ask_flag(struct cli *cli, const char *q, int fd)
+ask_flag(struct cli *cli, int v, int fd)
 {
 	struct session *se = sess(cli);
 	struct ipc_msg m;
 	struct vs_err err;
 	char fds[16];
-	const char *items[2] = { q, fds };
+	const char *items[1] = { fds };
 	bool yes;
 
 	snprintf(fds, sizeof(fds), "%d", fd);
-	if (ask_client(se, items, fd >= 0 ? 2 : 1, NULL, &m, &err) != VS_OK)
+	if (ask_client(se, v, items, fd >= 0 ? 1 : 0, NULL, &m, &err) != VS_OK)
 		return false;
 	yes = m.n == 2 && ipc_item_is(&m, 1, "1");
 	ipc_msg_free(&m);
@@ -183,20 +209,20 @@ ask_flag(struct cli *cli, const char *q, int fd)
 static bool
 r_have_tty(struct cli *cli)
 {
-	return ask_flag(cli, "have_tty", -1);
+	return ask_flag(cli, IPC_HAVE_TTY, -1);
 }
 
 static bool
 r_is_tty(struct cli *cli, int fd)
 {
-	return ask_flag(cli, "is_tty", fd);
+	return ask_flag(cli, IPC_IS_TTY, fd);
 }
 
 static FILE *
 r_open_input(struct cli *cli, const char *path, struct vs_err *err)
 {
 	struct session *se = sess(cli);
-	const char *items[2] = { "input", path };
+	const char *items[1] = { path };
 	FILE *fp;
 
 	if (se->in != NULL) {
@@ -207,7 +233,7 @@ r_open_input(struct cli *cli, const char *path, struct vs_err *err)
 		vs_fail(err, VS_ENOMEM, "out of memory");
 		return NULL;
 	}
-	if (ask_client(se, items, 2, NULL, se->in, err) != VS_OK) {
+	if (ask_client(se, IPC_INPUT, items, 1, NULL, se->in, err) != VS_OK) {
 		free(se->in);
 		se->in = NULL;
 		return NULL;
@@ -254,13 +280,16 @@ r_create_output(struct cli *cli, const char *path, struct vs_err *err)
 	struct session *se = sess(cli);
 	FILE *fp;
 
-	if (se->out_buf != NULL) {
+	if (se->out_open) {
 		vs_fail(err, VS_EINVAL, "one output file at a time");
 		return NULL;
 	}
-	fp = open_memstream(&se->out_buf, &se->out_len);
+	/* An export: a buffer that wipes what it leaves at every growth. */
+	fp = buf_stream_open(&se->out, BUF_MAX);
 	if (fp == NULL)
 		vs_fail(err, VS_ENOMEM, "out of memory");
+	else
+		se->out_open = true;
 	return fp;
 }
 
@@ -270,24 +299,24 @@ r_finish_output(struct cli *cli, FILE *fp, const char *path,
 {
 	struct session *se = sess(cli);
 	struct ipc_msg m;
-	const char *items[3];
-	size_t lens[3] = { (size_t)-1, (size_t)-1, 0 };
+	const char *items[2];
+	size_t lens[2] = { (size_t)-1, 0 };
 	int r;
 
-	fclose(fp);
-	items[0] = "output";
-	items[1] = path;
-	items[2] = se->out_buf ? se->out_buf : "";
-	lens[2] = se->out_buf ? se->out_len : 0;
-	r = ask_client(se, items, 3, lens, &m, err);
+	if (fclose(fp) != 0) {
+		buf_free(&se->out);
+		se->out_open = false;
+		return vs_fail(err, VS_ELIMIT, "the output is over %u MiB",
+		    (unsigned)(BUF_MAX >> 20));
+	}
+	items[0] = path;
+	items[1] = se->out.data ? (const char *)se->out.data : "";
+	lens[1] = se->out.len;
+	r = ask_client(se, IPC_OUTPUT, items, 2, lens, &m, err);
 	if (r == VS_OK)
 		ipc_msg_free(&m);
-	if (se->out_buf != NULL) {
-		sodium_memzero(se->out_buf, se->out_len);
-		free(se->out_buf);
-	}
-	se->out_buf = NULL;
-	se->out_len = 0;
+	buf_free(&se->out);     /* wipes */
+	se->out_open = false;
 	return r;
 }
 
@@ -342,23 +371,9 @@ static void
 audit_service(struct cli *cli, struct svc *s, const char *action,
     const char *detail)
 {
-	struct store_txn *txn = NULL;
-	struct vs_err e;
-	int r;
-
-	vs_err_clear(&e);
-	r = store_txn_begin(s->st, true, &txn, &e);
-	if (r == VS_OK)
-		r = cli_audit(cli, txn, action, &e, "%s", detail);
-	if (r == VS_OK)
-		r = store_txn_commit(&txn, &e);
-	store_txn_abort(&txn);
-	if (r != VS_OK) {
-		svc_log(LOG_ERR, "%s by uid %u not recorded in the audit "
-		    "trail: %s", action, (unsigned)cli->peer_uid, e.msg);
+	if (svc_audit(s, (uint32_t)cli->peer_uid, action, detail) != VS_OK)
 		fprintf(cli->err, "vmseal: warning: the %s was not recorded in "
-		    "the audit trail: %s\n", action, e.msg);
-	}
+		    "the audit trail (see vmsealed's log)\n", action);
 }
 
 static int
@@ -382,6 +397,7 @@ s_unseal(struct cli *cli, const char *secret, size_t len, bool recovery,
 		    "with the recovery key" : "with the passphrase");
 		svc_auth_unsealed(s);
 		svc_guard_unsealed(s);
+		svc_log_head(s);
 	}
 	pthread_rwlock_unlock(&s->keylock);
 	if (r == VS_OK)
@@ -599,51 +615,126 @@ peer_is_admin(struct svc *s, int fd, uid_t *uid_r)
 }
 
 static void
-finish(struct session *se, int code, FILE *out, char **obuf, size_t *olen,
-    FILE *err, char **ebuf, size_t *elen)
+finish(struct session *se, int code, FILE *out, struct buf *obuf,
+    FILE *err, struct buf *ebuf)
 {
 	char num[16];
-	const char *items[4];
-	size_t lens[4];
+	const char *items[3];
+	size_t lens[3];
 	struct vs_err e;
 
 	fclose(out);
 	fclose(err);
 	snprintf(num, sizeof(num), "%d", code);
-	items[0] = "exit";
-	items[1] = num;
-	items[2] = *obuf ? *obuf : "";
-	items[3] = *ebuf ? *ebuf : "";
-	lens[0] = 4;
-	lens[1] = strlen(num);
-	lens[2] = *obuf ? *olen : 0;
-	lens[3] = *ebuf ? *elen : 0;
+	items[0] = num;
+	items[1] = obuf->data ? (const char *)obuf->data : "";
+	items[2] = ebuf->data ? (const char *)ebuf->data : "";
+	lens[0] = strlen(num);
+	lens[1] = obuf->len;
+	lens[2] = ebuf->len;
 	if (!se->failed)
-		ipc_send(se->fd, (const void *const *)items, lens, 4,
-		    ADMIN_TIMEOUT_MS, &e);
-	/* Output may hold exported hashes: wipe it. */
-	if (*obuf) {
-		sodium_memzero(*obuf, *olen);
-		free(*obuf);
+		ipc_verb_send(se->fd, IPC_SERVICE, IPC_EXIT,
+		    (const void *const *)items, lens, 3, ADMIN_TIMEOUT_MS, &e);
+	/* Output may hold exported hashes: buf_free wipes it. */
+	buf_free(obuf);
+	buf_free(ebuf);
+}
+
+/* The secrets "run" brought (items 1-4: FD SECRET FD SECRET) into
+ * se->pre, in sodium_malloc()ed memory.  A descriptor comes with a
+ * non-empty secret, "-1" with an empty item. */
+static int
+take_request_secrets(struct session *se, const struct ipc_msg *m,
+    struct vs_err *err)
+{
+	size_t k, i;
+
+	for (k = 0; k < 2; k++) {
+		int fd = ipc_item_int(m, 1 + 2 * k);
+
+		i = 2 + 2 * k;
+		if ((fd < 0) != (m->lens[i] == 0) || fd < -1)
+			return vs_fail(err, VS_EINVAL, "message 'run': %s "
+			    "descriptor and secret do not match", k == 0 ?
+			    "passphrase" : "recovery key");
+		if (fd < 0)
+			continue;
+		if ((se->pre[k].sec.s = sodium_malloc(PROMPT_SECRET_MAX + 1)) ==
+		    NULL)
+			return vs_fail(err, VS_ENOMEM, "out of memory");
+		se->pre[k].sec.cap = PROMPT_SECRET_MAX + 1;
+		memcpy(se->pre[k].sec.s, m->items[i], m->lens[i]);
+		se->pre[k].sec.s[m->lens[i]] = '\0';
+		se->pre[k].sec.len = m->lens[i];
+		se->pre[k].fd = fd;
 	}
-	if (*ebuf)
-		free(*ebuf);
+	return VS_OK;
+}
+
+_Static_assert(IPC_SECRET_MAX == PROMPT_SECRET_MAX,
+    "a secret in a request fits a prompted one");
+
+/* Receive the request: "run" with its secrets and command line.  The
+ * frame is wiped before this returns; *argv_r (argc_r strings) is the
+ * command line.  VS_ENOTFOUND: the peer closed without a word. */
+static int
+recv_request(struct session *se, int *argc_r, char ***argv_r,
+    struct vs_err *err)
+{
+	struct ipc_msg m;
+	char **argv;
+	size_t i, argc;
+	int r;
+
+	*argv_r = NULL;
+	*argc_r = 0;
+	if ((r = ipc_recv(se->fd, IPC_MSG_MAX, ADMIN_FIRST_MS, &m, err)) !=
+	    VS_OK) {
+		se->failed = 1;         /* the framing broke: no answer */
+		return r;
+	}
+	if ((r = ipc_verb_check(&m, IPC_CLIENT, IPC_BIT(IPC_RUN), err)) ==
+	    VS_OK)
+		r = take_request_secrets(se, &m, err);
+	if (r != VS_OK) {
+		ipc_msg_free(&m);
+		return r;
+	}
+	argc = m.n - 5;
+	if ((argv = calloc(argc + 1, sizeof(char *))) == NULL) {
+		ipc_msg_free(&m);
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < argc; i++)
+		if ((argv[i] = vs_strndup((const char *)m.items[5 + i],
+		    m.lens[5 + i])) == NULL)
+			break;
+	ipc_msg_free(&m);       /* wipes the secrets' frame */
+	if (i < argc) {
+		while (i > 0)
+			vs_freestr(argv[--i]);
+		free(argv);
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	*argv_r = argv;
+	*argc_r = (int)argc;
+	return VS_OK;
 }
 
 static void
 run_session(struct svc *s, int fd)
 {
-	struct session se = { s, fd, 0, NULL, NULL, 0, NULL, 0, false, 0 };
+	struct session se = { .svc = s, .fd = fd,
+	    .pre = { { -1, { NULL, 0, 0 } }, { -1, { NULL, 0, 0 } } } };
 	struct cli_service svcops = { .unseal = s_unseal, .seal = s_seal,
 	    .status = s_status, .throttle_list = s_throttle_list,
 	    .throttle_clear = s_throttle_clear, .commands = svc_commands,
 	    .ctx = &se };
 	struct cli cli;
-	struct ipc_msg m;
 	struct vs_err err;
-	char *obuf = NULL, *ebuf = NULL, **argv = NULL;
-	size_t olen = 0, elen = 0, i;
-	int code;
+	struct buf obuf = { 0 }, ebuf = { 0 };
+	char **argv = NULL;
+	int code, argc = 0, i, r;
 
 	vs_err_clear(&err);
 	memset(&cli, 0, sizeof(cli));
@@ -655,15 +746,17 @@ run_session(struct svc *s, int fd)
 	cli.recovery_key_fd = -1;
 	cli.io = &remote_io;
 	cli.svc = &svcops;
-	cli.out = open_memstream(&obuf, &olen);
-	cli.err = open_memstream(&ebuf, &elen);
+	/* A command's output may hold hashes (export to standard output):
+	 * buffers that wipe what they leave when they grow. */
+	cli.out = buf_stream_open(&obuf, BUF_MAX);
+	cli.err = buf_stream_open(&ebuf, BUF_MAX);
 	if (cli.out == NULL || cli.err == NULL) {
 		if (cli.out)
 			fclose(cli.out);
 		if (cli.err)
 			fclose(cli.err);
-		free(obuf);
-		free(ebuf);
+		buf_free(&obuf);
+		buf_free(&ebuf);
 		return;
 	}
 	if (!peer_is_admin(s, fd, &se.uid)) {
@@ -671,56 +764,45 @@ run_session(struct svc *s, int fd)
 		    "(not root, not in admin_group)", (unsigned)se.uid);
 		fprintf(cli.err, "vmseal: permission denied: the admin socket "
 		    "is for root and the admin group\n");
-		finish(&se, EX_VS_USAGE, cli.out, &obuf, &olen, cli.err, &ebuf,
-		    &elen);
+		finish(&se, EX_VS_USAGE, cli.out, &obuf, cli.err, &ebuf);
 		return;
 	}
 	cli.peer_uid = se.uid;
 	s->last_admin = time(NULL);
-	if (ipc_recv(fd, IPC_MSG_MAX, ADMIN_FIRST_MS, &m, &err) != VS_OK ||
-	    !ipc_item_is(&m, 0, "run") || m.n < 2) {
-		if (m.n > 0 || err.code != VS_ENOTFOUND)
+	r = recv_request(&se, &argc, &argv, &err);
+	if (r != VS_OK) {
+		if (r != VS_ENOTFOUND)
 			svc_log(LOG_WARNING, "admin: malformed request from "
-			    "uid %u", (unsigned)se.uid);
-		if (m.n > 0)
-			ipc_msg_free(&m);
-		se.failed = 1;
-		finish(&se, EX_VS_USAGE, cli.out, &obuf, &olen, cli.err, &ebuf,
-		    &elen);
-		return;
-	}
-	/* A NUL-terminated argv from the items (each checked for NUL). */
-	argv = calloc(m.n, sizeof(char *));
-	for (i = 1; argv != NULL && i < m.n; i++) {
-		if (memchr(m.items[i], '\0', m.lens[i]) != NULL ||
-		    (argv[i - 1] = vs_strndup((const char *)m.items[i],
-		    m.lens[i])) == NULL)
-			break;
-	}
-	if (argv == NULL || i < m.n) {
-		fprintf(cli.err, "vmseal: malformed command line\n");
+			    "uid %u: %s", (unsigned)se.uid, err.msg);
+		fprintf(cli.err, "vmseal: malformed request: %s\n", err.msg);
 		code = EX_VS_USAGE;
 	} else if (cli_command_is_local_only(argv[0])) {
 		fprintf(cli.err, "vmseal: '%s' cannot run through the service "
 		    "(use --offline with the service stopped)\n", argv[0]);
 		code = EX_VS_USAGE;
 	} else {
-		bool action = m.n > 2 && argv[1][0] != '-';
+		bool action = argc > 1 && argv[1][0] != '-';
 
 		svc_log(LOG_INFO, "admin: uid %u runs '%s%s%s'",
 		    (unsigned)se.uid, argv[0], action ? " " : "",
 		    action ? argv[1] : "");
-		code = cli_dispatch(&cli, (int)(m.n - 1), argv);
+		code = cli_dispatch(&cli, argc, argv);
 	}
-	for (i = 0; argv != NULL && i + 1 < m.n; i++)
+	for (i = 0; argv != NULL && i < argc; i++)
 		vs_freestr(argv[i]);
 	free(argv);
-	ipc_msg_free(&m);
+	/* Secrets sent but never asked for. */
+	for (i = 0; i < 2; i++)
+		prompt_free(&se.pre[i].sec);
 	if (se.lock_held) {     /* a command that forgot to close */
 		se.lock_held = false;
 		pthread_rwlock_unlock(&s->keylock);
 	}
-	finish(&se, code, cli.out, &obuf, &olen, cli.err, &ebuf, &elen);
+	/* Anchor the store's head outside it after a change (vmsealed.c). */
+	pthread_rwlock_rdlock(&s->keylock);
+	svc_log_head(s);
+	pthread_rwlock_unlock(&s->keylock);
+	finish(&se, code, cli.out, &obuf, cli.err, &ebuf);
 }
 
 static void *

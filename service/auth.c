@@ -10,10 +10,33 @@
  * hash.  A full queue answers "temp" at once (overload is "later", never
  * "no").
  *
- * Timing: an unknown user is checked against a dummy Argon2id hash at the
- * store's cost, and a disabled user against their own hash, so that
- * neither answers faster than a wrong password.  A disabled user is told
- * "disabled" only after the right password.
+ * Timing: every check costs at least one Argon2id at the store's cost,
+ * whoever asks.  An unknown user (or one without a password, or with a
+ * hash over the caps) is checked against a dummy Argon2id hash at the
+ * store's cost; a user whose hash is anything else - DES, md5-crypt,
+ * SHA-crypt, bcrypt, the {SCHEME} digests, Argon2 at another cost, a
+ * malformed hash - is checked against their own hash AND then against the
+ * dummy (unless the success re-hashes the password at the store's cost,
+ * which is the same work), disabled users included.  So an unknown user,
+ * a wrong password, a legacy hash and a disabled account cannot be told
+ * apart by the time of a "no" (a legacy hash costlier than the store's
+ * Argon2id - bcrypt at cost 12 - still takes longer: its own cost is
+ * added, never hidden).  A disabled user is told "disabled" only after
+ * the right password.
+ *
+ * Throttle key: before a check is reserved in the throttle (guard.c), the
+ * login is resolved the way the check resolves it - svc_auth_throttle_key:
+ * a lookup, never a hash - to the canonical login (or, unknown, to its
+ * normalized form), so "ALICE@Example.COM." and alice's other address
+ * count against "alice".  The worker hashes only if the user it finds is
+ * still the one the reservation was made for (else "temp").
+ *
+ * Names in log lines: with log_names = hashed, every auth log line names
+ * the login as "h:" and 16 hex digits, a keyed BLAKE2b of the throttle
+ * key under the store's log subkey with its own context
+ * ("vmseal-log-name-v1"): stable while the store's key is the same, not
+ * reversible without it; computed under the key lock when needed, no
+ * copy of a key kept.  "vmseal throttle list" shows both forms.
  *
  * Legacy hashes: a successful check of a hash that is not Argon2id at the
  * store's cost re-hashes the password and saves it in the same request.
@@ -26,9 +49,20 @@
  * (lib/pwhash.h) is never hashed: the login fails and the log says the
  * password needs a reset.
  *
+ * Mail keys (Dovecot's mail_crypt, lib/mailkey.h): a user's public key is
+ * in every "ok" reply (field mail_crypt_global_public_key, base64 of the
+ * PEM, as Dovecot 2.3's userdb field takes it, with
+ * mail_crypt_save_version=2 so that the configuration can keep 0, read
+ * only, for users without keys); the private key
+ * (mail_crypt_global_private_key) only in the "ok" of a verified password
+ * - never in a lookup's, so LMTP delivery and "doveadm user" can encrypt
+ * but not read.
+ *
  * Security: passwords are wiped from every buffer as soon as they are
- * checked; log lines name the user, the service and the result, never the
- * password or a hash.
+ * checked; log lines name the user (or its keyed hash), the service and
+ * the result, never the password, a stored hash or a mail key.  A reply
+ * that may hold a private key is wiped (sodium_memzero) whenever it is
+ * replaced, and with its job when sent.
  */
 #include "config.h"
 
@@ -42,7 +76,9 @@
 #include <sodium.h>
 
 #include "authproto.h"
+#include "mailkey.h"
 #include "names.h"
+#include "seal.h"
 #include "service.h"
 
 struct auth_job {
@@ -110,6 +146,98 @@ lock_and_find(struct svc *s, const char *name, struct vs_user *u,
 	return r;
 }
 
+/* --- the throttle key of a login, and names in log lines --- */
+
+/* The normalized form of a name that is no user (the name as given if it
+ * is not even a valid name: it can never be one). */
+static void
+norm_key(const char *login, bool fold, char key[NAME_BUF])
+{
+	if (name_login(login, fold, key, NULL) != VS_OK)
+		snprintf(key, NAME_BUF, "%s", login);
+}
+
+int
+svc_auth_key_txn(struct svc *s, struct store_txn *txn, const char *login,
+    char *key, bool *exists_r)
+{
+	struct vs_user u;
+	int r;
+
+	*exists_r = false;
+	r = find_user(s, txn, login, &u, NULL);
+	if (r == VS_OK) {
+		snprintf(key, NAME_BUF, "%s", u.login);
+		*exists_r = true;
+		vs_user_clear(&u);
+		return VS_OK;
+	}
+	norm_key(login, store_settings(s->st)->fold_local, key);
+	return r == VS_ENOTFOUND || r == VS_EINVAL ? VS_OK : r;
+}
+
+int
+svc_auth_throttle_key(struct svc *s, const char *login, char *key,
+    bool *exists_r)
+{
+	struct store_txn *txn = NULL;
+	int r;
+
+	*exists_r = false;
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		norm_key(login, true, key);
+		return VS_ESEALED;
+	}
+	r = store_txn_begin(s->st, false, &txn, NULL);
+	if (r == VS_OK) {
+		r = svc_auth_key_txn(s, txn, login, key, exists_r);
+		store_txn_abort(&txn);
+	} else {
+		norm_key(login, store_settings(s->st)->fold_local, key);
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	return r;
+}
+
+#define LOG_NAME_HASH_BYTES 8
+_Static_assert(SVC_LOG_NAME_BUF >= NAME_QUOTE_BUF, "log name buffer");
+_Static_assert(SVC_LOG_NAME_BUF > 2 + 2 * LOG_NAME_HASH_BYTES, "log name");
+static const char log_name_ctx[] = "vmseal-log-name-v1";
+
+void
+svc_auth_log_name(struct svc *s, const char *name, bool locked, char *out)
+{
+	uint8_t msg[sizeof(log_name_ctx) + NAME_BUF], mac[SEAL_INDEX_BYTES];
+	size_t n = strlen(name), i;
+
+	if (strcmp(s->conf.log_names, "hashed") != 0) {
+		name_quote(name, n, out);
+		return;
+	}
+	snprintf(out, SVC_LOG_NAME_BUF, "h:-");
+	if (n >= NAME_BUF)
+		return;
+	if (!locked)
+		pthread_rwlock_rdlock(&s->keylock);
+	if (!store_is_sealed(s->st)) {
+		/* context, its NUL, the name: a MAC no other use of the log
+		 * subkey (the audit chain: "vmseal-audit-v1" ...) computes */
+		memcpy(msg, log_name_ctx, sizeof(log_name_ctx));
+		memcpy(msg + sizeof(log_name_ctx), name, n);
+		seal_log_mac(store_keys(s->st), msg, sizeof(log_name_ctx) + n,
+		    mac);
+		memcpy(out, "h:", 2);
+		for (i = 0; i < LOG_NAME_HASH_BYTES; i++)
+			snprintf(out + 2 + 2 * i, 3, "%02x", mac[i]);
+		sodium_memzero(msg, sizeof(msg));
+		sodium_memzero(mac, sizeof(mac));
+	}
+	if (!locked)
+		pthread_rwlock_unlock(&s->keylock);
+}
+
 bool
 svc_auth_user_exists(struct svc *s, const char *login)
 {
@@ -123,8 +251,24 @@ svc_auth_user_exists(struct svc *s, const char *login)
 	return r == VS_OK;
 }
 
+/* A mail key (PEM) as a reply field: base64, the scratch copy wiped. */
 static int
-fill_ok(struct auth_reply *rep, const struct vs_user *u)
+key_field(struct auth_reply *rep, const char *name, const char *pem)
+{
+	char b64[MAILKEY_B64_MAX];
+	int r;
+
+	r = mailkey_b64(pem, b64, sizeof(b64), NULL);
+	if (r == VS_OK)
+		r = auth_reply_field(rep, name, b64);
+	sodium_memzero(b64, sizeof(b64));
+	return r;
+}
+
+/* The "ok" reply for u; with_private (a verified password only) adds the
+ * mail private key. */
+static int
+fill_ok(struct auth_reply *rep, const struct vs_user *u, bool with_private)
 {
 	char num[16];
 	int r = VS_OK;
@@ -145,13 +289,23 @@ fill_ok(struct auth_reply *rep, const struct vs_user *u)
 		r = auth_reply_field(rep, "mail", u->mail);
 	if (r == VS_OK && u->quota)
 		r = auth_reply_field(rep, "quota_rule", u->quota);
+	/* A user with keys has mail written encrypted (format 2), whatever
+	 * the configuration's default - 0, read only, is the one to set so
+	 * that users without keys still get mail. */
+	if (r == VS_OK && u->mail_pub != NULL)
+		r = auth_reply_field(rep, "mail_crypt_save_version", "2");
+	if (r == VS_OK && u->mail_pub != NULL)
+		r = key_field(rep, "mail_crypt_global_public_key", u->mail_pub);
+	if (r == VS_OK && with_private && u->mail_priv != NULL)
+		r = key_field(rep, "mail_crypt_global_private_key",
+		    u->mail_priv);
 	return r;
 }
 
 static void
 temp(struct auth_reply *rep, const char *reason)
 {
-	memset(rep, 0, sizeof(*rep));
+	sodium_memzero(rep, sizeof(*rep));      /* may hold a private key */
 	rep->result = AUTH_TEMP;
 	snprintf(rep->reason, sizeof(rep->reason), "%s", reason);
 }
@@ -171,7 +325,7 @@ svc_auth_lookup(struct svc *s, const struct auth_request *req,
 	if (r == VS_ESEALED) {
 		temp(rep, "vmseal is sealed");
 	} else if (r == VS_OK) {
-		if (fill_ok(rep, &u) != VS_OK)
+		if (fill_ok(rep, &u, false) != VS_OK)
 			temp(rep, "user record holds a value Dovecot cannot "
 			    "take");
 		vs_user_clear(&u);
@@ -190,6 +344,7 @@ svc_auth_lookup(struct svc *s, const struct auth_request *req,
  */
 struct snap {
 	char hash[PW_HASH_MAX];         /* stored hash or the dummy: wiped */
+	char dummy[PW_HASH_MAX];        /* the dummy, for the padding */
 	bool found;                     /* the login (or address) is a user */
 	bool has_pw;                    /* and has a password hash we check */
 	bool too_costly;                /* ... over the caps: the dummy's */
@@ -197,6 +352,7 @@ struct snap {
 	bool enabled;
 	bool fill_ok;                   /* the ok reply could be filled */
 	char login[NAME_BUF];           /* canonical */
+	char logname[SVC_LOG_NAME_BUF]; /* for a log line (log_names) */
 	struct pw_cost cost;            /* the store's Argon2id cost */
 	uint64_t gen;                   /* pool.gen when taken */
 };
@@ -235,11 +391,14 @@ take_snap(struct svc *s, const char *name, struct snap *sn,
 	}
 	h = sn->has_pw ? u.pwhash : pool.dummy;
 	memcpy(sn->hash, h, strlen(h) + 1);
+	memcpy(sn->dummy, pool.dummy, sizeof(sn->dummy));
 	sn->gen = pool.gen;
 	if (sn->found) {
 		sn->enabled = u.enabled;
 		snprintf(sn->login, sizeof(sn->login), "%s", u.login);
-		sn->fill_ok = fill_ok(okrep, &u) == VS_OK;
+		sn->fill_ok = fill_ok(okrep, &u, true) == VS_OK;
+		if (sn->too_costly)
+			svc_auth_log_name(s, u.login, true, sn->logname);
 	}
 	pthread_rwlock_unlock(&s->keylock);
 	if (sn->found)
@@ -269,6 +428,7 @@ save_upgrade(struct svc *s, const char *login, const char *old,
 {
 	struct store_txn *txn = NULL;
 	enum pw_scheme from = pw_identify(old);
+	char who[SVC_LOG_NAME_BUF];
 	struct vs_user u;
 	struct vs_err err;
 	size_t n = strlen(old);
@@ -294,12 +454,13 @@ save_upgrade(struct svc *s, const char *login, const char *old,
 		r = store_txn_commit(&txn, &err);
 	else
 		store_txn_abort(&txn);
+	svc_auth_log_name(s, login, true, who);  /* we hold the key lock */
 	if (r == VS_OK && from != PW_ARGON2ID)
 		svc_log(LOG_NOTICE, "auth: password hash of %s upgraded from "
-		    "%s to argon2id", login, pw_scheme_name(from));
+		    "%s to argon2id", who, pw_scheme_name(from));
 	else if (r != VS_OK)
 		svc_log(LOG_ERR, "auth: cannot save the upgraded hash of %s: "
-		    "%s", login, err.msg);
+		    "%s", who, err.msg);
 }
 
 /*
@@ -318,7 +479,7 @@ verify(struct svc *s, struct auth_job *j)
 	char newhash[PW_HASH_MAX];
 	struct vs_err err;
 	struct snap sn;
-	bool upgrade = false, hashed;
+	bool upgrade = false, hashed, pad;
 	int r, ok;
 
 	memset(rep, 0, sizeof(*rep));
@@ -334,13 +495,22 @@ verify(struct svc *s, struct auth_job *j)
 		return false;
 	}
 	newhash[0] = '\0';
+	if (sn.found && strcmp(sn.login, req->throttle_key) != 0) {
+		/* The throttle reserved another key than the user found now
+		 * (the store was sealed, or the name changed owner, between
+		 * the reservation and now): no hash for a key that was not
+		 * reserved. */
+		sodium_memzero(&sn, sizeof(sn));
+		temp(rep, "the user changed during the check, try again");
+		return false;
+	}
 	if (sn.too_costly) {
 		/* Never hashed: it could hold this worker for hours. */
 		__atomic_add_fetch(&s->stats.auth_too_costly, 1,
 		    __ATOMIC_RELAXED);
 		svc_log(LOG_WARNING, "auth: %s: login refused without "
 		    "checking the password: the stored hash needs a reset "
-		    "(%s)", sn.login, sn.why);
+		    "(%s)", sn.logname, sn.why);
 	}
 
 	/* No lock from here to relock(). */
@@ -354,18 +524,29 @@ verify(struct svc *s, struct auth_job *j)
 		temp(rep, "vmseal is overloaded");
 		return hashed;
 	}
+	/* Not one Argon2id at the store's cost (legacy, another cost,
+	 * malformed): the dummy's is added below, whatever the answer. */
+	pad = pw_needs_upgrade(sn.hash, &sn.cost);
 	if (!sn.found || !sn.has_pw || ok != 1) {
-		memset(rep, 0, sizeof(*rep));
+		sodium_memzero(rep, sizeof(*rep));
 		rep->result = sn.found ? AUTH_FAIL : AUTH_NOUSER;
 	} else if (!sn.enabled) {
-		memset(rep, 0, sizeof(*rep));
+		sodium_memzero(rep, sizeof(*rep));
 		rep->result = AUTH_DISABLED;
 	} else if (!sn.fill_ok) {
 		temp(rep, "user record holds a value Dovecot cannot take");
-	} else if (pw_needs_upgrade(sn.hash, &sn.cost)) {
-		/* The new hash, also without the lock. */
+	} else if (pad) {
+		/* The new hash, also without the lock: it is the padding. */
 		upgrade = pw_hash(req->password, req->password_len, &sn.cost,
 		    newhash, NULL) == VS_OK;
+		pad = !upgrade;
+	}
+	if (pad) {
+		/* The same cost as everyone's "no": one Argon2id at the
+		 * store's cost, its answer unused. */
+		(void)pw_verify_capped(sn.dummy, req->password,
+		    req->password_len, &sn.cost, NULL);
+		hashed = true;
 	}
 
 	if (!relock(s, &sn)) {

@@ -22,12 +22,25 @@
  * blocked by others does not lock its owner out for good: it unblocks
  * after its window, and a success from anywhere clears it.
  *
+ * The login's key is its canonical login, resolved as the password check
+ * resolves it (svc_auth_throttle_key: normalization, then login or
+ * address; an unknown name keys on its normalized form), before the
+ * reservation and without a hash: "ALICE@example.com", "alice@EXAMPLE.COM."
+ * and alice's other address are all "alice".  The key travels with the
+ * request (req->throttle_key) to the settling, so the reservation is
+ * settled - and a success clears - on the key it was made on; the rebuild
+ * at unseal resolves each event's name the same way.
+ *
  * Every failure and every throttled attempt is an event (lib/events.h),
  * queued here and written to the store by a writer thread once a second
  * (one transaction per batch, so an attack does not cost one disk sync per
  * attempt), and a log line (facility mail) that fail2ban can match:
  *   auth failed: rip=ADDR user=NAME service=SERVICE reason=REASON
- * REASON is bad-password, unknown-user, disabled or throttled.
+ * REASON is bad-password, unknown-user, disabled or throttled.  NAME is
+ * the name as tried (log_names = plain), or with log_names = hashed
+ * "h:" and a keyed hash of its throttle key (svc_auth_log_name: never the
+ * name; the address stays, for fail2ban); "vmseal throttle list" shows
+ * both forms, and "vmseal throttle clear h:..." takes the hash.
  *
  * State survives a restart: at every unseal the throttles are rebuilt from
  * the events of the last window.  Memory stays bounded whatever an
@@ -46,6 +59,8 @@
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sodium.h>
 
 #include "authproto.h"
 #include "events.h"
@@ -199,11 +214,15 @@ fill_event(struct vs_event *e, const struct auth_request *req,
 }
 
 static void
-log_failure(const struct auth_request *req, enum event_kind kind)
+log_failure(struct svc *s, const struct auth_request *req,
+    enum event_kind kind)
 {
-	char user[NAME_QUOTE_BUF], ip[NAME_QUOTE_BUF], svc[NAME_QUOTE_BUF];
+	char user[SVC_LOG_NAME_BUF], ip[NAME_QUOTE_BUF], svc[NAME_QUOTE_BUF];
 
-	name_quote(req->login, strlen(req->login), user);
+	/* plain: the name as tried; hashed: its key's hash (the same for
+	 * every spelling of one user) */
+	svc_auth_log_name(s, strcmp(s->conf.log_names, "hashed") == 0 ?
+	    req->throttle_key : req->login, false, user);
 	name_quote(req->remote_ip, strlen(req->remote_ip), ip);
 	name_quote(req->service, strlen(req->service), svc);
 	svc_log(LOG_NOTICE, "auth failed: rip=%s user=%s service=%s "
@@ -223,15 +242,22 @@ verdict(enum throttle_verdict a, enum throttle_verdict b)
 }
 
 enum guard_verdict
-svc_guard_check(struct svc *s, const struct auth_request *req)
+svc_guard_check(struct svc *s, struct auth_request *req)
 {
 	char key[THROTTLE_KEY_MAX + 1];
+	const char *lkey = req->throttle_key;
 	int64_t now = (int64_t)time(NULL);
 	enum throttle_verdict va = THROTTLE_PASS, vl;
 	enum guard_verdict v;
 	struct vs_event e;
-	bool have_addr;
+	bool have_addr, exists;
 
+	/* The login's key first - a lookup under the key lock, taken and
+	 * released before ours (the order of every path: keylock, then
+	 * g.mu).  Sealed or a store error: the normalized name; the worker
+	 * then answers temp (the key is gone, or not the user's). */
+	(void)svc_auth_throttle_key(s, req->login, req->throttle_key,
+	    &exists);
 	if (g.allow != NULL && throttle_allowed(g.allow, req->remote_ip))
 		return GUARD_PASS;
 	have_addr = throttle_addr_key(req->remote_ip, key);
@@ -244,27 +270,26 @@ svc_guard_check(struct svc *s, const struct auth_request *req)
 	if (va == THROTTLE_BLOCKED)
 		/* Refused anyway: a hit on the name only if it is blocked
 		 * too, and no entry made for a name never seen. */
-		vl = throttle_check(g.by_login, req->login, now) ?
+		vl = throttle_check(g.by_login, lkey, now) ?
 		    THROTTLE_BLOCKED : THROTTLE_BUSY;
 	else
-		vl = throttle_reserve(g.by_login, req->login, now);
+		vl = throttle_reserve(g.by_login, lkey, now);
 	v = verdict(va, vl);
 	if (v != GUARD_PASS) {
 		if (have_addr && va == THROTTLE_PASS)
 			throttle_settle(g.by_addr, key, now, false);
 		if (vl == THROTTLE_PASS)
-			throttle_settle(g.by_login, req->login, now, false);
+			throttle_settle(g.by_login, lkey, now, false);
 	}
 	pthread_mutex_unlock(&g.mu);
 	if (v == GUARD_BUSY)
 		s->stats.auth_busy++;   /* main thread, like auth_throttled */
 	if (v == GUARD_THROTTLED) {
-		/* Whether the name exists is part of the report; finding out
-		 * costs a lookup, never a hash. */
-		fill_event(&e, req, EVENT_THROTTLED,
-		    svc_auth_user_exists(s, req->login));
+		/* Whether the name exists is part of the report: known from
+		 * the key's lookup, never a hash. */
+		fill_event(&e, req, EVENT_THROTTLED, exists);
 		enqueue(&e);
-		log_failure(req, EVENT_THROTTLED);
+		log_failure(s, req, EVENT_THROTTLED);
 	}
 	return v;
 }
@@ -279,7 +304,6 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	struct vs_event e;
 	bool allowed, failed = true;
 
-	(void)s;
 	if (rep->result == AUTH_FAIL)
 		kind = EVENT_BAD_PASSWORD;
 	else if (rep->result == AUTH_NOUSER)
@@ -295,16 +319,18 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	 * on both keys, anything else gives the slots back. */
 	if (!allowed && throttle_addr_key(req->remote_ip, key))
 		throttle_settle(g.by_addr, key, now, failed);
+	/* On the key svc_guard_check() reserved (req->throttle_key); the
+	 * success's canonical login (rep->user) is the same key. */
 	if (!allowed)
-		throttle_settle(g.by_login, req->login, now, failed);
+		throttle_settle(g.by_login, req->throttle_key, now, failed);
 	if (rep->result == AUTH_OK)
-		throttle_clear(g.by_login, req->login);
+		throttle_clear(g.by_login, req->throttle_key);
 	pthread_mutex_unlock(&g.mu);
 	if (!failed)
 		return;
 	fill_event(&e, req, kind, kind != EVENT_UNKNOWN_USER);
 	enqueue(&e);
-	log_failure(req, kind);
+	log_failure(s, req, kind);
 }
 
 bool
@@ -330,26 +356,66 @@ svc_guard_unsealed(struct svc *s)
 	g.rebuild = true;
 }
 
-struct replay {
-	int64_t now;
+/* The rebuild resolves each event's name to its key; an attack repeats
+ * names, so the last ones resolved are kept (direct-mapped). */
+#define REPLAY_CACHE 256
+
+struct replay_name {
+	char name[NAME_BUF];
+	char key[NAME_BUF];
+	bool used;
 };
 
+struct replay {
+	int64_t now;
+	struct svc *s;
+	struct store_txn *txn;
+	struct replay_name *cache;      /* REPLAY_CACHE, or NULL */
+};
+
+static const char *
+replay_key(struct replay *rp, const char *name, char *buf)
+{
+	struct replay_name *c = NULL;
+	uint32_t h = 2166136261u;
+	const char *p;
+	bool exists;
+
+	if (rp->cache != NULL) {
+		for (p = name; *p; p++)
+			h = (h ^ (unsigned char)*p) * 16777619u;
+		c = &rp->cache[h % REPLAY_CACHE];
+		if (c->used && strcmp(c->name, name) == 0)
+			return c->key;
+	}
+	/* A store error: the normalized name (as svc_guard_check did). */
+	(void)svc_auth_key_txn(rp->s, rp->txn, name, buf, &exists);
+	if (c != NULL) {
+		snprintf(c->name, sizeof(c->name), "%s", name);
+		snprintf(c->key, sizeof(c->key), "%s", buf);
+		c->used = true;
+	}
+	return buf;
+}
+
 /* Replay one event as it counted when it happened: failures count for
- * the address and the login name; a throttled attempt counted for the
- * address only (a name is hit by a refusal only once it is blocked, and
- * replay cannot tell); allowed addresses count for nothing. */
+ * the address and the login's key (resolved now as svc_guard_check
+ * resolves it); a throttled attempt counted for the address only (a name
+ * is hit by a refusal only once it is blocked, and replay cannot tell);
+ * allowed addresses count for nothing. */
 static int
 replay_cb(void *ctx, const struct vs_event *e)
 {
-	char key[THROTTLE_KEY_MAX + 1];
+	struct replay *rp = ctx;
+	char key[THROTTLE_KEY_MAX + 1], lkey[NAME_BUF];
 
-	(void)ctx;
 	if (g.allow != NULL && throttle_allowed(g.allow, e->ip))
 		return 0;
 	if (throttle_addr_key(e->ip, key))
 		throttle_fail(g.by_addr, key, e->time);
-	if (e->kind != EVENT_THROTTLED)
-		throttle_fail(g.by_login, e->login, e->time);
+	if (e->kind != EVENT_THROTTLED && g.by_login != NULL)
+		throttle_fail(g.by_login, replay_key(rp, e->login, lkey),
+		    e->time);
 	return 0;
 }
 
@@ -368,6 +434,7 @@ svc_guard_tick(struct svc *s)
 		return;
 	g.rebuild = false;
 	rp.now = (int64_t)time(NULL);
+	rp.s = s;
 	span = s->conf.throttle_window > s->conf.throttle_login_window ?
 	    s->conf.throttle_window : s->conf.throttle_login_window;
 	vs_err_clear(&err);
@@ -377,25 +444,35 @@ svc_guard_tick(struct svc *s)
 		return;
 	}
 	r = store_txn_begin(s->st, false, &txn, &err);
+	/* NULL: no cache, each name resolved */
+	rp.cache = calloc(REPLAY_CACHE, sizeof(*rp.cache));
 	pthread_mutex_lock(&g.mu);
 	if (r == VS_OK) {
 		/* The log is the whole truth: start from empty tables, so a
 		 * seal and unseal does not count the same failures twice. */
 		throttle_reset(g.by_addr);
 		throttle_reset(g.by_login);
+		rp.txn = txn;
 		r = events_each(txn, rp.now - span, replay_cb, &rp, &err);
 		store_txn_abort(&txn);
 	}
 	pthread_mutex_unlock(&g.mu);
 	pthread_rwlock_unlock(&s->keylock);
+	if (rp.cache != NULL) {
+		/* names tried: as sensitive as the user list */
+		sodium_memzero(rp.cache, REPLAY_CACHE * sizeof(*rp.cache));
+		free(rp.cache);
+	}
 	if (r != VS_OK)
 		svc_log(LOG_ERR, "cannot rebuild the throttle from the event "
 		    "log: %s", err.msg);
 }
 
 struct list_ctx {
+	struct svc *s;
 	FILE *out;
 	bool json;
+	bool hashed;            /* log_names = hashed: show the h: form */
 	int n;
 	const char *kind;
 };
@@ -404,30 +481,38 @@ static int
 list_cb(void *vctx, const struct throttle_entry *e)
 {
 	struct list_ctx *c = vctx;
-	char q[NAME_QUOTE_BUF];
+	char q[NAME_QUOTE_BUF], h[SVC_LOG_NAME_BUF] = "";
+	bool with_h = c->hashed && strcmp(c->kind, "login") == 0;
 
 	name_quote(e->key, strlen(e->key), q);
+	if (with_h)     /* the caller holds keylock */
+		svc_auth_log_name(c->s, e->key, true, h);
 	c->n++;
 	if (c->json)
-		fprintf(c->out, "%s{\"kind\":\"%s\",\"key\":\"%s\",\"hits\":%u,"
-		    "\"first\":%lld,\"last\":%lld,\"blocked\":%s}",
-		    c->n > 1 ? "," : "", c->kind, q, e->hits,
-		    (long long)e->first, (long long)e->last,
+		fprintf(c->out, "%s{\"kind\":\"%s\",\"key\":\"%s\",%s%s%s"
+		    "\"hits\":%u,\"first\":%lld,\"last\":%lld,"
+		    "\"blocked\":%s}", c->n > 1 ? "," : "", c->kind, q,
+		    with_h ? "\"logged_as\":\"" : "", h, with_h ? "\"," : "",
+		    e->hits, (long long)e->first, (long long)e->last,
 		    e->blocked ? "true" : "false");
 	else
-		fprintf(c->out, "%-8s %-40s %3u hits, last %llds ago%s\n",
+		fprintf(c->out, "%-8s %-40s %3u hits, last %llds ago%s%s%s\n",
 		    c->kind, q, e->hits, (long long)(time(NULL) - e->last),
-		    e->blocked ? ", BLOCKED" : "");
+		    e->blocked ? ", BLOCKED" : "", with_h ? ", logged as " : "",
+		    h);
 	return 0;
 }
 
 void
 svc_guard_list(struct svc *s, FILE *out, bool json)
 {
-	struct list_ctx c = { out, json, 0, "address" };
+	struct list_ctx c = { s, out, json, false, 0, "address" };
 	int64_t now = (int64_t)time(NULL);
 
-	(void)s;
+	/* Hashed names need the key: keylock before g.mu, as everywhere. */
+	c.hashed = strcmp(s->conf.log_names, "hashed") == 0;
+	if (c.hashed)
+		pthread_rwlock_rdlock(&s->keylock);
 	if (json)
 		fputc('[', out);
 	pthread_mutex_lock(&g.mu);
@@ -435,24 +520,71 @@ svc_guard_list(struct svc *s, FILE *out, bool json)
 	c.kind = "login";
 	throttle_each(g.by_login, now, list_cb, &c);
 	pthread_mutex_unlock(&g.mu);
+	if (c.hashed)
+		pthread_rwlock_unlock(&s->keylock);
 	if (json)
 		fputs("]\n", out);
 	else if (c.n == 0 && !json)
 		fprintf(out, "nothing throttled\n");
 }
 
+/* "h:..." as the log shows it: the login keys with that hash. */
+#define CLEAR_BY_HASH_MAX 16
+
+struct hash_ctx {
+	struct svc *s;
+	const char *want;
+	char keys[CLEAR_BY_HASH_MAX][THROTTLE_KEY_MAX + 1];
+	size_t n;
+};
+
+static int
+hash_cb(void *vctx, const struct throttle_entry *e)
+{
+	struct hash_ctx *c = vctx;
+	char h[SVC_LOG_NAME_BUF];
+
+	svc_auth_log_name(c->s, e->key, true, h);
+	if (strcmp(h, c->want) == 0 && c->n < CLEAR_BY_HASH_MAX)
+		memcpy(c->keys[c->n++], e->key, sizeof(c->keys[0]));
+	return c->n == CLEAR_BY_HASH_MAX;
+}
+
 bool
 svc_guard_clear(struct svc *s, const char *what)
 {
-	char key[THROTTLE_KEY_MAX + 1];
-	bool any = false;
+	char key[THROTTLE_KEY_MAX + 1], lkey[NAME_BUF];
+	struct hash_ctx *hc = NULL;
+	bool any = false, exists, by_hash;
+	size_t i;
 
-	(void)s;
+	/* A login as any of its spellings or addresses: its key (a lookup,
+	 * before g.mu); the name as given is tried too, as before. */
+	(void)svc_auth_throttle_key(s, what, lkey, &exists);
+	by_hash = strncmp(what, "h:", 2) == 0 &&
+	    strcmp(s->conf.log_names, "hashed") == 0;
+	if (by_hash && (hc = calloc(1, sizeof(*hc))) != NULL) {
+		hc->s = s;
+		hc->want = what;
+		pthread_rwlock_rdlock(&s->keylock);
+	}
 	pthread_mutex_lock(&g.mu);
 	if (throttle_addr_key(what, key))
 		any |= throttle_clear(g.by_addr, key);
 	any |= throttle_clear(g.by_addr, what);
 	any |= throttle_clear(g.by_login, what);
+	if (strcmp(lkey, what) != 0)
+		any |= throttle_clear(g.by_login, lkey);
+	if (hc != NULL) {
+		throttle_each(g.by_login, (int64_t)time(NULL), hash_cb, hc);
+		for (i = 0; i < hc->n; i++)
+			any |= throttle_clear(g.by_login, hc->keys[i]);
+	}
 	pthread_mutex_unlock(&g.mu);
+	if (hc != NULL) {
+		pthread_rwlock_unlock(&s->keylock);
+		sodium_memzero(hc, sizeof(*hc));
+		free(hc);
+	}
 	return any;
 }

@@ -8,8 +8,15 @@
  * DEFER_IF_PERMIT, so Postfix answers 4xx and senders retry; nothing is
  * bounced and no user is reported unknown.
  *
+ * Framing: svc_socketmap_input() and svc_policy_input() are the socketmap
+ * and policy kinds of the connection loop (service/conn.h): each answers
+ * one complete request from a connection's input; a malformed one is
+ * answered PERM (socketmap) or not at all (policy), and the connection is
+ * closed.
+ *
  * Security: request contents are never logged; a reason sent back quotes
- * at most a key through name_quote().
+ * at most a key through name_quote(); request sizes are capped by the
+ * parsers (SOCKMAP_REQUEST_MAX, POLICY_REQUEST_MAX).
  */
 #include "config.h"
 
@@ -20,7 +27,9 @@
 
 #include <sodium.h>
 
+#include "conn.h"
 #include "names.h"
+#include "netstring.h"
 #include "service.h"
 #include "sockmap.h"
 
@@ -267,4 +276,58 @@ svc_policy(struct svc *s, const struct policy_request *req, struct buf *out)
 		return;
 	}
 	policy_reply(out, "DUNNO", NULL);
+}
+
+bool
+svc_socketmap_input(struct conn *c)
+{
+	struct svc *s = c->set->arg;
+	const uint8_t *p;
+	size_t plen, used;
+	struct vs_err err;
+	int r;
+
+	vs_err_clear(&err);
+	r = netstring_decode(c->in.data, c->in.len, SOCKMAP_REQUEST_MAX, &p,
+	    &plen, &used, &err);
+	if (r == NETSTRING_MORE)
+		return false;
+	if (r != NETSTRING_OK) {
+		s->stats.perm++;
+		sockmap_reply(&c->out, "PERM", err.msg);
+		c->closing = true;
+		return false;
+	}
+	svc_socketmap(s, p, plen, &c->out);
+	conn_consume(c, used);
+	return true;
+}
+
+void
+svc_socketmap_too_long(struct conn *c)
+{
+	sockmap_reply(&c->out, "PERM", "request too long");
+}
+
+bool
+svc_policy_input(struct conn *c)
+{
+	struct svc *s = c->set->arg;
+	struct policy_request req;
+	struct vs_err err;
+	size_t used;
+	int r;
+
+	vs_err_clear(&err);
+	r = policy_parse(c->in.data, c->in.len, &req, &used, &err);
+	if (r == POLICY_MORE)
+		return false;
+	if (r != POLICY_OK) {
+		svc_log(LOG_WARNING, "policy: malformed request: %s", err.msg);
+		c->closing = true;
+		return false;
+	}
+	svc_policy(s, &req, &c->out);
+	conn_consume(c, used);
+	return true;
 }

@@ -1,7 +1,13 @@
 /*
- * service.h - vmsealed's shared state, seen by its parts: the event loop
- * (vmsealed.c), the answers to Postfix (postfix.c) and the admin session
- * (admin.c).
+ * service.h - vmsealed's shared state, seen by its parts: the wiring
+ * (vmsealed.c: start-up, privileges, signals), the answers to Postfix
+ * (postfix.c), the auth socket and its hash workers (auth.c), the
+ * throttle (guard.c) and the admin session (admin.c).  The event loop and
+ * connections are service/conn.h, the log service/log.h; neither knows
+ * this struct.  Calls go one way only: vmsealed.c wires the others;
+ * admin.c and postfix.c call guard.c, which calls auth.c; the kinds'
+ * callbacks reach conn.c; everything logs through log.c, which calls
+ * nothing back.
  *
  * Threads: the main thread runs the event loop and answers socketmap,
  * policy and auth lookups itself (an LMDB read and a record decryption: a
@@ -27,6 +33,7 @@
 #include "buf.h"
 #include "cli.h"
 #include "conf.h"
+#include "log.h"
 #include "lookup.h"
 #include "policy.h"
 #include "store.h"
@@ -37,7 +44,8 @@ enum sock_kind { SOCK_ADMIN, SOCK_SOCKETMAP, SOCK_POLICY, SOCK_AUTH,
 struct svc_stats {
 	unsigned long connections[SOCK_KINDS];  /* open now */
 	unsigned long accepted[SOCK_KINDS];
-	unsigned long refused;                  /* over max_connections */
+	unsigned long refused;                  /* over a connection limit */
+	unsigned long refused_kind[SOCK_KINDS]; /* ... by socket */
 	unsigned long lookups, found, notfound, temp, perm;
 	unsigned long policy_requests, policy_rejects, policy_defers;
 	unsigned long auth_requests;    /* main thread */
@@ -67,10 +75,7 @@ struct svc {
 	bool from_keyfile;              /* unsealed from unseal_keyfile */
 };
 
-/* Logging: syslog (facility from the configuration) or stderr in the
- * foreground.  Never pass a secret. */
-void svc_log(int prio, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+struct conn;
 
 /* postfix.c: answer one socketmap request payload into out. */
 void svc_socketmap(struct svc *s, const uint8_t *req, size_t len,
@@ -78,6 +83,12 @@ void svc_socketmap(struct svc *s, const uint8_t *req, size_t len,
 /* postfix.c: answer one policy request into out. */
 void svc_policy(struct svc *s, const struct policy_request *req,
     struct buf *out);
+/* postfix.c: the socketmap and policy kinds of the connection loop
+ * (conn.h: one complete request answered per call; c->set->arg is the
+ * struct svc). */
+bool svc_socketmap_input(struct conn *c);
+void svc_socketmap_too_long(struct conn *c);
+bool svc_policy_input(struct conn *c);
 /* End of an event-loop round: end the snapshot of the round's reads. */
 void svc_batch_end(struct svc *s);
 /* Free the round's transaction (before the store is closed). */
@@ -96,12 +107,34 @@ extern const struct cli_command svc_commands[];
 
 /* Seal now (wipe the key). */
 void svc_seal(struct svc *s);
+/* vmsealed.c: an unseal or seal in the audit trail (own transaction, best
+ * effort: logged on failure); the store head in the log when it changed
+ * (anchoring, doc/DESIGN.md).  The caller holds the key lock. */
+int svc_audit(struct svc *s, uint32_t uid, const char *action,
+    const char *detail);
+void svc_log_head(struct svc *s);
 
 /* auth.c: the auth socket (lib/authproto.h). */
 struct auth_request;
 struct auth_reply;
 int svc_auth_start(struct svc *s);
 bool svc_auth_user_exists(struct svc *s, const char *login);
+/* The throttle key of a login: the canonical login of the user it names
+ * (as the password check finds it: login, else address), else its
+ * normalized form (else the name as given).  key holds NAME_BUF bytes;
+ * *exists_r: a user.  A lookup, never a hash.  Sealed (VS_ESEALED) or a
+ * store error: the normalized form, and the code.  _txn: in the caller's
+ * transaction (keylock held). */
+int svc_auth_throttle_key(struct svc *s, const char *login, char *key,
+    bool *exists_r);
+int svc_auth_key_txn(struct svc *s, struct store_txn *txn,
+    const char *login, char *key, bool *exists_r);
+/* A name as auth log lines show it: quoted (log_names = plain), or "h:"
+ * and 16 hex digits of a keyed hash (hashed; "h:-" while sealed).
+ * locked: the caller holds keylock. */
+#define SVC_LOG_NAME_BUF 260            /* NAME_QUOTE_BUF */
+void svc_auth_log_name(struct svc *s, const char *name, bool locked,
+    char *out);
 int svc_auth_eventfd(void);
 void svc_auth_unsealed(struct svc *s);
 void svc_auth_lookup(struct svc *s, const struct auth_request *req,
@@ -121,11 +154,11 @@ enum guard_verdict {
 	GUARD_BUSY,             /* answer "temp": checks in flight */
 };
 /* Before a password check is queued: check and reserve in one step (per
- * address and per login, lib/throttle.h).  Every GUARD_PASS must be
+ * address and per login - its canonical login, set in
+ * req->throttle_key -, lib/throttle.h).  Every GUARD_PASS must be
  * settled by exactly one svc_guard_result(), also when it is never
  * queued (a temp reply then). */
-enum guard_verdict svc_guard_check(struct svc *s,
-    const struct auth_request *req);
+enum guard_verdict svc_guard_check(struct svc *s, struct auth_request *req);
 /* After a password check: settle the reservation - a failure is counted
  * and recorded, a success clears the login, temp gives the slot back. */
 void svc_guard_result(struct svc *s, const struct auth_request *req,

@@ -1,5 +1,6 @@
 /*
- * vmsealed.c - the service that holds vmseal's key.
+ * vmsealed.c - the service that holds vmseal's key: start-up, privileges,
+ * signals and the wiring of its parts.
  *
  *   vmsealed [-c CONFIG] [-d STOREDIR] [--socket-dir DIR] [--foreground]
  *
@@ -11,17 +12,22 @@
  *   policy     Postfix policy delegation (lib/policy.h, service/postfix.c)
  *   auth       Dovecot (vmseal-checkpassword and the auth plugin;
  *              lib/authproto.h, service/auth.c, throttle in guard.c)
+ * The event loop and the connections are service/conn.c (one kind per
+ * socket, each with its own connection limit), the log service/log.c;
+ * this file hands the auth socket's requests to guard.c and auth.c.
  *
  * Start-up order (each step checked; any failure stops the start):
- * core dumps off, configuration, sockets bound and given their group and
- * mode, store opened (files kept open), then privileges dropped to the
- * configured user: supplementary groups, gid, uid - and a check that root
- * cannot be regained.  Then the threads: the event loop (epoll), the
- * admin workers, the hash workers and the event writer.
+ * umask 077, core dumps off, configuration, the socket folder checked
+ * (root's or the service user's, writable by its owner only), sockets
+ * bound (mode 0) and given their group and mode before they listen, store
+ * opened (files kept open), then privileges dropped to the configured
+ * user: supplementary groups, gid, uid - and a check that root cannot be
+ * regained.  Then the threads: the event loop (epoll), the admin workers,
+ * the hash workers and the event writer.
  *
  * Signals: SIGTERM/SIGINT seal (wipe the key) and exit; SIGHUP re-reads
- * the settings that can change at run time (recipient_delimiter,
- * max_connections, idle_timeout, policy_recipient_limit, hash_queue,
+ * the settings that can change at run time (recipient_delimiter, the
+ * connection limits, idle_timeout, policy_recipient_limit, hash_queue,
  * login_by_address, auto_seal_after); a file with an error is refused
  * and the running settings kept.
  *
@@ -29,7 +35,7 @@
  * read-only, non-dumpable memory (lib/seal.c); the process is not dumpable
  * and has RLIMIT_CORE 0; every length a peer sends is capped (netstring,
  * policy and ipc parsers) and a peer that breaks a protocol is
- * disconnected.
+ * disconnected; a password frame is wiped as it leaves the input buffer.
  */
 #include "config.h"
 
@@ -43,68 +49,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "audit.h"
 #include "authproto.h"
+#include "conn.h"
 #include "netstring.h"
 #include "service.h"
-#include "sockmap.h"
 
 #define CONN_IN_MAX (POLICY_REQUEST_MAX + 1024)
 #define CONN_OUT_MAX (4u * 1024u * 1024u)
+/* Admin sessions at once (running and waiting) unless configured. */
+#define ADMIN_CONNECTIONS_DEFAULT 20
 
 static const char *const sock_names[SOCK_KINDS] = {
 	[SOCK_ADMIN] = "admin", [SOCK_SOCKETMAP] = "socketmap",
 	[SOCK_POLICY] = "policy", [SOCK_AUTH] = "auth",
 };
 
-struct conn {
-	int fd;
-	enum sock_kind kind;
-	struct buf in, out;
-	time_t last;
-	bool closing;           /* close once out is written */
-	bool busy;              /* a password check is out for this one */
-	bool want_write;        /* EPOLLOUT armed */
-	bool eof;               /* the peer sent its last byte */
-	bool dead;              /* closed while busy: freed when it returns */
-	struct conn *next, *prev;
-};
-
-static struct svc svc;
-static bool use_syslog;
-static int listen_fd[SOCK_KINDS] = { -1, -1, -1, -1 };
-static struct conn *conns;
-static unsigned long nconns;
-
-void
-svc_log(int prio, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	if (use_syslog) {
-		vsyslog(prio, fmt, ap);
-	} else {
-		/* Under systemd the journal adds the tag itself. */
-		if (getenv("JOURNAL_STREAM") == NULL)
-			fprintf(stderr, "vmsealed[%ld]: ", (long)getpid());
-		vfprintf(stderr, fmt, ap);
-		fputc('\n', stderr);
-	}
-	va_end(ap);
-}
+static struct svc state;
+static struct conn_set conns;
+static int stop_signal;
 
 static void
 die(const char *fmt, ...)
@@ -120,36 +93,38 @@ die(const char *fmt, ...)
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	svc_log(LOG_ERR, "fatal: %s", msg);
-	if (use_syslog)
+	if (svc_log_to_syslog())
 		fprintf(stderr, "vmsealed: %s\n", msg);
 	exit(1);
 }
 
-static int
-facility(const char *name)
+/* The connection limits of each socket kind.  0 in the file means the
+ * default share of max_connections (the total of socketmap, policy and
+ * auth): socketmap all of it, auth half, policy a quarter - so that
+ * however full auth and policy are, Postfix's lookups keep a quarter. */
+static void
+apply_limits(void)
 {
-	static const struct { const char *n; int f; } f[] = {
-		{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON },
-		{ "auth", LOG_AUTH }, { "authpriv", LOG_AUTHPRIV },
-		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
-		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
-		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
-	};
-	size_t i;
+	const struct vs_conf *c = &state.conf;
 
-	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
-		if (strcmp(name, f[i].n) == 0)
-			return f[i].f;
-	return -1;
+	conns.max_total = c->max_connections;
+	conns.kind[SOCK_SOCKETMAP].max = c->socketmap_max_connections ?
+	    c->socketmap_max_connections : c->max_connections;
+	conns.kind[SOCK_AUTH].max = c->auth_max_connections ?
+	    c->auth_max_connections : c->max_connections / 2;
+	conns.kind[SOCK_POLICY].max = c->policy_max_connections ?
+	    c->policy_max_connections : c->max_connections / 4;
+	conns.kind[SOCK_ADMIN].max = c->admin_max_connections ?
+	    c->admin_max_connections : ADMIN_CONNECTIONS_DEFAULT;
 }
 
 static void
 apply_runtime_settings(void)
 {
-	lookup_opts_default(&svc.lopts);
-	snprintf(svc.lopts.delimiters, sizeof(svc.lopts.delimiters), "%s",
-	    svc.conf.recipient_delimiter);
+	lookup_opts_default(&state.lopts);
+	snprintf(state.lopts.delimiters, sizeof(state.lopts.delimiters), "%s",
+	    state.conf.recipient_delimiter);
+	apply_limits();
 }
 
 /* --- sockets --- */
@@ -164,52 +139,81 @@ group_id(const char *name, const char *what)
 	return g->gr_gid;
 }
 
+/* socket_dir: created 0755 when missing; an existing one must be a folder
+ * (not a link) owned by root, the service user or the starting user, and
+ * writable by its owner only - else whoever may write it could put their
+ * own socket where Postfix, Dovecot or an operator's passphrase goes. */
+static void
+socket_dir_check(void)
+{
+	const char *dir = state.conf.socket_dir;
+	uid_t user_uid = getuid();
+	struct passwd *pw;
+	struct stat sb;
+	char owner[64];
+	bool made;
+	int fd;
+
+	if (state.conf.user[0] != '\0') {
+		if ((pw = getpwnam(state.conf.user)) == NULL)
+			die("no user '%s'", state.conf.user);
+		user_uid = pw->pw_uid;
+	}
+	made = mkdir(dir, 0755) == 0;
+	if (!made && errno != EEXIST)
+		die("cannot create %s: %s", dir, strerror(errno));
+	fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+		die("socket_dir %s is not a folder (a file or a symbolic "
+		    "link)", dir);
+	if (fd < 0)
+		die("cannot open %s: %s", dir, strerror(errno));
+	/* umask 077 made a new one 0700: Postfix and Dovecot must reach
+	 * their sockets through it. */
+	if (made && fchmod(fd, 0755) != 0)
+		die("cannot chmod %s: %s", dir, strerror(errno));
+	if (fstat(fd, &sb) != 0)
+		die("cannot stat %s: %s", dir, strerror(errno));
+	close(fd);
+	if ((sb.st_uid != 0 && sb.st_uid != user_uid &&
+	    sb.st_uid != getuid()) || (sb.st_mode & 022) != 0) {
+		if ((pw = getpwuid(sb.st_uid)) != NULL)
+			snprintf(owner, sizeof(owner), "%s", pw->pw_name);
+		else
+			snprintf(owner, sizeof(owner), "uid %u",
+			    (unsigned)sb.st_uid);
+		die("socket_dir %s is owned by %s (uid %u) with mode %04o: it "
+		    "must belong to root%s%s and be writable by its owner "
+		    "only", dir, owner, (unsigned)sb.st_uid,
+		    (unsigned)(sb.st_mode & 07777),
+		    state.conf.user[0] ? " or " : "", state.conf.user);
+	}
+}
+
 static void
 make_socket(enum sock_kind k, const struct conf_socket *cs)
 {
-	struct sockaddr_un sun;
-	int fd;
+	char path[sizeof(state.conf.socket_dir) + 16];
+	struct vs_err err;
+	gid_t gid = (gid_t)-1;
 
-	memset(&sun, 0, sizeof(sun));
-	sun.sun_family = AF_UNIX;
-	if ((size_t)snprintf(sun.sun_path, sizeof(sun.sun_path), "%s/%s",
-	    svc.conf.socket_dir, sock_names[k]) >= sizeof(sun.sun_path))
-		die("socket path %s/%s is too long", svc.conf.socket_dir,
-		    sock_names[k]);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		die("socket: %s", strerror(errno));
-	if (unlink(sun.sun_path) != 0 && errno != ENOENT)
-		die("cannot remove the old %s: %s", sun.sun_path,
-		    strerror(errno));
-	if (bind(fd, (struct sockaddr *)&sun, sizeof(sun)) != 0)
-		die("cannot bind %s: %s", sun.sun_path, strerror(errno));
-	if (cs->group[0] != '\0' &&
-	    chown(sun.sun_path, (uid_t)-1, group_id(cs->group,
-	    sock_names[k])) != 0)
-		die("cannot give %s to group %s: %s", sun.sun_path, cs->group,
-		    strerror(errno));
-	if (chmod(sun.sun_path, cs->mode) != 0)
-		die("cannot chmod %s: %s", sun.sun_path, strerror(errno));
-	if (listen(fd, 512) != 0)
-		die("listen %s: %s", sun.sun_path, strerror(errno));
-	listen_fd[k] = fd;
+	snprintf(path, sizeof(path), "%s/%s", state.conf.socket_dir,
+	    sock_names[k]);
+	if (cs->group[0] != '\0')
+		gid = group_id(cs->group, sock_names[k]);
+	vs_err_clear(&err);
+	if (conn_listen(&conns, k, path, gid, cs->mode, &err) != VS_OK)
+		die("%s", err.msg);
 }
 
 static void
 make_sockets(void)
 {
-	struct stat sb;
-
-	if (mkdir(svc.conf.socket_dir, 0755) != 0 && errno != EEXIST)
-		die("cannot create %s: %s", svc.conf.socket_dir,
-		    strerror(errno));
-	if (stat(svc.conf.socket_dir, &sb) != 0 || !S_ISDIR(sb.st_mode))
-		die("%s is not a folder", svc.conf.socket_dir);
-	make_socket(SOCK_ADMIN, &svc.conf.admin);
-	make_socket(SOCK_SOCKETMAP, &svc.conf.socketmap);
-	make_socket(SOCK_POLICY, &svc.conf.policy);
-	make_socket(SOCK_AUTH, &svc.conf.auth);
+	socket_dir_check();
+	make_socket(SOCK_ADMIN, &state.conf.admin);
+	make_socket(SOCK_SOCKETMAP, &state.conf.socketmap);
+	make_socket(SOCK_POLICY, &state.conf.policy);
+	make_socket(SOCK_AUTH, &state.conf.auth);
 }
 
 /* --- privileges --- */
@@ -220,21 +224,21 @@ drop_privileges(void)
 	struct passwd *pw;
 	gid_t gid;
 
-	if (svc.conf.user[0] == '\0') {
-		svc.run_uid = getuid();
+	if (state.conf.user[0] == '\0') {
+		state.run_uid = getuid();
 		if (getuid() == 0)
 			svc_log(LOG_WARNING, "running as root: set 'user' in "
 			    "the configuration");
 		return;
 	}
-	if ((pw = getpwnam(svc.conf.user)) == NULL)
-		die("no user '%s'", svc.conf.user);
-	gid = svc.conf.group[0] ? group_id(svc.conf.group, "group") :
+	if ((pw = getpwnam(state.conf.user)) == NULL)
+		die("no user '%s'", state.conf.user);
+	gid = state.conf.group[0] ? group_id(state.conf.group, "group") :
 	    pw->pw_gid;
 	if (getuid() != 0) {
 		if (getuid() != pw->pw_uid)
-			die("must start as root to run as %s", svc.conf.user);
-		svc.run_uid = getuid();
+			die("must start as root to run as %s", state.conf.user);
+		state.run_uid = getuid();
 		return;
 	}
 	/* Fixed order: groups, gid, uid; then prove it cannot go back. */
@@ -248,97 +252,12 @@ drop_privileges(void)
 		die("could regain root after dropping privileges");
 	/* Changing uid resets the dumpable flag. */
 	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-	svc.run_uid = pw->pw_uid;
-	svc_log(LOG_INFO, "running as %s (uid %u, gid %u)", svc.conf.user,
+	state.run_uid = pw->pw_uid;
+	svc_log(LOG_INFO, "running as %s (uid %u, gid %u)", state.conf.user,
 	    (unsigned)pw->pw_uid, (unsigned)gid);
 }
 
-/* --- connections --- */
-
-static int epfd;
-
-static void
-conn_close(struct conn *c)
-{
-	epoll_ctl(epfd, EPOLL_CTL_DEL, c->fd, NULL);
-	close(c->fd);
-	buf_free(&c->in);
-	buf_free(&c->out);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
-	svc.stats.connections[c->kind]--;
-	nconns--;
-	if (c->busy)
-		c->dead = true;         /* a hash worker still holds it */
-	else
-		free(c);
-}
-
-/* After end of file, stop polling for input (it would fire forever). */
-static void
-epoll_ctl_in_off(struct conn *c)
-{
-	struct epoll_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.events = c->want_write ? EPOLLOUT : 0;
-	ev.data.ptr = c;
-	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
-static void
-conn_want_write(struct conn *c, bool want)
-{
-	struct epoll_event ev;
-
-	if (c->want_write == want)
-		return;
-	c->want_write = want;
-	memset(&ev, 0, sizeof(ev));
-	ev.events = (c->eof ? 0 : EPOLLIN) | (want ? EPOLLOUT : 0);
-	ev.data.ptr = c;
-	epoll_ctl(epfd, EPOLL_CTL_MOD, c->fd, &ev);
-}
-
-/* Write what we can; false when the connection is gone. */
-static bool
-conn_flush(struct conn *c)
-{
-	ssize_t w;
-
-	while (c->out.len > 0) {
-		w = write(c->fd, c->out.data, c->out.len);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN) {
-			conn_want_write(c, true);
-			return true;
-		}
-		if (w <= 0) {
-			conn_close(c);
-			return false;
-		}
-		memmove(c->out.data, c->out.data + w, c->out.len - (size_t)w);
-		c->out.len -= (size_t)w;
-	}
-	conn_want_write(c, false);
-	if (c->closing) {
-		conn_close(c);
-		return false;
-	}
-	return true;
-}
-
-static void
-consume(struct buf *b, size_t n)
-{
-	memmove(b->data, b->data + n, b->len - n);
-	b->len -= n;
-}
+/* --- the auth socket's requests (guard.c, then auth.c) --- */
 
 static void
 auth_reply_to(struct conn *c, const struct auth_reply *rep)
@@ -364,7 +283,7 @@ auth_temp(struct conn *c, const char *reason)
 }
 
 static bool
-svc_is_sealed(struct svc *s)
+is_sealed(struct svc *s)
 {
 	bool sealed;
 
@@ -374,9 +293,11 @@ svc_is_sealed(struct svc *s)
 	return sealed;
 }
 
-/* One auth request from c->in; false to stop processing input for now. */
+/* The auth kind of the connection loop: one request from c->in; false to
+ * stop processing input for now (incomplete, handed to a hash worker, or
+ * closing). */
 static bool
-auth_request(struct conn *c)
+auth_input(struct conn *c)
 {
 	const uint8_t *p, **items = NULL;
 	size_t plen, used, *lens = NULL, n;
@@ -408,17 +329,17 @@ auth_request(struct conn *c)
 		c->closing = true;
 		return false;
 	}
-	consume(&c->in, used);
-	svc.stats.auth_requests++;
+	conn_consume(c, used);
+	state.stats.auth_requests++;
 	if (req.op == AUTH_LOOKUP) {
-		svc_auth_lookup(&svc, &req, &rep);
+		svc_auth_lookup(&state, &req, &rep);
 		auth_reply_to(c, &rep);
-	} else if (svc_is_sealed(&svc)) {
+	} else if (is_sealed(&state)) {
 		/* Sealed means "later": never "no", throttled or not. */
 		auth_temp(c, "vmseal is sealed");
-	} else if ((v = svc_guard_check(&svc, &req)) == GUARD_THROTTLED) {
+	} else if ((v = svc_guard_check(&state, &req)) == GUARD_THROTTLED) {
 		/* Throttled: refused at once, no hash spent. */
-		svc.stats.auth_throttled++;
+		state.stats.auth_throttled++;
 		memset(&rep, 0, sizeof(rep));
 		rep.result = AUTH_FAIL;
 		snprintf(rep.reason, sizeof(rep.reason), "throttled");
@@ -426,7 +347,7 @@ auth_request(struct conn *c)
 	} else if (v == GUARD_BUSY) {
 		/* As many checks in flight as failures left: later. */
 		auth_temp(c, "too many password checks in progress");
-	} else if ((r = svc_auth_submit(&svc, c, &req)) == VS_OK) {
+	} else if ((r = svc_auth_submit(&state, c, &req)) == VS_OK) {
 		c->busy = true;
 	} else {
 		if (r == VS_ELIMIT)
@@ -438,14 +359,12 @@ auth_request(struct conn *c)
 		    r == VS_ESEALED ? "vmseal is sealed" :
 		    "vmseal is overloaded");
 		/* Not queued: give the reservation back. */
-		svc_guard_result(&svc, &req, &rep);
+		svc_guard_result(&state, &req, &rep);
 		auth_reply_to(c, &rep);
 	}
 	auth_request_wipe(&req);
 	return !c->busy;
 }
-
-static void conn_process(struct conn *c);
 
 /* A hash worker finished: answer, and go on with the connection. */
 static void
@@ -454,188 +373,67 @@ auth_done(void *conn, const struct auth_request *req,
 {
 	struct conn *c = conn;
 
-	svc_guard_result(&svc, req, rep);
-	c->busy = false;
-	if (c->dead) {
-		free(c);
-		return;
-	}
+	svc_guard_result(&state, req, rep);
+	if (!conn_unbusy(c))
+		return;         /* closed while it was hashed */
 	auth_reply_to(c, rep);
 	conn_process(c);
 }
 
-/* Answer every complete request in c->in (without writing). */
 static void
-conn_process_input(struct conn *c)
+on_auth_done(struct conn_set *s, int fd)
 {
-	struct vs_err err;
-	int r;
-
-	while (c->in.len > 0 && !c->closing) {
-		if (c->out.len > CONN_OUT_MAX) {
-			/* The peer sends but does not read: drop it. */
-			c->closing = true;
-			c->out.len = 0;
-			break;
-		}
-		vs_err_clear(&err);
-		if (c->kind == SOCK_SOCKETMAP) {
-			const uint8_t *p;
-			size_t plen, used;
-
-			r = netstring_decode(c->in.data, c->in.len,
-			    SOCKMAP_REQUEST_MAX, &p, &plen, &used, &err);
-			if (r == NETSTRING_MORE)
-				break;
-			if (r != NETSTRING_OK) {
-				svc.stats.perm++;
-				sockmap_reply(&c->out, "PERM", err.msg);
-				c->closing = true;
-				break;
-			}
-			svc_socketmap(&svc, p, plen, &c->out);
-			consume(&c->in, used);
-		} else if (c->kind == SOCK_POLICY) {
-			struct policy_request req;
-			size_t used;
-
-			r = policy_parse(c->in.data, c->in.len, &req, &used,
-			    &err);
-			if (r == POLICY_MORE)
-				break;
-			if (r != POLICY_OK) {
-				svc_log(LOG_WARNING, "policy: malformed "
-				    "request: %s", err.msg);
-				c->closing = true;
-				break;
-			}
-			svc_policy(&svc, &req, &c->out);
-			consume(&c->in, used);
-		} else {
-			if (c->busy)
-				break;  /* one request at a time */
-			if (!auth_request(c))
-				break;
-		}
-	}
-}
-
-/* Answer what is complete, write, and close if the peer is done. */
-static void
-conn_process(struct conn *c)
-{
-	conn_process_input(c);
-	if (c->eof && !c->busy)
-		c->closing = true;
-	conn_flush(c);
+	(void)s;
+	(void)fd;
+	svc_auth_collect(auth_done);
 }
 
 static void
-conn_read(struct conn *c)
+admin_handoff(struct conn_set *s, int fd)
 {
-	ssize_t n;
-
-	for (;;) {
-		if (c->in.len >= CONN_IN_MAX) {
-			/* No single request of ours is this long. */
-			if (c->kind == SOCK_SOCKETMAP)
-				sockmap_reply(&c->out, "PERM",
-				    "request too long");
-			c->closing = true;
-			c->in.len = 0;
-			conn_flush(c);
-			return;
-		}
-		if (buf_reserve(&c->in, 4096) != 0) {
-			conn_close(c);
-			return;
-		}
-		n = read(c->fd, c->in.data + c->in.len,
-		    c->in.cap - c->in.len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			/* The peer is done sending (Postfix's idle close, or a
-			 * half-close after its last request): answer what is
-			 * complete, then close. */
-			c->eof = true;
-			epoll_ctl_in_off(c);
-			conn_process(c);
-			return;
-		}
-		c->in.len += (size_t)n;
-		c->last = time(NULL);
-		/* Answer as we go, so pipelined requests never pile up
-		 * against the input cap. */
-		if (c->in.len >= 4096) {
-			conn_process_input(c);
-			if (c->closing || c->busy)
-				break;
-		}
-	}
-	conn_process(c);
+	svc_admin_enqueue(s->arg, fd);
 }
 
-static void
-accept_on(enum sock_kind k)
-{
-	struct epoll_event ev;
-	struct conn *c;
-	int fd;
+static void reload_conf(void);
 
-	for (;;) {
-		fd = accept4(listen_fd[k], NULL, NULL,
-		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
-			return;
-		svc.stats.accepted[k]++;
-		if (k == SOCK_ADMIN) {
-			svc_admin_enqueue(&svc, fd);
+static void
+on_signal(struct conn_set *s, int fd)
+{
+	struct signalfd_siginfo si;
+
+	while (read(fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGHUP) {
+			reload_conf();
 			continue;
 		}
-		if (nconns >= svc.conf.max_connections) {
-			/* Overload: Postfix sees a failed lookup and answers
-			 * 4xx; nothing is refused for good. */
-			svc.stats.refused++;
-			close(fd);
-			continue;
-		}
-		if ((c = calloc(1, sizeof(*c))) == NULL) {
-			close(fd);
-			continue;
-		}
-		c->fd = fd;
-		c->kind = k;
-		c->last = time(NULL);
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.ptr = c;
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
-			close(fd);
-			free(c);
-			continue;
-		}
-		c->next = conns;
-		if (conns)
-			conns->prev = c;
-		conns = c;
-		nconns++;
-		svc.stats.connections[k]++;
+		stop_signal = (int)si.ssi_signo;
+		s->stop = true;
+		return;
 	}
 }
 
 static void
-expire_idle(time_t now)
+setup_kinds(void)
 {
-	struct conn *c, *next;
+	int k;
 
-	for (c = conns; c != NULL; c = next) {
-		next = c->next;
-		if (now - c->last > (time_t)svc.conf.idle_timeout)
-			conn_close(c);
+	conns.arg = &state;
+	conns.in_max = CONN_IN_MAX;
+	conns.out_max = CONN_OUT_MAX;
+	conns.refused = &state.stats.refused;
+	for (k = 0; k < SOCK_KINDS; k++) {
+		conns.kind[k].name = sock_names[k];
+		conns.kind[k].open = &state.stats.connections[k];
+		conns.kind[k].accepted = &state.stats.accepted[k];
+		conns.kind[k].refused = &state.stats.refused_kind[k];
 	}
+	/* admin.c counts its own sessions (connections[SOCK_ADMIN]). */
+	conns.kind[SOCK_ADMIN].handoff = admin_handoff;
+	conns.kind[SOCK_SOCKETMAP].process = svc_socketmap_input;
+	conns.kind[SOCK_SOCKETMAP].too_long = svc_socketmap_too_long;
+	conns.kind[SOCK_POLICY].process = svc_policy_input;
+	conns.kind[SOCK_AUTH].process = auth_input;
+	conns.nkinds = SOCK_KINDS;
 }
 
 /* --- main --- */
@@ -661,16 +459,16 @@ load_conf(const char *path, bool must_exist, const char *dir,
 	struct vs_err err;
 	int r;
 
-	conf_defaults(&svc.conf);
+	conf_defaults(&state.conf);
 	vs_err_clear(&err);
-	r = conf_load(&svc.conf, path, &err);
+	r = conf_load(&state.conf, path, &err);
 	if (r != VS_OK && (r != VS_ENOTFOUND || must_exist))
 		die("%s", err.msg);
 	if (dir != NULL)
-		snprintf(svc.conf.store_dir, sizeof(svc.conf.store_dir), "%s",
-		    dir);
+		snprintf(state.conf.store_dir, sizeof(state.conf.store_dir),
+		    "%s", dir);
 	if (sockdir != NULL)
-		snprintf(svc.conf.socket_dir, sizeof(svc.conf.socket_dir),
+		snprintf(state.conf.socket_dir, sizeof(state.conf.socket_dir),
 		    "%s", sockdir);
 }
 
@@ -685,12 +483,12 @@ unseal_from_keyfile(void)
 	size_t len;
 	int fd, r;
 
-	if (svc.conf.unseal_keyfile[0] == '\0')
+	if (state.conf.unseal_keyfile[0] == '\0')
 		return;
 	svc_log(LOG_WARNING, "unseal_keyfile is set: unsealing from %s - "
 	    "the key lies next to the lock; for demonstrations only",
-	    svc.conf.unseal_keyfile);
-	if ((fd = open(svc.conf.unseal_keyfile, O_RDONLY | O_CLOEXEC)) < 0) {
+	    state.conf.unseal_keyfile);
+	if ((fd = open(state.conf.unseal_keyfile, O_RDONLY | O_CLOEXEC)) < 0) {
 		svc_log(LOG_ERR, "cannot open the key file: %s; staying "
 		    "sealed", strerror(errno));
 		return;
@@ -702,19 +500,81 @@ unseal_from_keyfile(void)
 		return;
 	}
 	len = (size_t)n;
-	while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
-		len--;
-	buf[len] = '\0';
 	vs_err_clear(&err);
-	r = store_unseal_passphrase(svc.st, buf, len, &err);
+	/* The same unseal as the admin command's (lib/store.h). */
+	r = store_unseal(state.st, buf, len, STORE_UNSEAL_KEYFILE, &err);
 	sodium_memzero(buf, sizeof(buf));
 	if (r != VS_OK) {
 		svc_log(LOG_ERR, "the key file does not open the store (%s); "
 		    "staying sealed", err.msg);
 		return;
 	}
-	svc.from_keyfile = true;
-	svc.unsealed_at = time(NULL);
+	state.from_keyfile = true;
+	state.unsealed_at = time(NULL);
+	svc_audit(&state, 0, "unseal", "with the key file (unseal_keyfile)");
+	svc_log_head(&state);
+}
+
+/*
+ * Record a service action (unseal, seal) in the audit trail, in a write
+ * transaction of its own on the unsealed store; uid is the operator's (0
+ * for the service itself).  Best effort: a trail that cannot be written
+ * must not keep the service sealed (mail would wait) nor keep the key in
+ * memory, so a failure is logged and returned for the caller to report.
+ */
+int
+svc_audit(struct svc *s, uint32_t uid, const char *action,
+    const char *detail)
+{
+	struct store_txn *txn = NULL;
+	struct vs_err e;
+	int r;
+
+	vs_err_clear(&e);
+	r = store_txn_begin(s->st, true, &txn, &e);
+	if (r == VS_OK)
+		r = audit_append(txn, uid, action, detail, &e);
+	if (r == VS_OK)
+		r = store_txn_commit(&txn, &e);
+	store_txn_abort(&txn);
+	if (r != VS_OK)
+		svc_log(LOG_ERR, "%s by uid %u not recorded in the audit "
+		    "trail: %s", action, (unsigned)uid, e.msg);
+	return r;
+}
+
+/*
+ * Anchor the store's head outside the store: log its generation and hash
+ * whenever they changed since the last line (after an unseal and after
+ * admin commands), so that a whole store put back to an older copy shows
+ * in the log as a generation going backwards or a hash never seen.  The
+ * caller holds the key lock (read or write) and the store is unsealed.
+ */
+void
+svc_log_head(struct svc *s)
+{
+	static uint64_t logged_gen;
+	static bool logged;
+	static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	struct store_head h;
+	const char *problem = NULL;
+	char hex[STORE_HEAD_HASH_BYTES * 2 + 1];
+
+	if (store_is_sealed(s->st))
+		return;
+	store_head_of(s->st, &h, &problem);
+	if (!h.present)
+		return;
+	pthread_mutex_lock(&mu);
+	if (!logged || h.generation != logged_gen) {
+		sodium_bin2hex(hex, sizeof(hex), h.hash, sizeof(h.hash));
+		svc_log(LOG_NOTICE, "store head: generation %llu hash %s%s",
+		    (unsigned long long)h.generation, hex, h.created ?
+		    " (created: format 1 store upgraded)" : "");
+		logged_gen = h.generation;
+		logged = true;
+	}
+	pthread_mutex_unlock(&mu);
 }
 
 /* Seal after auto_seal_after seconds without admin contact. */
@@ -723,16 +583,17 @@ auto_seal(time_t now)
 {
 	bool sealed;
 
-	if (svc.conf.auto_seal_after == 0)
+	if (state.conf.auto_seal_after == 0)
 		return;
-	pthread_rwlock_rdlock(&svc.keylock);
-	sealed = store_is_sealed(svc.st);
-	pthread_rwlock_unlock(&svc.keylock);
-	if (sealed || now - svc.last_admin < (time_t)svc.conf.auto_seal_after)
+	pthread_rwlock_rdlock(&state.keylock);
+	sealed = store_is_sealed(state.st);
+	pthread_rwlock_unlock(&state.keylock);
+	if (sealed ||
+	    now - state.last_admin < (time_t)state.conf.auto_seal_after)
 		return;
-	svc_seal(&svc);
+	svc_seal(&state);
 	svc_log(LOG_NOTICE, "sealed: no admin contact for %us "
-	    "(auto_seal_after)", svc.conf.auto_seal_after);
+	    "(auto_seal_after)", state.conf.auto_seal_after);
 }
 
 /* SIGHUP: re-read the file; only run-time settings change (sockets,
@@ -747,24 +608,29 @@ reload_conf(void)
 
 	conf_defaults(&c);
 	vs_err_clear(&err);
-	r = conf_load(&c, svc.conf_path, &err);
+	r = conf_load(&c, state.conf_path, &err);
 	if (r != VS_OK) {
 		svc_log(LOG_ERR, "reload refused, keeping the running "
 		    "settings: %s", err.msg);
 		return;
 	}
-	memcpy(svc.conf.recipient_delimiter, c.recipient_delimiter,
+	memcpy(state.conf.recipient_delimiter, c.recipient_delimiter,
 	    sizeof(c.recipient_delimiter));
-	svc.conf.auto_seal_after = c.auto_seal_after;
-	svc.conf.max_connections = c.max_connections;
-	svc.conf.idle_timeout = c.idle_timeout;
-	svc.conf.policy_recipient_limit = c.policy_recipient_limit;
-	svc.conf.hash_queue = c.hash_queue;
-	svc.conf.login_by_address = c.login_by_address;
+	state.conf.auto_seal_after = c.auto_seal_after;
+	state.conf.max_connections = c.max_connections;
+	state.conf.admin_max_connections = c.admin_max_connections;
+	state.conf.socketmap_max_connections = c.socketmap_max_connections;
+	state.conf.policy_max_connections = c.policy_max_connections;
+	state.conf.auth_max_connections = c.auth_max_connections;
+	state.conf.idle_timeout = c.idle_timeout;
+	state.conf.policy_recipient_limit = c.policy_recipient_limit;
+	state.conf.hash_queue = c.hash_queue;
+	state.conf.login_by_address = c.login_by_address;
 	apply_runtime_settings();
 	svc_log(LOG_NOTICE, "configuration reloaded (recipient_delimiter, "
-	    "max_connections, idle_timeout, policy_recipient_limit, "
-	    "hash_queue, login_by_address, auto_seal_after)");
+	    "max_connections and the per-socket limits, idle_timeout, "
+	    "policy_recipient_limit, hash_queue, login_by_address, "
+	    "auto_seal_after)");
 }
 
 int
@@ -781,18 +647,20 @@ main(int argc, char **argv)
 	};
 	const char *conf_path = NULL, *dir = NULL, *sockdir = NULL;
 	struct rlimit rl = { 0, 0 };
-	struct epoll_event ev, evs[64];
 	struct vs_err err;
 	sigset_t sigs;
-	int c, i, n, sigfd, fac;
-	time_t last_sweep = 0;
+	int c, sigfd, fac;
+	time_t now, last_sweep = 0;
 
+	/* Nothing this process creates is for anyone else, unless given its
+	 * mode on purpose (the sockets and their folder). */
+	umask(077);
 	while ((c = getopt_long(argc, argv, "c:d:s:fhV", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c': conf_path = optarg; break;
 		case 'd': dir = optarg; break;
 		case 's': sockdir = optarg; break;
-		case 'f': svc.foreground = true; break;
+		case 'f': state.foreground = true; break;
 		case 'h': fputs(usage_text, stdout); return 0;
 		case 'V': printf("vmsealed %s\n", PACKAGE_VERSION); return 0;
 		default:
@@ -813,22 +681,21 @@ main(int argc, char **argv)
 	}
 	load_conf(conf_path ? conf_path : CONF_DEFAULT_PATH, conf_path != NULL,
 	    dir, sockdir);
-	if ((fac = facility(svc.conf.syslog_facility)) < 0) {
+	if ((fac = svc_log_facility(state.conf.syslog_facility)) < 0) {
 		fprintf(stderr, "vmsealed: unknown syslog_facility '%s'\n",
-		    svc.conf.syslog_facility);
+		    state.conf.syslog_facility);
 		return 2;
 	}
-	if (!svc.foreground) {
-		openlog("vmsealed", LOG_PID | LOG_NDELAY, fac);
-		use_syslog = true;
-	}
-	svc.conf_path = conf_path ? conf_path : CONF_DEFAULT_PATH;
+	if (!state.foreground)
+		svc_log_syslog(fac);
+	state.conf_path = conf_path ? conf_path : CONF_DEFAULT_PATH;
 	apply_runtime_settings();
-	if (svc.conf.admin_group[0] != '\0') {
-		svc.admin_gid = group_id(svc.conf.admin_group, "admin_group");
-		svc.have_admin_gid = true;
+	if (state.conf.admin_group[0] != '\0') {
+		state.admin_gid = group_id(state.conf.admin_group,
+		    "admin_group");
+		state.have_admin_gid = true;
 	}
-	if (svc_rates_init(&svc) != VS_OK)
+	if (svc_rates_init(&state) != VS_OK)
 		die("out of memory");
 	{
 		pthread_rwlockattr_t ra;
@@ -838,7 +705,7 @@ main(int argc, char **argv)
 		pthread_rwlockattr_init(&ra);
 		pthread_rwlockattr_setkind_np(&ra,
 		    PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-		pthread_rwlock_init(&svc.keylock, &ra);
+		pthread_rwlock_init(&state.keylock, &ra);
 		pthread_rwlockattr_destroy(&ra);
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -851,111 +718,68 @@ main(int argc, char **argv)
 	if ((sigfd = signalfd(-1, &sigs, SFD_NONBLOCK | SFD_CLOEXEC)) < 0)
 		die("signalfd: %s", strerror(errno));
 
+	setup_kinds();
+	vs_err_clear(&err);
+	if (conn_set_init(&conns, &err) != VS_OK)
+		die("%s", err.msg);
 	make_sockets();
 	vs_err_clear(&err);
-	if (store_open(svc.conf.store_dir, STORE_OPEN_WRITE, &svc.st, &err) !=
-	    VS_OK)
+	if (store_open(state.conf.store_dir, STORE_OPEN_WRITE, &state.st,
+	    &err) != VS_OK)
 		die("%s", err.msg);
 	unseal_from_keyfile();
 	drop_privileges();
 
-	if ((epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
-		die("epoll: %s", strerror(errno));
-	for (i = 0; i < SOCK_KINDS; i++) {
-		memset(&ev, 0, sizeof(ev));
-		ev.events = EPOLLIN;
-		ev.data.u64 = (uint64_t)i;     /* listeners: small numbers */
-		if (epoll_ctl(epfd, EPOLL_CTL_ADD, listen_fd[i], &ev) != 0)
-			die("epoll_ctl: %s", strerror(errno));
-	}
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u64 = SOCK_KINDS;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, sigfd, &ev) != 0)
-		die("epoll_ctl: %s", strerror(errno));
-	if (svc_admin_start(&svc) != VS_OK)
-		die("cannot start the admin thread");
-	if (svc_auth_start(&svc) != VS_OK)
-		die("cannot start the hash workers");
-	if (svc_guard_init(&svc, &err) != VS_OK)
+	if (conn_watch(&conns, sigfd, on_signal, &err) != VS_OK)
 		die("%s", err.msg);
-	memset(&ev, 0, sizeof(ev));
-	ev.events = EPOLLIN;
-	ev.data.u64 = SOCK_KINDS + 1;
-	if (epoll_ctl(epfd, EPOLL_CTL_ADD, svc_auth_eventfd(), &ev) != 0)
-		die("epoll_ctl: %s", strerror(errno));
-	svc.started = svc.last_admin = time(NULL);
-	if (svc.from_keyfile) {
-		svc_auth_unsealed(&svc);
-		svc_guard_unsealed(&svc);
+	if (svc_admin_start(&state) != VS_OK)
+		die("cannot start the admin thread");
+	if (svc_auth_start(&state) != VS_OK)
+		die("cannot start the hash workers");
+	if (svc_guard_init(&state, &err) != VS_OK)
+		die("%s", err.msg);
+	if (conn_watch(&conns, svc_auth_eventfd(), on_auth_done, &err) !=
+	    VS_OK)
+		die("%s", err.msg);
+	state.started = state.last_admin = time(NULL);
+	if (state.from_keyfile) {
+		svc_auth_unsealed(&state);
+		svc_guard_unsealed(&state);
 		svc_log(LOG_WARNING, "started UNSEALED FROM A KEY FILE (%s): "
 		    "demo only; store %s, sockets in %s",
-		    svc.conf.unseal_keyfile, svc.conf.store_dir,
-		    svc.conf.socket_dir);
+		    state.conf.unseal_keyfile, state.conf.store_dir,
+		    state.conf.socket_dir);
 	} else {
 		svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
-		    "a person must run 'vmseal unseal'", svc.conf.store_dir,
-		    svc.conf.socket_dir);
+		    "a person must run 'vmseal unseal'", state.conf.store_dir,
+		    state.conf.socket_dir);
 	}
 
 	for (;;) {
-		n = epoll_wait(epfd, evs, 64, 1000);
-		if (n < 0 && errno != EINTR)
-			die("epoll_wait: %s", strerror(errno));
-		for (i = 0; i < n; i++) {
-			uint64_t tag = evs[i].data.u64;
-
-			if (tag < SOCK_KINDS) {
-				accept_on((enum sock_kind)tag);
-			} else if (tag == SOCK_KINDS + 1) {
-				svc_auth_collect(auth_done);
-			} else if (tag == SOCK_KINDS) {
-				struct signalfd_siginfo si;
-
-				while (read(sigfd, &si, sizeof(si)) ==
-				    (ssize_t)sizeof(si)) {
-					if (si.ssi_signo == SIGHUP) {
-						reload_conf();
-						continue;
-					}
-					svc_log(LOG_NOTICE, "signal %u: sealing "
-					    "and stopping", si.ssi_signo);
-					svc_admin_stop(&svc);
-					svc_batch_free(&svc);
-					svc_seal(&svc);
-					/* Kept until exit: a hash worker or
-					 * the event writer that comes back
-					 * waits here instead of touching a
-					 * closed store.  No thread holds it
-					 * long (never while hashing), so this
-					 * is at once. */
-					pthread_rwlock_wrlock(&svc.keylock);
-					store_close(&svc.st);
-					return 0;
-				}
-			} else {
-				struct conn *cn = evs[i].data.ptr;
-
-				if (evs[i].events & (EPOLLERR | EPOLLHUP) &&
-				    !(evs[i].events & EPOLLIN)) {
-					conn_close(cn);
-					continue;
-				}
-				if (evs[i].events & EPOLLOUT) {
-					if (!conn_flush(cn))
-						continue;
-				}
-				if (evs[i].events & EPOLLIN)
-					conn_read(cn);
-			}
+		if (conn_poll(&conns, 1000, &err) != VS_OK)
+			die("%s", err.msg);
+		if (conns.stop) {
+			svc_log(LOG_NOTICE, "signal %d: sealing and stopping",
+			    stop_signal);
+			svc_admin_stop(&state);
+			svc_batch_free(&state);
+			svc_seal(&state);
+			/* Kept until exit: a hash worker or the event writer
+			 * that comes back waits here instead of touching a
+			 * closed store.  No thread holds it long (never while
+			 * hashing), so this is at once. */
+			pthread_rwlock_wrlock(&state.keylock);
+			store_close(&state.st);
+			return 0;
 		}
-		svc_batch_end(&svc);
-		svc_guard_tick(&svc);
-		if (time(NULL) != last_sweep) {
-			last_sweep = time(NULL);
-			if (svc.conf.idle_timeout > 0)
-				expire_idle(last_sweep);
-			auto_seal(last_sweep);
+		svc_batch_end(&state);
+		svc_guard_tick(&state);
+		if ((now = time(NULL)) != last_sweep) {
+			last_sweep = now;
+			if (state.conf.idle_timeout > 0)
+				conn_expire_idle(&conns, now,
+				    state.conf.idle_timeout);
+			auto_seal(now);
 		}
 	}
 }

@@ -28,7 +28,7 @@ BENCHMARKS = \
 	tests/bench/auth.sh \
 	tests/bench/throttle.sh \
 	tests/bench/rotate.sh
-EXTRA_DIST += $(BENCHMARKS)
+EXTRA_DIST += $(BENCHMARKS) tests/bench/lib.sh
 
 # The benchmarks' programs: built by 'make bench' only (not by
 # 'all' or 'check'); automake ships their sources, listed here as well so
@@ -46,7 +46,10 @@ tests_bench_sockmap_client_SOURCES = tests/bench/sockmap_client.c \
 	tests/bench/bench_util.c tests/bench/bench_util.h
 tests_bench_sockmap_client_CFLAGS = $(AM_CFLAGS) $(PTHREAD_CFLAGS)
 tests_bench_sockmap_client_LDADD = lib/libvmseal.la -lpthread
-tests_bench_null_sockmap_SOURCES = tests/bench/null_sockmap.c
+# vmsealed's own skeleton (service/conn.c, service/log.c), linked.
+tests_bench_null_sockmap_SOURCES = tests/bench/null_sockmap.c \
+	service/conn.c service/conn.h service/log.c service/log.h
+tests_bench_null_sockmap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/service
 tests_bench_null_sockmap_LDADD = lib/libvmseal.la
 # What a lookup costs in-process, step by step (tests/bench/socketmap.sh).
 tests_bench_lookup_cost_SOURCES = tests/bench/lookup_cost.c \

@@ -82,6 +82,10 @@ check_conf(const struct vs_conf *c)
 	CHECK(c->admin.mode <= 0777 && c->socketmap.mode <= 0777 &&
 	    c->policy.mode <= 0777 && c->auth.mode <= 0777);
 	CHECK(c->max_connections <= 65536);
+	CHECK(c->admin_max_connections <= 1024);
+	CHECK(c->socketmap_max_connections <= 65536);
+	CHECK(c->policy_max_connections <= 65536);
+	CHECK(c->auth_max_connections <= 65536);
 	CHECK(c->idle_timeout <= 86400);
 	CHECK(c->policy_recipient_limit <= 100000000);
 	CHECK(c->hash_workers <= 256);
@@ -103,6 +107,8 @@ write_conf(const struct vs_conf *c, char *out, size_t cap)
 	    "policy_socket_group = %s\npolicy_socket_mode = %o\n"
 	    "auth_socket_group = %s\nauth_socket_mode = %o\n"
 	    "recipient_delimiter = %s\nmax_connections = %u\n"
+	    "admin_max_connections = %u\nsocketmap_max_connections = %u\n"
+	    "policy_max_connections = %u\nauth_max_connections = %u\n"
 	    "idle_timeout = %u\npolicy_recipient_limit = %u\n"
 	    "hash_workers = %u\nhash_queue = %u\nlogin_by_address = %u\n"
 	    "syslog_facility = %s\n",
@@ -111,7 +117,10 @@ write_conf(const struct vs_conf *c, char *out, size_t cap)
 	    c->socketmap.group, (unsigned)c->socketmap.mode,
 	    c->policy.group, (unsigned)c->policy.mode,
 	    c->auth.group, (unsigned)c->auth.mode,
-	    c->recipient_delimiter, c->max_connections, c->idle_timeout,
+	    c->recipient_delimiter, c->max_connections,
+	    c->admin_max_connections, c->socketmap_max_connections,
+	    c->policy_max_connections, c->auth_max_connections,
+	    c->idle_timeout,
 	    c->policy_recipient_limit, c->hash_workers, c->hash_queue,
 	    c->login_by_address, c->syslog_facility);
 	CHECK(n > 0 && (size_t)n < cap);
@@ -132,6 +141,10 @@ same_conf(const struct vs_conf *a, const struct vs_conf *b)
 	    a->policy.mode == b->policy.mode &&
 	    a->auth.mode == b->auth.mode &&
 	    a->max_connections == b->max_connections &&
+	    a->admin_max_connections == b->admin_max_connections &&
+	    a->socketmap_max_connections == b->socketmap_max_connections &&
+	    a->policy_max_connections == b->policy_max_connections &&
+	    a->auth_max_connections == b->auth_max_connections &&
 	    a->idle_timeout == b->idle_timeout &&
 	    a->policy_recipient_limit == b->policy_recipient_limit &&
 	    a->hash_workers == b->hash_workers &&

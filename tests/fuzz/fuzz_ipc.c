@@ -19,8 +19,18 @@
  *    ipc_item_str / ipc_item_is behave; the items sent back with
  *    ipc_send and received again are the same (the round trip the
  *    client and the service make);
- *  - the admin session's own checks (service/admin.c run_session): a
- *    "run" message becomes an argv of NUL-free strings.
+ *  - the admin conversation's table of verbs (ipc_verb_check), for a
+ *    message received from either side: on success the verb is the
+ *    first item, and the sender's check agrees (ipc_verb_send of the same
+ *    items succeeds, and what arrives checks again to the same verb);
+ *    on failure the message is VS_EINVAL or VS_ELIMIT with a printable
+ *    message, msg->verb is -1, and ipc_verb_send of the same items, if
+ *    the verb is known, refuses them with the same code and message and
+ *    writes nothing (one table for both ends); expecting nothing always
+ *    fails;
+ *  - the admin session's own use of a checked "run" (service/admin.c
+ *    recv_request): descriptors are numbers, secrets within
+ *    IPC_SECRET_MAX, and the command line an argv of NUL-free strings.
  */
 #include "config.h"
 
@@ -130,28 +140,103 @@ model(const uint8_t *d, size_t len, size_t max, struct model *m)
 	m->rc = VS_OK;
 }
 
-/* The admin session's treatment of a "run" message. */
+/* The admin session's use of a checked "run" message. */
 static void
 as_run(const struct ipc_msg *msg)
 {
 	char **argv;
-	size_t i;
+	size_t i, argc;
 
-	if (!ipc_item_is(msg, 0, "run") || msg->n < 2)
-		return;
-	argv = calloc(msg->n, sizeof(char *));
+	CHECK(msg->n >= 6 && msg->n <= IPC_ITEMS_MAX);
+	CHECK(msg->lens[2] <= IPC_SECRET_MAX && msg->lens[4] <= IPC_SECRET_MAX);
+	(void)ipc_item_int(msg, 1);
+	(void)ipc_item_int(msg, 3);
+	argc = msg->n - 5;
+	argv = calloc(argc + 1, sizeof(char *));
 	CHECK(argv != NULL);
-	for (i = 1; i < msg->n; i++) {
-		if (memchr(msg->items[i], '\0', msg->lens[i]) != NULL)
-			break;
-		argv[i - 1] = vs_strndup((const char *)msg->items[i],
-		    msg->lens[i]);
-		CHECK(argv[i - 1] != NULL);
-		CHECK(strlen(argv[i - 1]) == msg->lens[i]);
+	for (i = 0; i < argc; i++) {
+		CHECK(msg->lens[5 + i] <= IPC_ARG_MAX);
+		CHECK(memchr(msg->items[5 + i], '\0', msg->lens[5 + i]) == NULL);
+		argv[i] = vs_strndup((const char *)msg->items[5 + i],
+		    msg->lens[5 + i]);
+		CHECK(argv[i] != NULL);
+		CHECK(strlen(argv[i]) == msg->lens[5 + i]);
 	}
-	for (i = 0; i + 1 < msg->n; i++)
+	for (i = 0; i < argc; i++)
 		vs_freestr(argv[i]);
 	free(argv);
+}
+
+/* Send items[1..n) as verb v from side `from` on a fresh socketpair;
+ * returns ipc_verb_send's result, *fd_r the read end (closed writer). */
+static int
+verb_send(const struct ipc_msg *msg, int v, enum ipc_side from, int *fd_r,
+    struct vs_err *err)
+{
+	int sv[2], sz = 1 << 20, r;
+
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	setsockopt(sv[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof(sz));
+	setsockopt(sv[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof(sz));
+	vs_err_clear(err);
+	r = ipc_verb_send(sv[1], from, v, (const void *const *)msg->items + 1,
+	    msg->lens + 1, msg->n - 1, TIMEOUT_MS, err);
+	close(sv[1]);
+	*fd_r = sv[0];
+	return r;
+}
+
+/* The verb table, from both sides. */
+static void
+check_verbs(struct ipc_msg *msg)
+{
+	static const enum ipc_side sides[2] = { IPC_CLIENT, IPC_SERVICE };
+	struct vs_err err, serr;
+	struct ipc_msg back;
+	int k, v, rc, src, fd;
+	char c;
+
+	for (v = 0; v < IPC_NVERBS; v++)
+		if (ipc_item_is(msg, 0, ipc_verb_name(v)))
+			break;
+	for (k = 0; k < 2; k++) {
+		vs_err_clear(&err);
+		rc = ipc_verb_check(msg, sides[k], 0xffffu, &err);
+		if (rc != VS_OK) {
+			check_msg(&err, rc);
+			CHECK(rc == VS_EINVAL || rc == VS_ELIMIT);
+			CHECK(msg->verb == -1);
+			if (v == IPC_NVERBS)
+				continue;
+			/* The sender refuses it the same way, unsent. */
+			src = verb_send(msg, v, sides[k], &fd, &serr);
+			CHECK(src == rc);
+			CHECK(strcmp(serr.msg, err.msg) == 0);
+			CHECK(read(fd, &c, 1) == 0);
+			close(fd);
+			continue;
+		}
+		CHECK(msg->verb == v && v < IPC_NVERBS);
+		CHECK(ipc_item_is(msg, 0, ipc_verb_name(msg->verb)));
+		/* Expecting nothing refuses it; expecting it alone passes. */
+		CHECK(ipc_verb_check(msg, sides[k], 0, &err) == VS_EINVAL);
+		CHECK(msg->verb == -1);
+		CHECK(ipc_verb_check(msg, sides[k], IPC_BIT(v), &err) == VS_OK);
+		/* The other side may not send it. */
+		CHECK(ipc_verb_check(msg, sides[1 - k], 0xffffu, &err) ==
+		    VS_EINVAL);
+		if (v == IPC_RUN)
+			as_run(msg);
+		/* The sender agrees, and it arrives as it was. */
+		src = verb_send(msg, v, sides[k], &fd, &serr);
+		CHECK(src == VS_OK);
+		CHECK(ipc_verb_recv(fd, sides[k], IPC_BIT(v), TIMEOUT_MS, &back,
+		    &serr) == VS_OK);
+		close(fd);
+		CHECK(back.verb == v && back.n == msg->n);
+		ipc_msg_free(&back);
+		msg->verb = v;
+	}
 }
 
 int
@@ -204,7 +289,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			CHECK(memcmp(big, msg.items[i], msg.lens[i]) == 0);
 	}
 	CHECK(!ipc_item_is(&msg, msg.n, ""));
-	as_run(&msg);
+	CHECK(msg.verb == -1);          /* the framing alone says nothing */
+	check_verbs(&msg);
 
 	/* Send the items back and receive them again. */
 	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);

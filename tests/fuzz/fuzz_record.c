@@ -4,8 +4,10 @@
  * The first byte chooses the decoder (domain, user, address, alias,
  * settings); the rest is the record.  Every decoder must refuse or accept
  * without reading past the input; accepted records are re-encoded and
- * decoded again, and must give the same result.
+ * decoded again, and must give the same result (a user's mail keys
+ * included: both or neither, the same bytes and time).
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -13,6 +15,12 @@
 #include "record.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static bool
+same_str(const char *a, const char *b)
+{
+	return (a == NULL) == (b == NULL) && (a == NULL || strcmp(a, b) == 0);
+}
 
 static void
 user_again(const struct vs_user *u)
@@ -23,7 +31,10 @@ user_again(const struct vs_user *u)
 	if (rec_user_encode(u, &b) == 0 &&
 	    rec_user_decode(b.data, b.len, &d, NULL) == VS_OK) {
 		if (strcmp(d.login, u->login) != 0 ||
-		    d.n_addresses != u->n_addresses || d.enabled != u->enabled)
+		    d.n_addresses != u->n_addresses || d.enabled != u->enabled ||
+		    !same_str(d.mail_pub, u->mail_pub) ||
+		    !same_str(d.mail_priv, u->mail_priv) ||
+		    d.mail_key_created != u->mail_key_created)
 			__builtin_trap();
 		vs_user_clear(&d);
 	}
@@ -51,6 +62,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		if (rec_user_decode(data + 1, size - 1, &r.u, &err) == VS_OK) {
+			/* the decoder's promise: both halves or neither */
+			if ((r.u.mail_pub == NULL) != (r.u.mail_priv == NULL))
+				__builtin_trap();
 			user_again(&r.u);
 			vs_user_clear(&r.u);
 		}

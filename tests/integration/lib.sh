@@ -365,3 +365,94 @@ userdb {
 }"
 fi
 }
+
+# t_pg_start: a throwaway PostgreSQL cluster from Debian's postgresql
+# package: initdb into $WORK/pg (the newest /usr/lib/postgresql/*/bin),
+# run by an unprivileged user (under root: postgres when it exists, else
+# nobody; otherwise the user running the test),
+# listening only on a Unix socket in that folder (listen_addresses = '',
+# so no TCP port is taken), fsync off (a stopped or killed server keeps
+# every commit; only a crash of the machine could lose some), dynamic
+# shared memory in files
+# (mmap: works in a chroot with no /dev/shm of its own), trust
+# authentication on the socket, which only root and that user can reach
+# ($WORK/pg is 0700; $WORK is made 0711 so the user can reach it).
+# Database superuser postgres, database vmseal.  Sets PGHOST, PGPORT,
+# PGUSER, PGDATABASE (exported, for psql) and PG_CONNINFO; PG_STARTED for
+# the test's cleanup (t_pg_stop).  Skips the whole test ("n/a: ...")
+# only when the server package is absent; any other failure bails.
+t_pg_start() {
+	local bin dir=$WORK/pg user=postgres v
+	for v in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k5 -n); do
+		[ -x "$v/initdb" ] && [ -x "$v/pg_ctl" ] && bin=$v
+	done
+	[ -n "${bin:-}" ] ||
+	    skip "n/a: PostgreSQL server not installed (apt-get install postgresql)"
+	command -v psql >/dev/null 2>&1 ||
+	    skip "n/a: psql not installed (apt-get install postgresql-client)"
+	getent passwd postgres >/dev/null || user=nobody
+	[ "$(id -u)" -eq 0 ] || user=$(id -un)
+	PG_BIN=$bin
+	PG_USER=$user
+	[ "$user" = "$(id -un)" ] || command -v runuser >/dev/null 2>&1 ||
+	    bail "runuser not found (util-linux)"
+	PG_DIR=$dir
+	chmod 0711 "$WORK" || bail "chmod $WORK"
+	rm -rf "$dir"
+	mkdir -p "$dir/data" && chown -R "$user" "$dir" && chmod 0700 "$dir" ||
+	    bail "mkdir $dir"
+	if ! t_pg_as "$bin/initdb" -D "$dir/data" -U postgres \
+	    -A trust -E UTF8 --locale=C --no-sync >"$WORK/initdb.out" 2>&1
+	then
+		sed 's/^/#   /' "$WORK/initdb.out" | tail -20
+		bail "initdb ($bin, as $user)"
+	fi
+	cat >>"$dir/data/postgresql.conf" <<EOF2
+listen_addresses = ''
+unix_socket_directories = '$dir'
+port = 5432
+fsync = off
+full_page_writes = off
+dynamic_shared_memory_type = mmap
+max_connections = 40
+shared_buffers = 16MB
+logging_collector = off
+EOF2
+	if ! t_pg_as "$bin/pg_ctl" -D "$dir/data" -l "$dir/log" \
+	    -w -t 60 start >"$WORK/pgctl.out" 2>&1; then
+		sed 's/^/#   /' "$WORK/pgctl.out" | tail -10
+		tail -20 "$dir/log" 2>/dev/null | sed 's/^/#   /'
+		bail "pg_ctl start ($bin, as $user)"
+	fi
+	PG_STARTED=1
+	export PGHOST=$dir PGPORT=5432 PGUSER=postgres PGDATABASE=vmseal
+	PG_CONNINFO="host=$dir port=5432 user=postgres dbname=vmseal"
+	psql -q -d postgres -c 'CREATE DATABASE vmseal' >/dev/null 2>&1 ||
+	    bail "CREATE DATABASE vmseal"
+}
+
+# t_pg_as COMMAND...: COMMAND as the cluster's user.
+t_pg_as() {
+	if [ "$PG_USER" = "$(id -un)" ]; then "$@"
+	else runuser -u "$PG_USER" -- "$@"; fi
+}
+
+# t_pg_restart: start the cluster of t_pg_start again after a stop.
+t_pg_restart() {
+	t_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+	    -l "$PG_DIR/log" -w -t 60 start >"$WORK/pgctl.out" 2>&1 &&
+	    PG_STARTED=1
+}
+
+# t_pg_stop [MODE]: stop the cluster of t_pg_start (pg_ctl's mode: fast by
+# default, immediate for a crash), its postmaster killed when it has not
+# gone within 10 s.
+t_pg_stop() {
+	local pid
+	[ -n "${PG_STARTED:-}" ] || return 0
+	pid=$(head -1 "$PG_DIR/data/postmaster.pid" 2>/dev/null)
+	t_pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" \
+	    -m "${1:-fast}" -w -t 10 stop >/dev/null 2>&1
+	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
+	PG_STARTED=
+}

@@ -1,5 +1,6 @@
 # tests/integration/: shell tests that drive the installed-style binaries.
 INTEGRATION_TESTS = \
+	tests/integration/tree.sh \
 	tests/integration/store_cli.sh \
 	tests/integration/service.sh \
 	tests/integration/postfix.sh \
@@ -10,7 +11,12 @@ INTEGRATION_TESTS = \
 	tests/integration/attack.sh \
 	tests/integration/keys.sh \
 	tests/integration/keyfile.sh \
-	tests/integration/hold.sh
+	tests/integration/hold.sh \
+	tests/integration/rollback.sh \
+	tests/integration/sockets.sh \
+	tests/integration/logins.sh \
+	tests/integration/adminproto.sh \
+	tests/integration/mailcrypt.sh
 TESTS += $(INTEGRATION_TESTS)
 # A test-only tool: prints a store's root key and subkeys, so keys.sh can
 # prove they are gone from vmsealed's memory and cores after a seal.
@@ -40,3 +46,11 @@ AM_TESTS_ENVIRONMENT = \
 	VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so'; \
 	export VMSEAL_PLUGIN; \
 	TOP_SRCDIR='$(abs_top_srcdir)'; export TOP_SRCDIR;
+# The key/value backends' conformance suite (LMDB and PostgreSQL, the
+# same cases, answers compared) and its test on a throwaway PostgreSQL
+# cluster (kv_pg.sh; skipped as n/a when built without libpq).
+INTEGRATION_TESTS += tests/integration/kv_pg.sh
+check_PROGRAMS += tests/integration/kvconform
+tests_integration_kvconform_SOURCES = tests/integration/kvconform.c
+tests_integration_kvconform_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
+tests_integration_kvconform_LDADD = lib/libvmseal.la

@@ -17,7 +17,13 @@ UNIT_TESTS = \
 	tests/unit/test_throttle \
 	tests/unit/test_audit \
 	tests/unit/test_events \
-	tests/unit/test_shamir
+	tests/unit/test_shamir \
+	tests/unit/test_kv_lmdb \
+	tests/unit/test_store_head \
+	tests/unit/test_ipc \
+	tests/unit/test_buf \
+	tests/unit/test_mailkey \
+	tests/unit/test_json
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -64,5 +70,26 @@ tests_unit_test_shamir_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_shamir_LDADD = $(UNIT_LDADD)
 tests_unit_test_store_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_store_LDADD = $(UNIT_LDADD)
+tests_unit_test_store_head_SOURCES = tests/unit/test_store_head.c $(STORE_FX)
+tests_unit_test_store_head_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_store_head_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_store_head_LDADD = $(UNIT_LDADD)
+tests_unit_test_kv_lmdb_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_kv_lmdb_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kv_lmdb_LDADD = $(UNIT_LDADD)
+tests_unit_test_ipc_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_ipc_LDADD = $(UNIT_LDADD)
+tests_unit_test_buf_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_buf_LDADD = $(UNIT_LDADD)
+# json is the command library's (admin/).
+tests_unit_test_json_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
+tests_unit_test_json_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_json_LDADD = admin/libvmsealadmin.la $(UNIT_LDADD)
+# Mail keys (lib/mailkey.c, issue 13); the store fixture for the
+# keys-kept-by-update test.
+tests_unit_test_mailkey_SOURCES = tests/unit/test_mailkey.c $(STORE_FX)
+tests_unit_test_mailkey_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_mailkey_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mailkey_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/unit/fixtures

@@ -46,6 +46,75 @@ test_defaults_and_values(void **state)
 	assert_int_equal(c.policy.mode, 0660);  /* untouched default */
 }
 
+/* The connection limits per socket: defaults (0: a share of
+ * max_connections, chosen by vmsealed), good values up to their bounds,
+ * and the exact error of a wrong one. */
+static void
+test_connection_limits(void **state)
+{
+	static const struct {
+		const char *text;
+		unsigned admin, socketmap, policy, auth;
+		const char *msg;        /* NULL: accepted */
+	} cases[] = {
+		{ "", 0, 0, 0, 0, NULL },
+		{ "auth_max_connections = 20\n", 0, 0, 0, 20, NULL },
+		{ "admin_max_connections = 1\nsocketmap_max_connections = 2\n"
+		  "policy_max_connections = 3\nauth_max_connections = 4\n",
+		  1, 2, 3, 4, NULL },
+		{ "admin_max_connections = 1024\n"
+		  "socketmap_max_connections = 65536\n"
+		  "policy_max_connections = 65536\n"
+		  "auth_max_connections = 65536\n", 1024, 65536, 65536, 65536,
+		  NULL },
+		{ "auth_max_connections = 0\n", 0, 0, 0, 0, NULL },
+		{ "auth_max_connections = 65537\n", 0, 0, 0, 0,
+		  "line 1: auth_max_connections must be a number from 0 to "
+		  "65536" },
+		{ "\nadmin_max_connections = 1025\n", 0, 0, 0, 0,
+		  "line 2: admin_max_connections must be a number from 0 to "
+		  "1024" },
+		{ "policy_max_connections = -1\n", 0, 0, 0, 0,
+		  "line 1: policy_max_connections must be a number from 0 to "
+		  "65536" },
+		{ "socketmap_max_connections = 12x\n", 0, 0, 0, 0,
+		  "line 1: socketmap_max_connections must be a number from 0 to "
+		  "65536" },
+		{ "socketmap_max_connections =\n", 0, 0, 0, 0,
+		  "line 1: socketmap_max_connections must be a number from 0 to "
+		  "65536" },
+		{ "auth_max_connections = 5\nauth_max_connections = 6\n",
+		  0, 0, 0, 0, "line 2: auth_max_connections is set twice" },
+		{ "auth_max_connection = 5\n", 0, 0, 0, 0,
+		  "line 1: unknown setting 'auth_max_connection'" },
+	};
+	struct vs_conf c;
+	struct vs_err err;
+	size_t i;
+	int r;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		conf_defaults(&c);
+		vs_err_clear(&err);
+		r = conf_parse(&c, cases[i].text, strlen(cases[i].text), &err);
+		if (cases[i].msg != NULL) {
+			if (r != VS_EINVAL || strcmp(err.msg, cases[i].msg) != 0)
+				fail_msg("case %zu: got %d \"%s\", want \"%s\"",
+				    i, r, err.msg, cases[i].msg);
+			continue;
+		}
+		if (r != VS_OK)
+			fail_msg("case %zu: refused: %s", i, err.msg);
+		assert_int_equal(c.admin_max_connections, cases[i].admin);
+		assert_int_equal(c.socketmap_max_connections,
+		    cases[i].socketmap);
+		assert_int_equal(c.policy_max_connections, cases[i].policy);
+		assert_int_equal(c.auth_max_connections, cases[i].auth);
+		assert_int_equal(c.max_connections, 1024);   /* untouched */
+	}
+}
+
 static void
 test_errors(void **state)
 {
@@ -103,6 +172,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults_and_values),
+		cmocka_unit_test(test_connection_limits),
 		cmocka_unit_test(test_errors),
 	};
 

@@ -165,6 +165,93 @@ test_user_malformed(void **state)
 	assert_string_equal(err.msg, "record is empty");
 }
 
+/* A user's mail keys (tags 15-17, issue 13): kept through a round trip,
+ * absent from a record without them (a keyless record is byte for byte
+ * what it was before the keys existed), one half alone refused by both
+ * the encoder and the decoder. */
+static void
+test_user_mail_keys(void **state)
+{
+	static const uint8_t half_pub[] = { 1, 1, 0, 0, 0, 1, 'a',
+	    8, 0, 0, 0, 1, 1, 15, 0, 0, 0, 2, 'P', 'K' };
+	static const uint8_t half_priv[] = { 1, 1, 0, 0, 0, 1, 'a',
+	    8, 0, 0, 0, 1, 1, 16, 0, 0, 0, 2, 'S', 'K' };
+	static const uint8_t pair[] = { 1, 1, 0, 0, 0, 1, 'a',
+	    8, 0, 0, 0, 1, 1, 15, 0, 0, 0, 2, 'P', 'K',
+	    16, 0, 0, 0, 2, 'S', 'K', 17, 0, 0, 0, 8, 0, 0, 0, 0, 0, 0, 1, 0 };
+	static const uint8_t pair_bad_time[] = { 1, 1, 0, 0, 0, 1, 'a',
+	    8, 0, 0, 0, 1, 1, 15, 0, 0, 0, 2, 'P', 'K',
+	    16, 0, 0, 0, 2, 'S', 'K', 17, 0, 0, 0, 1, 0 };
+	static const uint8_t pair_twice[] = { 1, 1, 0, 0, 0, 1, 'a',
+	    8, 0, 0, 0, 1, 1, 15, 0, 0, 0, 2, 'P', 'K',
+	    16, 0, 0, 0, 2, 'S', 'K', 16, 0, 0, 0, 2, 'S', 'L' };
+	const struct bad_case cases[] = {
+		{ "public alone", half_pub, sizeof(half_pub),
+		  "record has half a mail key pair" },
+		{ "private alone", half_priv, sizeof(half_priv),
+		  "record has half a mail key pair" },
+		{ "time size", pair_bad_time, sizeof(pair_bad_time),
+		  "record number has bad size" },
+		{ "private twice", pair_twice, sizeof(pair_twice),
+		  "record field repeated" },
+	};
+	struct vs_user u, d;
+	struct buf b = { 0 }, plain = { 0 };
+	struct vs_err err;
+	size_t i;
+
+	(void)state;
+	make_user(&u);
+	assert_int_equal(rec_user_encode(&u, &plain), 0);
+	assert_int_equal(rec_user_decode(plain.data, plain.len, &d, NULL),
+	    VS_OK);
+	assert_null(d.mail_pub);
+	assert_null(d.mail_priv);
+	assert_int_equal(d.mail_key_created, 0);
+	vs_user_clear(&d);
+	/* no key tag in a keyless record: the last field is an address */
+	assert_memory_equal(plain.data + plain.len - 15, "r@somedomain.ie", 15);
+
+	u.mail_pub = "-----BEGIN PUBLIC KEY-----\nPK\n";
+	u.mail_priv = "-----BEGIN PRIVATE KEY-----\nSK\n";
+	u.mail_key_created = 1700000002;
+	assert_int_equal(rec_user_encode(&u, &b), 0);
+	assert_int_equal(b.len, plain.len + 3 * 5 + strlen(u.mail_pub) +
+	    strlen(u.mail_priv) + 8);
+	assert_int_equal(rec_user_decode(b.data, b.len, &d, NULL), VS_OK);
+	assert_string_equal(d.mail_pub, u.mail_pub);
+	assert_string_equal(d.mail_priv, u.mail_priv);
+	assert_int_equal(d.mail_key_created, 1700000002);
+	assert_int_equal(d.n_addresses, 2);
+	vs_user_clear(&d);
+	assert_null(d.mail_priv);
+
+	/* one half alone: never written */
+	u.mail_priv = NULL;
+	assert_int_equal(rec_user_encode(&u, &b), VS_EINVAL);
+	u.mail_pub = NULL;
+	u.mail_priv = "-----BEGIN PRIVATE KEY-----\nSK\n";
+	assert_int_equal(rec_user_encode(&u, &b), VS_EINVAL);
+
+	assert_int_equal(rec_user_decode(pair, sizeof(pair), &d, NULL), VS_OK);
+	assert_string_equal(d.mail_pub, "PK");
+	assert_string_equal(d.mail_priv, "SK");
+	assert_int_equal(d.mail_key_created, 256);
+	vs_user_clear(&d);
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		vs_err_clear(&err);
+		assert_int_equal(rec_user_decode(cases[i].data, cases[i].len,
+		    &d, &err), VS_ECORRUPT);
+		if (strcmp(err.msg, cases[i].msg) != 0)
+			fail_msg("%s: got \"%s\", want \"%s\"", cases[i].name,
+			    err.msg, cases[i].msg);
+		assert_null(d.mail_pub);
+		assert_null(d.login);
+	}
+	buf_free(&b);
+	buf_free(&plain);
+}
+
 static void
 test_optional_tag_skipped(void **state)
 {
@@ -300,6 +387,7 @@ main(void)
 		cmocka_unit_test(test_user_roundtrip),
 		cmocka_unit_test(test_user_truncations),
 		cmocka_unit_test(test_user_malformed),
+		cmocka_unit_test(test_user_mail_keys),
 		cmocka_unit_test(test_optional_tag_skipped),
 		cmocka_unit_test(test_field_caps),
 		cmocka_unit_test(test_other_types),

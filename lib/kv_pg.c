@@ -1,0 +1,639 @@
+/*
+ * kv_pg.c - the PostgreSQL backend of the key/value interface (kv.h), with
+ * libpq: several mail hosts, one store.  This file holds the handle, the
+ * error messages, the connection pool, the transactions, and open, close
+ * and the schema; the statements (get, put, del, iter, last, count, copy)
+ * are in kv_pg_stmt.c, and what the two share is in kv_pg_int.h.
+ *
+ * Schema: one table for the seven kv tables,
+ *     vmseal_kv (tbl smallint, k bytea, v bytea, primary key (tbl, k))
+ * in the connection's search_path, rather than one table per kv_table:
+ * every statement is a fixed string with the table number as a parameter
+ * (no identifier is ever built into SQL), one primary-key index serves
+ * get, put, del, last and ordered iteration, and the schema is one
+ * statement to create and to check.  What the database holds is what
+ * kv.h says a backend sees: blind indexes and AEAD ciphertexts, and the
+ * public meta entries.
+ *
+ * Order: PostgreSQL compares bytea as memcmp over the common length, the
+ * shorter first when one is a prefix of the other (byteacmp; bytea has no
+ * collation), which is exactly LMDB's default key order
+ * (mdb_cmp_memn): iter and last see keys in the same order on both
+ * backends.  tests/integration/kvconform.c checks it with keys of
+ * different lengths holding 0x00 and 0xff.
+ *
+ * Transactions: each kv_txn holds one connection from a small pool (a
+ * kv handle may have many transactions open at once, one per thread, as
+ * LMDB allows), returned at commit or abort.  Write transactions are
+ * BEGIN ISOLATION LEVEL SERIALIZABLE: concurrent writers on several hosts
+ * behave as if they ran one after the other, as LMDB's single writer
+ * does.  Where PostgreSQL cannot guarantee that it fails a statement or
+ * the commit with SQLSTATE 40001 (serialization failure) or 40P01
+ * (deadlock); a unique violation (23505) from a concurrent insert of the
+ * same key is the same case.  All three return VS_EBUSY (KV_PG_RETRY in
+ * kv_pg.h; kv_lmdb never returns it from a transaction), nothing is
+ * committed, and the caller runs the whole transaction again.  After any
+ * failed statement the server's transaction is dead: every later call on
+ * the kv_txn returns the first failure's code again, and commit rolls
+ * back and returns it - a failed transaction never reports success.
+ * Read transactions are REPEATABLE READ, READ ONLY, and take their
+ * snapshot at begin (the BEGIN is sent with a first statement), as an
+ * LMDB reader does.  txn_reset ends the snapshot but keeps the
+ * connection; txn_renew begins a new snapshot on it.
+ *
+ * Faults: a connection found dead at begin or renew (an idle one from
+ * the pool, after a server restart) is replaced once by a new one
+ * (nothing had been done on it); a connection lost in a transaction is
+ * VS_EIO ("connection lost") and is never reused; a loss during COMMIT is
+ * VS_EIO saying the outcome is unknown.  No failure is ever VS_ENOTFOUND,
+ * which means only "the key is absent" (or, at open, "no vmseal table").
+ *
+ * Security: all data travels as binary parameters and binary results,
+ * every field the server returns is checked before use (kv_pg_stmt.c).
+ * The conninfo may hold a password: it is never put in an error or a log,
+ * it is wiped at close, and an error quotes only the primary line of
+ * libpq's or the server's message with the conninfo's password (if any)
+ * replaced by "***"; a conninfo libpq cannot parse is not quoted at all.
+ * Server notices are dropped (the core library never writes to stderr).
+ * copy (kv.h's hot backup) is refused: a PostgreSQL store is backed up
+ * with pg_dump, and what pg_dump writes is as sealed as the table.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libpq-fe.h>
+#include <sodium.h>
+
+#include "kv.h"
+#include "kv_pg.h"
+#include "kv_pg_int.h"
+
+#define KV_PG_MIN_SERVER 90500          /* INSERT ... ON CONFLICT */
+
+static const char sql_create[] =
+    "CREATE TABLE IF NOT EXISTS vmseal_kv ("
+    "tbl smallint NOT NULL, k bytea NOT NULL, v bytea NOT NULL, "
+    "PRIMARY KEY (tbl, k))";
+static const char sql_exists[] =
+    "SELECT to_regclass('vmseal_kv') IS NOT NULL";
+/* The second statement takes the snapshot now, as mdb_txn_begin does;
+ * one round trip for both. */
+static const char sql_begin_read[] =
+    "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT 1";
+static const char sql_begin_write[] = "BEGIN ISOLATION LEVEL SERIALIZABLE";
+
+/* ---- messages ---- */
+
+/* The first line of msg into out, each occurrence of the conninfo's
+ * password replaced by "***", trailing spaces and dots dropped. */
+static void
+clean_msg(const struct kv_pg *pg, const char *msg, char *out, size_t size)
+{
+	const char *pw = pg != NULL ? pg->password : NULL;
+	size_t pwlen = pw != NULL ? strlen(pw) : 0, o = 0;
+
+	if (msg == NULL || *msg == '\0')
+		msg = "no message from libpq";
+	while (*msg != '\0' && *msg != '\n' && o + 1 < size) {
+		if (pwlen > 0 && strncmp(msg, pw, pwlen) == 0) {
+			const char *s = "***";
+
+			while (*s != '\0' && o + 1 < size)
+				out[o++] = *s++;
+			msg += pwlen;
+			continue;
+		}
+		out[o++] = *msg++;
+	}
+	while (o > 0 && (out[o - 1] == ' ' || out[o - 1] == '.' ||
+	    out[o - 1] == '\r'))
+		o--;
+	out[o] = '\0';
+}
+
+/* A failure of the connection itself (no result, or libpq's own error). */
+static int
+conn_fail(const struct kv_pg *pg, PGconn *conn, const char *what,
+    struct vs_err *err)
+{
+	char m[VS_ERR_MSG_MAX];
+
+	clean_msg(pg, conn != NULL ? PQerrorMessage(conn) : NULL, m,
+	    sizeof(m));
+	if (conn == NULL)
+		return vs_fail(err, VS_ENOMEM, "%s: out of memory", what);
+	return vs_fail(err, VS_EIO, "%s: PostgreSQL connection lost: %s",
+	    what, m);
+}
+
+/* A failure libpq made itself (no SQLSTATE from the server: the
+ * connection broke, or memory ran out): the connection is not to be
+ * trusted again. */
+bool
+kvpg_conn_broken(PGconn *conn, const PGresult *res)
+{
+	return res == NULL || PQstatus(conn) == CONNECTION_BAD ||
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) == NULL;
+}
+
+/* The VS_* code of a failed statement (res may be NULL). */
+static int
+result_code(PGconn *conn, const PGresult *res)
+{
+	const char *st = res != NULL ?
+	    PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+
+	if (st == NULL)         /* libpq's own: the connection, or memory */
+		return VS_EIO;
+	if (strcmp(st, "40001") == 0 || strcmp(st, "40P01") == 0 ||
+	    strcmp(st, "23505") == 0)
+		return VS_EBUSY;
+	if (strcmp(st, "53100") == 0)           /* disk_full */
+		return VS_ELIMIT;
+	if (strcmp(st, "53200") == 0)           /* out_of_memory */
+		return VS_ENOMEM;
+	return VS_EIO;
+}
+
+int
+kvpg_result_fail(const struct kv_pg *pg, PGconn *conn, const PGresult *res,
+    const char *what, struct vs_err *err)
+{
+	const char *primary;
+	char m[VS_ERR_MSG_MAX];
+	int code = result_code(conn, res);
+
+	if (kvpg_conn_broken(conn, res))
+		return conn_fail(pg, conn, what, err);
+	primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+	clean_msg(pg, primary, m, sizeof(m));
+	if (code == VS_EBUSY)
+		return vs_fail(err, code, "%s: conflict with a concurrent "
+		    "transaction, run it again (PostgreSQL: %s)", what, m);
+	return vs_fail(err, code, "%s: PostgreSQL: %s", what, m);
+}
+
+/* Drop server notices: the core library never writes to stderr. */
+static void
+quiet_notices(void *arg, const char *message)
+{
+}
+
+/* ---- connections ---- */
+
+static int
+connect_new(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
+{
+	/* The conninfo is expanded from "dbname" (libpq's rule for
+	 * expand_dbname); what it sets overrides the defaults before it. */
+	const char *const keys[] = { "connect_timeout",
+	    "fallback_application_name", "dbname", NULL };
+	const char *const vals[] = { "10", "vmseal", pg->conninfo, NULL };
+	PGconn *conn;
+	int r;
+
+	conn = PQconnectdbParams(keys, vals, 1);
+	if (conn == NULL)
+		return vs_fail(err, VS_ENOMEM, "cannot connect to PostgreSQL: "
+		    "out of memory");
+	if (PQstatus(conn) != CONNECTION_OK) {
+		char m[VS_ERR_MSG_MAX];
+
+		clean_msg(pg, PQerrorMessage(conn), m, sizeof(m));
+		PQfinish(conn);
+		return vs_fail(err, VS_EIO, "cannot connect to PostgreSQL: %s",
+		    m);
+	}
+	PQsetNoticeProcessor(conn, quiet_notices, NULL);
+	if (PQserverVersion(conn) < KV_PG_MIN_SERVER) {
+		r = vs_fail(err, VS_EINVAL, "PostgreSQL server %d is too old "
+		    "(9.5 or later needed)", PQserverVersion(conn));
+		PQfinish(conn);
+		return r;
+	}
+	*conn_r = conn;
+	return VS_OK;
+}
+
+static PGconn *
+pool_take(struct kv_pg *pg)
+{
+	PGconn *c = NULL;
+
+	pthread_mutex_lock(&pg->lock);
+	if (pg->nidle > 0)
+		c = pg->idle[--pg->nidle];
+	pthread_mutex_unlock(&pg->lock);
+	return c;
+}
+
+/* Give back a connection in a usable state, or close it. */
+static void
+pool_give(struct kv_pg *pg, PGconn *c)
+{
+	if (c == NULL)
+		return;
+	if (PQstatus(c) == CONNECTION_OK &&
+	    PQtransactionStatus(c) == PQTRANS_IDLE) {
+		pthread_mutex_lock(&pg->lock);
+		if (pg->nidle < KV_PG_IDLE_MAX) {
+			pg->idle[pg->nidle++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&pg->lock);
+	}
+	if (c != NULL)
+		PQfinish(c);
+}
+
+/* ---- transactions ---- */
+
+void
+kvpg_release_lent(struct kv_pg_txn *t)
+{
+	size_t i;
+
+	for (i = 0; i < t->nlent; i++)
+		PQclear(t->lent[i]);
+	t->nlent = 0;
+}
+
+int
+kvpg_lend(struct kv_pg_txn *t, PGresult *res, struct vs_err *err)
+{
+	if (t->nlent == t->caplent) {
+		size_t cap = t->caplent ? t->caplent * 2 : 8;
+		PGresult **n = realloc(t->lent, cap * sizeof(*n));
+
+		if (n == NULL) {
+			PQclear(res);
+			return vs_fail(err, VS_ENOMEM, "out of memory");
+		}
+		t->lent = n;
+		t->caplent = cap;
+	}
+	t->lent[t->nlent++] = res;
+	return VS_OK;
+}
+
+/* Record the first failure; the server's transaction is dead after it. */
+int
+kvpg_txn_failed(struct kv_pg_txn *t, int code, struct vs_err *err)
+{
+	if (t->fail_code == VS_OK) {
+		t->fail_code = code;
+		snprintf(t->fail_msg, sizeof(t->fail_msg), "%s",
+		    err != NULL ? err->msg : vs_strstatus(code));
+	}
+	if (PQstatus(t->conn) == CONNECTION_BAD)
+		t->lost = true;
+	return code;
+}
+
+/* Each operation first: is the transaction usable? */
+int
+kvpg_txn_usable(struct kv_pg_txn *t, enum kv_table tbl, struct vs_err *err)
+{
+	if (t->fail_code != VS_OK)
+		return vs_fail(err, t->fail_code, "transaction failed earlier: "
+		    "%s", t->fail_msg);
+	if (!t->active)
+		return vs_fail(err, VS_EINVAL, "read transaction used while "
+		    "reset (renew it first)");
+	if ((int)tbl < 0 || tbl >= KV_TABLE_COUNT)
+		return vs_fail(err, VS_EINVAL, "no table %d", (int)tbl);
+	return VS_OK;
+}
+
+/* BEGIN on t->conn (taking or making one if needed), replacing a
+ * connection found dead once: nothing had been sent on it. */
+static int
+txn_start(struct kv_pg_txn *t, struct vs_err *err)
+{
+	struct kv_pg *pg = kvpg_of(t->base.kv);
+	const char *sql = t->write ? sql_begin_write : sql_begin_read;
+	ExecStatusType want = t->write ? PGRES_COMMAND_OK : PGRES_TUPLES_OK;
+	PGresult *res;
+	int attempt, r;
+
+	for (attempt = 0; attempt < 2; attempt++) {
+		if (t->conn != NULL && (t->lost ||
+		    PQstatus(t->conn) != CONNECTION_OK)) {
+			PQfinish(t->conn);
+			t->conn = NULL;
+		}
+		t->lost = false;
+		/* the retry makes a new connection: the other idle ones
+		 * may be as dead as the first */
+		if (t->conn == NULL && (attempt > 0 ||
+		    (t->conn = pool_take(pg)) == NULL) &&
+		    (r = connect_new(pg, &t->conn, err)) != VS_OK)
+			return r;
+		res = PQexec(t->conn, sql);
+		if (res != NULL && PQresultStatus(res) == want) {
+			PQclear(res);
+			t->active = true;
+			t->fail_code = VS_OK;
+			return VS_OK;
+		}
+		if (kvpg_conn_broken(t->conn, res)) {
+			t->lost = true;
+			if (attempt == 0) {
+				PQclear(res);
+				continue;       /* a pooled connection died */
+			}
+		}
+		r = kvpg_result_fail(pg, t->conn, res,
+		    "cannot begin transaction", err);
+		PQclear(res);
+		/* leave the connection clean for the pool or drop it */
+		if (!t->lost && PQstatus(t->conn) == CONNECTION_OK &&
+		    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
+			PQclear(PQexec(t->conn, "ROLLBACK"));
+		if (PQstatus(t->conn) == CONNECTION_BAD)
+			t->lost = true;
+		return r;
+	}
+	return vs_fail(err, VS_EIO, "cannot begin transaction");
+}
+
+/* End the server's transaction with ROLLBACK (errors ignored: a broken
+ * connection is marked and dropped). */
+static void
+txn_rollback(struct kv_pg_txn *t)
+{
+	if (t->conn != NULL && !t->lost && PQstatus(t->conn) == CONNECTION_OK &&
+	    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
+		PQclear(PQexec(t->conn, "ROLLBACK"));
+	if (t->conn != NULL && PQstatus(t->conn) != CONNECTION_OK)
+		t->lost = true;
+	t->active = false;
+}
+
+static void
+txn_free(struct kv_pg_txn *t)
+{
+	struct kv_pg *pg = kvpg_of(t->base.kv);
+
+	kvpg_release_lent(t);
+	free(t->lent);
+	if (t->conn != NULL) {
+		if (t->lost)
+			PQfinish(t->conn);
+		else
+			pool_give(pg, t->conn);
+	}
+	free(t);
+}
+
+static int
+p_txn_begin(struct kv *kv, bool write, struct kv_txn **txn_r,
+    struct vs_err *err)
+{
+	struct kv_pg_txn *t;
+	int r;
+
+	if (write && (kvpg_of(kv)->flags & KV_OPEN_RDONLY))
+		return vs_fail(err, VS_EINVAL, "store opened read-only");
+	if ((t = calloc(1, sizeof(*t))) == NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	t->base.kv = kv;
+	t->write = write;
+	if ((r = txn_start(t, err)) != VS_OK) {
+		txn_free(t);
+		return r;
+	}
+	*txn_r = &t->base;
+	return VS_OK;
+}
+
+static int
+p_txn_commit(struct kv_txn *txn, struct vs_err *err)
+{
+	struct kv_pg_txn *t = kvpg_txn_of(txn);
+	struct kv_pg *pg = kvpg_of(txn->kv);
+	PGresult *res;
+	int r = VS_OK;
+
+	kvpg_release_lent(t);
+	if (t->fail_code != VS_OK) {
+		r = vs_fail(err, t->fail_code, "nothing committed: %s",
+		    t->fail_msg);
+		txn_rollback(t);
+	} else if (!t->active) {
+		r = VS_OK;      /* a reset read transaction: nothing open */
+	} else {
+		res = PQexec(t->conn, "COMMIT");
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+			if (kvpg_conn_broken(t->conn, res)) {
+				char m[VS_ERR_MSG_MAX];
+
+				t->lost = true;
+				clean_msg(pg, PQerrorMessage(t->conn), m,
+				    sizeof(m));
+				r = vs_fail(err, VS_EIO, "PostgreSQL connection "
+				    "lost during commit (committed or not: "
+				    "unknown): %s", m);
+			} else {
+				r = kvpg_result_fail(pg, t->conn, res,
+				    "cannot commit transaction", err);
+			}
+		} else if (strcmp(PQcmdStatus(res), "COMMIT") != 0) {
+			/* the server rolled back a transaction in error */
+			r = vs_fail(err, VS_EIO, "cannot commit transaction: "
+			    "PostgreSQL answered %s", PQcmdStatus(res));
+		}
+		PQclear(res);
+		if (PQstatus(t->conn) != CONNECTION_OK)
+			t->lost = true;
+		else if (!t->lost &&
+		    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
+			txn_rollback(t);
+	}
+	txn_free(t);
+	return r;
+}
+
+static void
+p_txn_abort(struct kv_txn *txn)
+{
+	struct kv_pg_txn *t = kvpg_txn_of(txn);
+
+	kvpg_release_lent(t);
+	txn_rollback(t);
+	txn_free(t);
+}
+
+static void
+p_txn_reset(struct kv_txn *txn)
+{
+	struct kv_pg_txn *t = kvpg_txn_of(txn);
+
+	if (t->write)
+		return;
+	kvpg_release_lent(t);
+	txn_rollback(t);
+}
+
+static int
+p_txn_renew(struct kv_txn *txn, struct vs_err *err)
+{
+	struct kv_pg_txn *t = kvpg_txn_of(txn);
+
+	if (t->write)
+		return vs_fail(err, VS_EINVAL, "a write transaction cannot be "
+		    "renewed");
+	if (t->active)
+		return vs_fail(err, VS_EINVAL, "read transaction not reset");
+	return txn_start(t, err);
+}
+
+static void
+wipe_free(char *s)
+{
+	if (s == NULL)
+		return;
+	sodium_memzero(s, strlen(s));
+	free(s);
+}
+
+static void
+p_close(struct kv *kv)
+{
+	struct kv_pg *pg = kvpg_of(kv);
+	size_t i;
+
+	for (i = 0; i < pg->nidle; i++)
+		PQfinish(pg->idle[i]);
+	pthread_mutex_destroy(&pg->lock);
+	wipe_free(pg->conninfo);
+	wipe_free(pg->password);
+	free(pg);
+}
+
+static const struct kv_ops pg_ops = {
+	.txn_begin = p_txn_begin,
+	.txn_commit = p_txn_commit,
+	.txn_abort = p_txn_abort,
+	.txn_reset = p_txn_reset,
+	.txn_renew = p_txn_renew,
+	.get = kvpg_get,
+	.put = kvpg_put,
+	.del = kvpg_del,
+	.iter = kvpg_iter,
+	.last = kvpg_last,
+	.count = kvpg_count,
+	.copy = kvpg_copy,
+	.close = p_close,
+};
+
+/* The conninfo's password (or NULL), so that messages can hide it. */
+static int
+find_password(const char *conninfo, char **pw_r, struct vs_err *err)
+{
+	PQconninfoOption *opts, *o;
+	char *msg = NULL;
+
+	*pw_r = NULL;
+	/* a bare database name (libpq takes it as dbname): no password */
+	if (strchr(conninfo, '=') == NULL &&
+	    strncmp(conninfo, "postgresql://", 13) != 0 &&
+	    strncmp(conninfo, "postgres://", 11) != 0)
+		return VS_OK;
+	opts = PQconninfoParse(conninfo, &msg);
+	if (opts == NULL) {
+		/* libpq's message quotes the string: it may hold a password */
+		if (msg != NULL) {
+			sodium_memzero(msg, strlen(msg));
+			PQfreemem(msg);
+			return vs_fail(err, VS_EINVAL, "invalid PostgreSQL "
+			    "connection string (libpq's message not shown: it "
+			    "may quote a password)");
+		}
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	for (o = opts; o->keyword != NULL; o++) {
+		if (strcmp(o->keyword, "password") == 0 && o->val != NULL &&
+		    o->val[0] != '\0' && (*pw_r = strdup(o->val)) == NULL) {
+			PQconninfoFree(opts);
+			return vs_fail(err, VS_ENOMEM, "out of memory");
+		}
+	}
+	for (o = opts; o->keyword != NULL; o++)
+		if (o->val != NULL)
+			sodium_memzero(o->val, strlen(o->val));
+	PQconninfoFree(opts);
+	return VS_OK;
+}
+
+/* Create the table, or check that it is there. */
+static int
+schema(struct kv_pg *pg, PGconn *conn, struct vs_err *err)
+{
+	PGresult *res;
+	int r = VS_OK;
+
+	if (pg->flags & KV_OPEN_CREATE) {
+		res = PQexec(conn, sql_create);
+		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+			r = kvpg_result_fail(pg, conn, res, "cannot create the "
+			    "vmseal table", err);
+		PQclear(res);
+		return r;
+	}
+	res = PQexecParams(conn, sql_exists, 0, NULL, NULL, NULL, NULL, 0);
+	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+		r = kvpg_result_fail(pg, conn, res, "cannot open store", err);
+	else if (PQntuples(res) != 1 || PQnfields(res) != 1 ||
+	    PQgetisnull(res, 0, 0))
+		r = vs_fail(err, VS_ECORRUPT, "cannot open store: unexpected "
+		    "answer from PostgreSQL");
+	else if (strcmp(PQgetvalue(res, 0, 0), "t") != 0)
+		r = vs_fail(err, VS_ENOTFOUND, "no vmseal store in this "
+		    "PostgreSQL database (run vmseal init)");
+	PQclear(res);
+	return r;
+}
+
+int
+kv_pg_open(const char *conninfo, unsigned flags, struct kv **kv_r,
+    struct vs_err *err)
+{
+	struct kv_pg *pg;
+	PGconn *conn = NULL;
+	int r;
+
+	if (conninfo == NULL)
+		return vs_fail(err, VS_EINVAL, "no PostgreSQL connection "
+		    "string");
+	if ((pg = calloc(1, sizeof(*pg))) == NULL)
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	pg->kv.ops = &pg_ops;
+	pg->flags = flags;
+	if (pthread_mutex_init(&pg->lock, NULL) != 0) {
+		free(pg);
+		return vs_fail(err, VS_ENOMEM, "cannot make a mutex");
+	}
+	if ((pg->conninfo = strdup(conninfo)) == NULL) {
+		r = vs_fail(err, VS_ENOMEM, "out of memory");
+		goto fail;
+	}
+	if ((r = find_password(conninfo, &pg->password, err)) != VS_OK ||
+	    (r = connect_new(pg, &conn, err)) != VS_OK ||
+	    (r = schema(pg, conn, err)) != VS_OK)
+		goto fail;
+	pool_give(pg, conn);
+	*kv_r = &pg->kv;
+	return VS_OK;
+fail:
+	if (conn != NULL)
+		PQfinish(conn);
+	p_close(&pg->kv);
+	return r;
+}

@@ -1,0 +1,93 @@
+/*
+ * kv_pg_int.h - what kv_pg.c (the handle, messages, connection pool,
+ * transactions, open, close, schema) and kv_pg_stmt.c (the statements)
+ * share; not for other modules, which use kv_pg.h (and kv.h) only.
+ * kvpg_ is its prefix.  Security: the handle holds the conninfo and its
+ * password (wiped at close); the server's messages reach an error only
+ * through kvpg_result_fail(), which hides that password.
+ */
+#ifndef VS_KV_PG_INT_H
+#define VS_KV_PG_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include <libpq-fe.h>
+
+#include "kv.h"
+#include "vs_err.h"
+
+#define KV_PG_IDLE_MAX 16               /* idle connections kept */
+
+struct kv_pg {
+	struct kv kv;
+	unsigned flags;
+	char *conninfo;                 /* may hold a password: wiped */
+	char *password;                 /* the conninfo's, for stripping */
+	pthread_mutex_t lock;           /* guards idle[] */
+	PGconn *idle[KV_PG_IDLE_MAX];
+	size_t nidle;
+};
+
+struct kv_pg_txn {
+	struct kv_txn base;
+	PGconn *conn;
+	bool write;
+	bool active;                    /* a BEGIN is open on conn */
+	bool lost;                      /* conn is broken: never reused */
+	int fail_code;                  /* first failure, VS_OK if none */
+	char fail_msg[VS_ERR_MSG_MAX];
+	unsigned long writes;           /* writes so far (for iter) */
+	PGresult **lent;                /* results whose bytes are lent out */
+	size_t nlent, caplent;
+};
+
+static inline struct kv_pg *
+kvpg_of(struct kv *kv)
+{
+	return (struct kv_pg *)kv;
+}
+
+static inline struct kv_pg_txn *
+kvpg_txn_of(struct kv_txn *txn)
+{
+	return (struct kv_pg_txn *)txn;
+}
+
+/* kv_pg.c: messages.  A failure libpq made itself (no SQLSTATE from the
+ * server): the connection is not to be trusted again. */
+bool kvpg_conn_broken(PGconn *conn, const PGresult *res);
+/* A failed statement (res may be NULL) as a VS_* code and message, the
+ * server quoted with the conninfo's password hidden. */
+int kvpg_result_fail(const struct kv_pg *pg, PGconn *conn,
+    const PGresult *res, const char *what, struct vs_err *err);
+
+/* kv_pg.c: transactions.  The results whose bytes are lent out (get,
+ * last, iter) are kept until kvpg_release_lent(). */
+void kvpg_release_lent(struct kv_pg_txn *t);
+int kvpg_lend(struct kv_pg_txn *t, PGresult *res, struct vs_err *err);
+/* Record the first failure (the server's transaction is dead after it);
+ * returns code. */
+int kvpg_txn_failed(struct kv_pg_txn *t, int code, struct vs_err *err);
+/* Each operation first: is the transaction usable, tbl a table? */
+int kvpg_txn_usable(struct kv_pg_txn *t, enum kv_table tbl,
+    struct vs_err *err);
+
+/* kv_pg_stmt.c: the statements, as struct kv_ops (kv.h) wants them. */
+int kvpg_get(struct kv_txn *txn, enum kv_table tbl, const void *key,
+    size_t klen, struct kv_val *val_r, struct vs_err *err);
+int kvpg_put(struct kv_txn *txn, enum kv_table tbl, const void *key,
+    size_t klen, const void *val, size_t vlen, bool no_overwrite,
+    struct vs_err *err);
+int kvpg_del(struct kv_txn *txn, enum kv_table tbl, const void *key,
+    size_t klen, struct vs_err *err);
+int kvpg_iter(struct kv_txn *txn, enum kv_table tbl, kv_iter_cb *cb,
+    void *ctx, struct vs_err *err);
+int kvpg_last(struct kv_txn *txn, enum kv_table tbl, struct kv_val *key_r,
+    struct vs_err *err);
+int kvpg_count(struct kv_txn *txn, enum kv_table tbl, size_t *n_r,
+    struct vs_err *err);
+int kvpg_copy(struct kv *kv, int fd, struct vs_err *err);
+
+#endif
