@@ -83,7 +83,10 @@ struct cli_service {
 
 struct cli {
 	const char *prog;
-	const char *dir;        /* store folder */
+	const char *dir;        /* the store's location (store.h): a folder,
+	                         * lmdb:DIR or postgresql:CONNINFO - never
+	                         * shown: see cli_where() */
+	char where[STORE_SHOW_MAX];     /* cli_where()'s buffer */
 	const char *socket_dir; /* vmsealed's sockets */
 	const struct vs_conf *conf;     /* vmseal.conf as loaded (defaults
 	                                 * when absent); never NULL */
@@ -160,6 +163,10 @@ int cli_print_recovery(struct cli *cli, uint8_t key[32], unsigned n,
     unsigned k, bool fresh_store);
 /* Parse --recovery-shares N / --recovery-threshold K values. */
 bool cli_parse_shares(const char *arg, unsigned *out);
+
+/* cli->dir as it may be shown (store_location_show: a PostgreSQL
+ * password never).  Valid until the next call. */
+const char *cli_where(struct cli *cli);
 
 /* Map a VS_* status to an exit code. */
 int cli_exit_code(int status);

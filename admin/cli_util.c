@@ -33,6 +33,13 @@ cli_exit_code(int status)
 	}
 }
 
+const char *
+cli_where(struct cli *cli)
+{
+	store_location_show(cli->dir, cli->where);
+	return cli->where;
+}
+
 int
 cli_fail(const struct cli *cli, int status, const char *fmt, ...)
 {
@@ -311,12 +318,13 @@ int
 cli_read_unseal_secret(struct cli *cli, struct secret *sec, bool *recovery_r,
     struct vs_err *err)
 {
-	char prompt[256];
+	char prompt[STORE_SHOW_MAX + 32];
 
 	*recovery_r = cli->recovery_key_fd >= 0;
 	if (*recovery_r)
 		return read_recovery_key(cli, cli->recovery_key_fd, sec, err);
-	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ", cli->dir);
+	snprintf(prompt, sizeof(prompt), "Passphrase for %s: ",
+	    cli_where(cli));
 	return cli->io->secret(cli, cli->passphrase_fd, prompt, "passphrase",
 	    false, sec, err);
 }
@@ -493,6 +501,9 @@ cli_commit_close(struct cli *cli, struct store **st, struct store_txn **txn)
 	vs_err_clear(&err);
 	r = store_txn_commit(txn, &err);
 	cli->io->close_store(cli, st);
+	if (r == VS_EBUSY)         /* a PostgreSQL conflict */
+		return cli_fail(cli, r, "%s; nothing was written: run the "
+		    "command again", err.msg);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	return EX_VS_OK;

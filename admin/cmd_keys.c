@@ -482,12 +482,12 @@ cmd_verify(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, VS_ECORRUPT, "NOT verified: %s",
 		    rep.head_problem);
 	fprintf(cli->out, "%s: the key opens it and all %zu records "
-	    "authenticate\n", cli->dir, rep.records);
+	    "authenticate\n", cli_where(cli), rep.records);
 	if (h.present)
 		fprintf(cli->out, "%s: they match its head: generation %llu, "
-		    "hash %s\n", cli->dir, (unsigned long long)h.generation,
+		    "hash %s\n", cli_where(cli), (unsigned long long)h.generation,
 		    sodium_bin2hex(hex, sizeof(hex), h.hash, sizeof(h.hash)));
 	else
-		fprintf(cli->out, "%s: %s\n", cli->dir, rep.head_problem);
+		fprintf(cli->out, "%s: %s\n", cli_where(cli), rep.head_problem);
 	return EX_VS_OK;
 }

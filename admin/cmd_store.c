@@ -151,7 +151,7 @@ cmd_init(struct cli *cli, int argc, char **argv)
 	prompt_free(&pass);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
-	fprintf(cli->out, "Store created in %s.\n\n", cli->dir);
+	fprintf(cli->out, "Store created in %s.\n\n", cli_where(cli));
 	return cli_print_recovery(cli, reckey, o.shares, o.threshold, true);
 }
 

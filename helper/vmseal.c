@@ -1,7 +1,12 @@
 /*
  * vmseal.c - the operator command: global options and dispatch.
  *
- *   vmseal [-d STOREDIR] COMMAND [ARGS...]
+ *   vmseal [-d STOREDIR | --store LOCATION] COMMAND [ARGS...]
+ *
+ * The store: --store LOCATION (lmdb:DIR, postgresql:CONNINFO; store.h),
+ * else -d DIR (= lmdb:DIR), else "store" in vmseal.conf, else
+ * "store_dir".  A CONNINFO may hold a password: it is passed to libpq and
+ * shown nowhere (cli_where()); libpq's passfile keeps it out of argv.
  *
  * Online mode (vmsealed answers on SOCKET_DIR/admin): the command runs
  * inside the service, on its unsealed store (helper/cli_client.c).
@@ -30,8 +35,8 @@
 #include "conf.h"
 
 static const char usage_text[] =
-"usage: vmseal [-d STOREDIR] [-c CONFIG] [-s SOCKETDIR] [--offline]\n"
-"              COMMAND [ARGS...]\n"
+"usage: vmseal [-d STOREDIR | --store LOCATION] [-c CONFIG] [-s SOCKETDIR]\n"
+"              [--offline] COMMAND [ARGS...]\n"
 "\n"
 "Manage vmseal's encrypted store of virtual mail users.\n"
 "\n"
@@ -58,6 +63,9 @@ static const char usage_text[] =
 "\n"
 "Global options:\n"
 "  -d, --store-dir DIR   store folder (default " STORE_DEFAULT_DIR ")\n"
+"  --store LOCATION      the store: lmdb:DIR (= -d DIR) or\n"
+"                        postgresql:CONNINFO (libpq key=value or URI;\n"
+"                        a password in it is never shown)\n"
 "  -c, --config FILE     configuration (default " CONF_DEFAULT_PATH ")\n"
 "  -s, --socket-dir DIR  vmsealed's sockets (default " CONF_DEFAULT_SOCKET_DIR ")\n"
 "  --offline             never go through vmsealed: open the store here\n"
@@ -133,6 +141,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "store-dir", required_argument, NULL, 'd' },
+		{ "store", required_argument, NULL, 'S' },
 		{ "config", required_argument, NULL, 'c' },
 		{ "socket-dir", required_argument, NULL, 's' },
 		{ "offline", no_argument, NULL, 'O' },
@@ -145,6 +154,7 @@ main(int argc, char **argv)
 	};
 	static struct vs_conf conf;
 	const char *config_path = NULL, *dir = NULL, *sockdir = NULL;
+	const char *loc = NULL;
 	struct vs_err err;
 	struct cli cli;
 	int c, ex, r;
@@ -174,6 +184,9 @@ main(int argc, char **argv)
 		switch (c) {
 		case 'd':
 			dir = optarg;
+			break;
+		case 'S':
+			loc = optarg;
 			break;
 		case 'c':
 			config_path = optarg;
@@ -211,7 +224,12 @@ main(int argc, char **argv)
 		return EX_VS_USAGE;
 	}
 	cli.conf = &conf;
-	cli.dir = dir ? dir : conf.store_dir;
+	if (dir != NULL && loc != NULL) {
+		fputs("vmseal: -d and --store both name the store: give one\n"
+		    "Try 'vmseal --help'.\n", stderr);
+		return EX_VS_USAGE;
+	}
+	cli.dir = loc ? loc : dir ? dir : conf_store_location(&conf);
 	cli.socket_dir = sockdir ? sockdir : conf.socket_dir;
 	if (optind >= argc) {
 		fputs(usage_text, stderr);
@@ -227,7 +245,7 @@ main(int argc, char **argv)
 		char **fargv = forward_argv(&cli, argc - optind, argv + optind,
 		    &fargc);
 
-		cli.dir_explicit = dir != NULL;
+		cli.dir_explicit = dir != NULL || loc != NULL;
 		if (fargv != NULL && cli_client_run(&cli, fargc, fargv, &ex)) {
 			free(fargv);
 			fflush(stdout);

@@ -34,8 +34,10 @@ struct ckey {
 #define U(n, f, m) { n, C_UINT, offsetof(struct vs_conf, f), 0, m }
 #define M(n, f) { n, C_MODE, offsetof(struct vs_conf, f), 0, 0777 }
 
+/* store_dir and store first: conf_parse refuses both (seen[0], seen[1]). */
 static const struct ckey keys[] = {
 	S("store_dir", store_dir),
+	S("store", store),
 	S("socket_dir", socket_dir),
 	S("user", user),
 	S("group", group),
@@ -103,6 +105,12 @@ conf_defaults(struct vs_conf *c)
 	c->uid_min = 500;
 	c->gid_min = 500;
 	snprintf(c->log_names, sizeof(c->log_names), "plain");
+}
+
+const char *
+conf_store_location(const struct vs_conf *c)
+{
+	return c->store[0] != '\0' ? c->store : c->store_dir;
 }
 
 static int
@@ -231,6 +239,9 @@ conf_parse(struct vs_conf *c, const char *text, size_t len,
 			return vs_fail(err, VS_EINVAL, "line %lu: %s is set "
 			    "twice", lineno, keys[i].name);
 		seen[i] = true;
+		if (seen[0] && seen[1])         /* store_dir and store */
+			return vs_fail(err, VS_EINVAL, "line %lu: store and "
+			    "store_dir both name the store: set one", lineno);
 		if ((r = set_key(c, &keys[i], val, lineno, err)) != VS_OK)
 			return r;
 	}

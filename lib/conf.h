@@ -35,7 +35,12 @@ struct conf_socket {
 };
 
 struct vs_conf {
-	char store_dir[CONF_STR_MAX];
+	char store_dir[CONF_STR_MAX];   /* an LMDB folder (lmdb:DIR) */
+	/* "store = LOCATION" (store.h: lmdb:DIR, postgresql:CONNINFO); ""
+	 * = store_dir.  Only one of the two may be set in the file.  A
+	 * CONNINFO may hold a password: keep the file mode 0600 (or use
+	 * libpq's passfile). */
+	char store[CONF_LINE_MAX];
 	char socket_dir[CONF_STR_MAX];
 	char user[CONF_STR_MAX];      /* "" = keep the starting user */
 	char group[CONF_STR_MAX];
@@ -73,6 +78,8 @@ struct vs_conf {
 };
 
 void conf_defaults(struct vs_conf *c);
+/* The store's location: store when set, else store_dir. */
+const char *conf_store_location(const struct vs_conf *c);
 /* Parse text[0..len) over c (which holds defaults).  VS_EINVAL with
  * "line N: reason". */
 int conf_parse(struct vs_conf *c, const char *text, size_t len,

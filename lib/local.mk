@@ -14,6 +14,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/seal.c lib/seal.h \
 	lib/store.c lib/store.h lib/store_int.h \
 	lib/store_records.c lib/store_log.c lib/store_keys.c lib/store_head.c \
+	lib/store_loc.c \
 	lib/netstring.c lib/netstring.h \
 	lib/sockmap.c lib/sockmap.h \
 	lib/policy.c lib/policy.h \

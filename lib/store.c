@@ -18,6 +18,16 @@
  *   domains, users, addresses, aliases:
  *              blind index (32 bytes) -> sealed record (record.h)
  *
+ * Locations (store.h): an LMDB folder, or a PostgreSQL database
+ * (kv_pg.h).  An LMDB writer holds the flock DIR/vmseal.lock: one writer.
+ * A PostgreSQL store has no lock - several hosts share it - and what
+ * replaces the single writer is the backend's SERIALIZABLE write
+ * transactions: a conflict is VS_EBUSY with nothing written.  (Writers
+ * on several hosts at once need the head to follow another writer's
+ * commits: a later layer; store_head.c refuses a head changed behind the
+ * handle's back.)  A conninfo may hold a password: the handle keeps only
+ * the shown form (store_location_show), the backend wipes its copy.
+ *
  * Security stance: nothing but the meta entries above is written
  * unsealed; every record read is authenticated before it is decoded, and a
  * record that fails is reported as corrupt (never as "not found"); every
@@ -39,6 +49,9 @@
 #include <stdio.h>
 
 #include "kv.h"
+#ifdef HAVE_PQ
+#include "kv_pg.h"
+#endif
 #include "names.h"
 #include "pwhash.h"
 #include "store.h"
@@ -136,6 +149,22 @@ sti_iter_open(struct store_txn *txn, enum kv_table t,
 	if (r != VS_OK && it.result != VS_OK)
 		return it.result;
 	return r;
+}
+
+/* Open a PostgreSQL store's backend (flags: KV_OPEN_*). */
+static int
+open_pg(const char *conninfo, unsigned flags, struct kv **kv_r,
+    struct vs_err *err)
+{
+#ifdef HAVE_PQ
+	return kv_pg_open(conninfo, flags, kv_r, err);
+#else
+	(void)conninfo;
+	(void)flags;
+	(void)kv_r;
+	return vs_fail(err, VS_EINVAL, "this vmseal was built without "
+	    "PostgreSQL support");
+#endif
 }
 
 /* --- lifecycle --- */
@@ -261,22 +290,49 @@ store_init(const char *dir, const struct store_init_params *p,
 	struct store st;
 	struct store_txn txn;
 	struct kv_txn *kt = NULL;
+	struct kv_val v;
 	uint8_t fmt[4], slot[SEAL_SLOT_BYTES];
 	char name[6];
 	int r;
 
+	const char *rest;
+
 	memset(&st, 0, sizeof(st));
 	memset(&txn, 0, sizeof(txn));
 	st.lockfd = -1;
-	if ((r = sti_ensure_dir(dir, err)) != VS_OK)
-		return r;
-	if (sti_has_store(dir))
-		return vs_fail(err, VS_EEXIST, "a store already exists in %s",
-		    dir);
-	if ((r = take_lock(dir, &st.lockfd, err)) != VS_OK)
-		return r;
-	if ((r = kv_lmdb_open(dir, KV_OPEN_CREATE, 0, &st.kv, err)) != VS_OK)
-		goto out;
+	if (store_location(dir, &rest) == STORE_BACKEND_PG) {
+		char shown[STORE_SHOW_MAX];
+
+		store_location_show(dir, shown);
+		if ((r = open_pg(rest, KV_OPEN_CREATE, &st.kv, err)) != VS_OK)
+			return r;
+		/* The table may be there already (made above or by another
+		 * host): a store is there when it has a format number. */
+		if ((r = kv_txn_begin(st.kv, false, &kt, err)) != VS_OK)
+			goto out;
+		r = kv_get(kt, KV_META, META_FORMAT, strlen(META_FORMAT), &v,
+		    err);
+		kv_txn_abort(kt);
+		kt = NULL;
+		if (r == VS_OK)
+			r = vs_fail(err, VS_EEXIST, "a store already exists in "
+			    "%s", shown);
+		if (r != VS_ENOTFOUND)
+			goto out;
+		vs_err_clear(err);
+	} else {
+		dir = rest;
+		if ((r = sti_ensure_dir(dir, err)) != VS_OK)
+			return r;
+		if (sti_has_store(dir))
+			return vs_fail(err, VS_EEXIST, "a store already exists "
+			    "in %s", dir);
+		if ((r = take_lock(dir, &st.lockfd, err)) != VS_OK)
+			return r;
+		if ((r = kv_lmdb_open(dir, KV_OPEN_CREATE, 0, &st.kv, err)) !=
+		    VS_OK)
+			goto out;
+	}
 	if ((r = seal_keys_new(&st.keys, err)) != VS_OK)
 		goto out;
 	randombytes_buf(st.store_id, sizeof(st.store_id));
@@ -343,6 +399,13 @@ sti_read_meta(struct store *st, struct vs_err *err)
 	if ((r = kv_txn_begin(st->kv, false, &kt, err)) != VS_OK)
 		return r;
 	r = kv_get(kt, KV_META, META_FORMAT, strlen(META_FORMAT), &v, err);
+	if (r == VS_ENOTFOUND && st->backend == STORE_BACKEND_PG) {
+		/* The table without a store (made by an init that did not
+		 * finish, or by hand). */
+		r = vs_fail(err, VS_ENOTFOUND, "no vmseal store in %s (create "
+		    "one with vmseal init)", st->dir);
+		goto out;
+	}
 	if (r == VS_ENOTFOUND || (r == VS_OK && v.len != 4)) {
 		r = vs_fail(err, VS_ECORRUPT, "store in %s has no valid format "
 		    "number", st->dir);
@@ -392,33 +455,56 @@ store_open(const char *dir, unsigned flags, struct store **st_r,
 {
 	struct store *st;
 	struct stat sb;
+	char shown[STORE_SHOW_MAX];
+	enum store_backend be;
+	const char *rest;
 	int r;
 
-	if (stat(dir, &sb) != 0)
-		return vs_fail(err, errno == ENOENT ? VS_ENOTFOUND : VS_EIO,
-		    "cannot open store %s: %s", dir, strerror(errno));
-	if (!S_ISDIR(sb.st_mode))
-		return vs_fail(err, VS_EINVAL, "%s is not a folder", dir);
-	/* LMDB would create empty files in a folder without a store; those
-	 * would then block "vmseal init".  Look before opening. */
-	if (!sti_has_store(dir))
-		return vs_fail(err, VS_ENOTFOUND, "no vmseal store in %s "
-		    "(create one with vmseal init)", dir);
+	be = store_location(dir, &rest);
+	store_location_show(dir, shown);
+	if (be == STORE_BACKEND_LMDB) {
+		dir = rest;
+		if (stat(dir, &sb) != 0)
+			return vs_fail(err, errno == ENOENT ? VS_ENOTFOUND :
+			    VS_EIO, "cannot open store %s: %s", dir,
+			    strerror(errno));
+		if (!S_ISDIR(sb.st_mode))
+			return vs_fail(err, VS_EINVAL, "%s is not a folder",
+			    dir);
+		/* LMDB would create empty files in a folder without a
+		 * store; those would then block "vmseal init".  Look before
+		 * opening. */
+		if (!sti_has_store(dir))
+			return vs_fail(err, VS_ENOTFOUND, "no vmseal store in "
+			    "%s (create one with vmseal init)", dir);
+	}
 	st = calloc(1, sizeof(*st));
-	if (st == NULL || (st->dir = vs_strdup(dir)) == NULL) {
+	if (st == NULL || (st->dir = vs_strdup(shown)) == NULL) {
 		free(st);
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	}
+	st->backend = be;
 	st->lockfd = -1;
 	st->unsealed_slot = -1;
 	st->flags = flags;
 	pthread_mutex_init(&st->head_mu, NULL);
-	if ((flags & STORE_OPEN_WRITE) &&
-	    (r = take_lock(dir, &st->lockfd, err)) != VS_OK)
-		goto fail;
-	if ((r = kv_lmdb_open(dir, (flags & STORE_OPEN_WRITE) ? 0 :
-	    KV_OPEN_RDONLY, 0, &st->kv, err)) != VS_OK)
-		goto fail;
+	if (be == STORE_BACKEND_PG) {
+		/* No lock: SERIALIZABLE transactions instead (above). */
+		r = open_pg(rest, (flags & STORE_OPEN_WRITE) ? 0 :
+		    KV_OPEN_RDONLY, &st->kv, err);
+		if (r == VS_ENOTFOUND)
+			vs_fail(err, r, "no vmseal store in %s (create one "
+			    "with vmseal init)", shown);
+		if (r != VS_OK)
+			goto fail;
+	} else {
+		if ((flags & STORE_OPEN_WRITE) &&
+		    (r = take_lock(dir, &st->lockfd, err)) != VS_OK)
+			goto fail;
+		if ((r = kv_lmdb_open(dir, (flags & STORE_OPEN_WRITE) ? 0 :
+		    KV_OPEN_RDONLY, 0, &st->kv, err)) != VS_OK)
+			goto fail;
+	}
 	if ((r = sti_read_meta(st, err)) != VS_OK)
 		goto fail;
 	*st_r = st;
@@ -494,6 +580,12 @@ store_dir(const struct store *st)
 	return st->dir;
 }
 
+enum store_backend
+store_backend(const struct store *st)
+{
+	return st->backend;
+}
+
 const struct vs_settings *
 store_settings(const struct store *st)
 {
@@ -515,7 +607,7 @@ store_txn_begin(struct store *st, bool write, struct store_txn **txn_r,
 
 	if (st->keys == NULL)
 		return vs_fail(err, VS_ESEALED, "the store is sealed");
-	if (write && st->lockfd < 0)
+	if (write && !(st->flags & STORE_OPEN_WRITE))
 		return vs_fail(err, VS_EINVAL, "store opened read-only");
 	if ((t = calloc(1, sizeof(*t))) == NULL)
 		return vs_fail(err, VS_ENOMEM, "out of memory");

@@ -2,7 +2,8 @@
  * store.h - the encrypted store: domains, users, addresses and aliases.
  *
  * A store is a folder (default /var/lib/vmseal, mode 0700) holding an LMDB
- * database reached through kv.h.  Every name is normalized (names.h), looked
+ * database, or a PostgreSQL database shared by several mail hosts, both
+ * reached through kv.h (see "Locations" below).  Every name is normalized (names.h), looked
  * up by its blind index and kept in a sealed record (seal.h, record.h): the
  * files hold no user name, address, domain or hash in the clear.
  *
@@ -16,8 +17,11 @@
  *                     command happens in one, so it lands whole or not at all.
  *   store_seal()      wipe the key; store_close() wipes and closes.
  *
- * Opening for writing takes an exclusive lock (flock on DIR/vmseal.lock):
- * a second writer - the CLI while vmsealed runs - gets VS_EBUSY.
+ * Opening an LMDB store for writing takes an exclusive lock (flock on
+ * DIR/vmseal.lock): a second writer - the CLI while vmsealed runs - gets
+ * VS_EBUSY.  A PostgreSQL store takes no lock: its write transactions
+ * are SERIALIZABLE instead (kv_pg.h), and a conflict is VS_EBUSY,
+ * nothing written, "run it again".
  *
  * Names passed in are raw (as typed or imported); names in returned records
  * are normalized.  Returned records are owned by the caller: release with
@@ -49,6 +53,27 @@
 struct store;
 struct store_txn;
 
+/*
+ * Locations: where a store is, as the operator writes it (vmseal --store,
+ * store = in vmseal.conf; the dir argument of store_init and store_open).
+ *   lmdb:DIR or DIR        the LMDB store in folder DIR (the default);
+ *   postgresql:CONNINFO    the PostgreSQL database that libpq's CONNINFO
+ *                          names ("host=... dbname=..." or a URI; a
+ *                          location that is itself a postgresql:// or
+ *                          postgres:// URI is taken whole).
+ * A CONNINFO may hold a password: it is never shown.  store_location_show
+ * gives what may be: the folder, or "postgresql:host=H port=P dbname=D"
+ * (those keys only), or "postgresql:(conninfo)" when it cannot tell.
+ * Without libpq (HAVE_PQ) a postgresql: location is refused: "this vmseal
+ * was built without PostgreSQL support".
+ */
+enum store_backend { STORE_BACKEND_LMDB, STORE_BACKEND_PG };
+/* The backend a location names; *rest_r (may be NULL) the folder or the
+ * conninfo, inside loc. */
+enum store_backend store_location(const char *loc, const char **rest_r);
+#define STORE_SHOW_MAX 256
+void store_location_show(const char *loc, char out[STORE_SHOW_MAX]);
+
 struct store_init_params {
 	struct seal_slot_cost slot_cost;        /* passphrase slot Argon2id */
 	struct vs_settings settings;
@@ -58,8 +83,9 @@ struct store_init_params {
  * m = 19 MiB, t = 2 (OWASP); local parts folded. */
 void store_init_params_default(struct store_init_params *p);
 
-/* Create a store in dir (created with mode 0700 if missing; an existing
- * store there is VS_EEXIST).  Writes the 32-byte recovery key to reckey_r:
+/* Create a store at location dir (an LMDB folder is created with mode 0700
+ * if missing; the PostgreSQL table if missing; an existing store there is
+ * VS_EEXIST).  Writes the 32-byte recovery key to reckey_r:
  * show it once, then wipe it. */
 int store_init(const char *dir, const struct store_init_params *p,
     const char *pass, size_t passlen, uint8_t reckey_r[SEAL_KEY_BYTES],
@@ -106,7 +132,10 @@ bool store_is_sealed(const struct store *st);
 void store_seal(struct store *st);
 void store_close(struct store **st);
 
+/* The store's location as it may be shown (store_location_show): the
+ * folder of an LMDB store, never a PostgreSQL password. */
 const char *store_dir(const struct store *st);
+enum store_backend store_backend(const struct store *st);
 /* The sealed settings (valid while unsealed). */
 const struct vs_settings *store_settings(const struct store *st);
 /* The key handle (valid while unsealed; owned by the store). */
@@ -283,7 +312,9 @@ int store_rotate(struct store *st, const char *pass, size_t len,
     store_progress_fn *progress, void *ctx, struct vs_err *err);
 
 /* A consistent, compacted hot copy into an empty or new folder (still
- * sealed: it opens with the passphrases valid now).  dest is created
+ * sealed: it opens with the passphrases valid now).  LMDB stores only: a
+ * PostgreSQL store is VS_EINVAL, "use pg_dump" (its dump is as sealed as
+ * the table).  dest is created
  * without following a symbolic link, and refused when it exists and is
  * not a folder owned by the running uid; the copy is written through the
  * folder's descriptor into a new file (O_EXCL, O_NOFOLLOW, mode 0600). */

@@ -51,10 +51,11 @@ struct sti_head {
 };
 
 struct store {
-	char *dir;
+	char *dir;              /* the location as shown (store_dir()) */
+	enum store_backend backend;
 	unsigned flags;         /* STORE_OPEN_* */
 	struct kv *kv;
-	int lockfd;
+	int lockfd;             /* LMDB writer's flock; -1 otherwise */
 	uint8_t store_id[SEAL_STORE_ID_BYTES];
 	uint8_t slots[SEAL_MAX_SLOTS][SEAL_SLOT_BYTES];
 	bool has_slot[SEAL_MAX_SLOTS];

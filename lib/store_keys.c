@@ -1,13 +1,17 @@
 /*
  * store_keys.c - the key's life in the store: unsealing a handle (one
  * entry, store_unseal(), for a passphrase, the recovery key or a key file),
- * key slots, rotate, backup and verify.
+ * key slots, rotate, backup and verify; and the store's locations
+ * (store.h: which backend, and the form that may be shown - never a
+ * conninfo's password; here for store.c's size, lib/store_loc.c would do).
  *
  * Security stance: the root key and passphrases are only in caller buffers
  * and sodium_malloc'd seal_keys; every temporary copy is wiped.  A backup
  * is written as root into a folder that may be reached by others: it is
  * created or opened without following links, refused unless it belongs
- * to the running uid, and written through its descriptor only.
+ * to the running uid, and written through its descriptor only.  A
+ * PostgreSQL store is not copied here: pg_dump does it, and its output is
+ * as sealed as the table.
  */
 #include "config.h"
 
@@ -26,6 +30,8 @@
 #include "reckey.h"
 #include "store.h"
 #include "store_int.h"
+
+/* --- unsealing --- */
 
 int
 store_unseal(struct store *st, const char *secret, size_t len,
@@ -608,6 +614,10 @@ store_backup(struct store *st, const char *dest, struct vs_err *err)
 	struct stat sb;
 	int dfd, fd, r;
 
+	if (st->backend != STORE_BACKEND_LMDB)
+		return vs_fail(err, VS_EINVAL, "%s is a PostgreSQL store: back "
+		    "it up with pg_dump (what it writes is as sealed as the "
+		    "table); vmseal backup copies LMDB stores", st->dir);
 	if ((r = sti_open_dir(dest, &dfd, err)) != VS_OK)
 		return r;
 	if (fstatat(dfd, "data.mdb", &sb, AT_SYMLINK_NOFOLLOW) == 0) {

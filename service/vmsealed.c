@@ -446,7 +446,8 @@ static const char usage_text[] =
 "It starts SEALED: every lookup answers 'temporary failure' until then.\n"
 "\n"
 "  -c, --config FILE     configuration (default " CONF_DEFAULT_PATH ")\n"
-"  -d, --store-dir DIR   the store (overrides store_dir)\n"
+"  -d, --store-dir DIR   the store folder (lmdb:DIR; overrides store and\n"
+"                        store_dir)\n"
 "  -s, --socket-dir DIR  the sockets (overrides socket_dir)\n"
 "  -f, --foreground      log to standard error instead of syslog\n"
 "  -h, --help, -V, --version\n"
@@ -464,9 +465,11 @@ load_conf(const char *path, bool must_exist, const char *dir,
 	r = conf_load(&state.conf, path, &err);
 	if (r != VS_OK && (r != VS_ENOTFOUND || must_exist))
 		die("%s", err.msg);
-	if (dir != NULL)
+	if (dir != NULL) {      /* -d DIR: lmdb:DIR, over store and store_dir */
 		snprintf(state.conf.store_dir, sizeof(state.conf.store_dir),
 		    "%s", dir);
+		state.conf.store[0] = '\0';
+	}
 	if (sockdir != NULL)
 		snprintf(state.conf.socket_dir, sizeof(state.conf.socket_dir),
 		    "%s", sockdir);
@@ -724,8 +727,8 @@ main(int argc, char **argv)
 		die("%s", err.msg);
 	make_sockets();
 	vs_err_clear(&err);
-	if (store_open(state.conf.store_dir, STORE_OPEN_WRITE, &state.st,
-	    &err) != VS_OK)
+	if (store_open(conf_store_location(&state.conf), STORE_OPEN_WRITE,
+	    &state.st, &err) != VS_OK)
 		die("%s", err.msg);
 	unseal_from_keyfile();
 	drop_privileges();
@@ -747,11 +750,11 @@ main(int argc, char **argv)
 		svc_guard_unsealed(&state);
 		svc_log(LOG_WARNING, "started UNSEALED FROM A KEY FILE (%s): "
 		    "demo only; store %s, sockets in %s",
-		    state.conf.unseal_keyfile, state.conf.store_dir,
+		    state.conf.unseal_keyfile, store_dir(state.st),
 		    state.conf.socket_dir);
 	} else {
 		svc_log(LOG_NOTICE, "started SEALED: store %s, sockets in %s; "
-		    "a person must run 'vmseal unseal'", state.conf.store_dir,
+		    "a person must run 'vmseal unseal'", store_dir(state.st),
 		    state.conf.socket_dir);
 	}
 

@@ -50,6 +50,7 @@ AM_TESTS_ENVIRONMENT = \
 # same cases, answers compared) and its test on a throwaway PostgreSQL
 # cluster (kv_pg.sh; skipped as n/a when built without libpq).
 INTEGRATION_TESTS += tests/integration/kv_pg.sh
+INTEGRATION_TESTS += tests/integration/store_pg.sh
 check_PROGRAMS += tests/integration/kvconform
 tests_integration_kvconform_SOURCES = tests/integration/kvconform.c
 tests_integration_kvconform_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)

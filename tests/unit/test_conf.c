@@ -1,6 +1,7 @@
 /*
  * test_conf.c - vmseal.conf parsing: defaults, every kind of setting, and
- * the errors a typo must produce.
+ * the errors a typo must produce; the store's location (store = ...) and
+ * how it is shown.
  */
 #include "config.h"
 
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "conf.h"
+#include "store.h"
 
 static void
 test_defaults_and_values(void **state)
@@ -134,6 +136,11 @@ test_errors(void **state)
 		{ "login_by_address = 2\n", "from 0 to 1" },
 		{ "recipient_delimiter = 123456789\n", "is too long" },
 		{ "user = a\x01" "b\n", "control character" },
+		{ "store = postgresql:dbname=v\nstore_dir = /x\n",
+		    "line 2: store and store_dir both name the store: set one" },
+		{ "store_dir = /x\n\nstore = lmdb:/y\n",
+		    "line 3: store and store_dir both name the store: set one" },
+		{ "store = a\nstore = b\n", "line 2: store is set twice" },
 	};
 	struct vs_conf c;
 	struct vs_err err;
@@ -167,6 +174,87 @@ test_errors(void **state)
 	    VS_ENOTFOUND);
 }
 
+/* "store = LOCATION": which setting names the store, which backend the
+ * location is, and how it is shown - a password in a conninfo never. */
+static void
+test_store_location(void **state)
+{
+	static const struct {
+		const char *text;       /* vmseal.conf */
+		const char *loc;        /* conf_store_location() */
+		enum store_backend be;
+		const char *rest;       /* folder or conninfo */
+		const char *shown;      /* store_location_show() */
+	} cases[] = {
+		{ "", "/var/lib/vmseal", STORE_BACKEND_LMDB, "/var/lib/vmseal",
+		    "/var/lib/vmseal" },
+		{ "store_dir = /srv/s\n", "/srv/s", STORE_BACKEND_LMDB,
+		    "/srv/s", "/srv/s" },
+		{ "store = lmdb:/srv/t\n", "lmdb:/srv/t", STORE_BACKEND_LMDB,
+		    "/srv/t", "/srv/t" },
+		{ "store = postgresql:host=db1 dbname=mail password=S3cr3t\n",
+		    "postgresql:host=db1 dbname=mail password=S3cr3t",
+		    STORE_BACKEND_PG, "host=db1 dbname=mail password=S3cr3t",
+		    "postgresql:host=db1 dbname=mail" },
+		{ "store = postgresql: password = 'S3 cr\\'3t' host = db1 "
+		    "port=5433 user=vm dbname = 'my db'\n",
+		    "postgresql: password = 'S3 cr\\'3t' host = db1 port=5433 "
+		    "user=vm dbname = 'my db'", STORE_BACKEND_PG,
+		    " password = 'S3 cr\\'3t' host = db1 port=5433 user=vm "
+		    "dbname = 'my db'",
+		    "postgresql:host=db1 port=5433 dbname=my?db" },
+		{ "store = postgresql://vm:S3cr3t@db1:5433/mail?sslmode=require\n",
+		    "postgresql://vm:S3cr3t@db1:5433/mail?sslmode=require",
+		    STORE_BACKEND_PG,
+		    "postgresql://vm:S3cr3t@db1:5433/mail?sslmode=require",
+		    "postgresql:host=db1:5433 dbname=mail" },
+		{ "store = postgresql:postgres://vm:S3cr3t@/mail?host=/run/pg\n",
+		    "postgresql:postgres://vm:S3cr3t@/mail?host=/run/pg",
+		    STORE_BACKEND_PG, "postgres://vm:S3cr3t@/mail?host=/run/pg",
+		    "postgresql:dbname=mail" },
+		{ "store = postgresql:password=S3cr3t\n",
+		    "postgresql:password=S3cr3t", STORE_BACKEND_PG,
+		    "password=S3cr3t", "postgresql:(conninfo)" },
+		{ "store = postgresql:garbage S3cr3t\n",
+		    "postgresql:garbage S3cr3t", STORE_BACKEND_PG,
+		    "garbage S3cr3t", "postgresql:(conninfo)" },
+	};
+	char shown[STORE_SHOW_MAX];
+	struct vs_conf c;
+	const char *rest;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		conf_defaults(&c);
+		assert_int_equal(conf_parse(&c, cases[i].text,
+		    strlen(cases[i].text), NULL), VS_OK);
+		assert_string_equal(conf_store_location(&c), cases[i].loc);
+		assert_int_equal(store_location(cases[i].loc, &rest),
+		    cases[i].be);
+		assert_string_equal(rest, cases[i].rest);
+		store_location_show(cases[i].loc, shown);
+		if (strcmp(shown, cases[i].shown) != 0)
+			fail_msg("case %zu: shown \"%s\", want \"%s\"", i,
+			    shown, cases[i].shown);
+		assert_null(strstr(shown, "S3"));
+	}
+	/* A conninfo as long as a line allows. */
+	{
+		char text[CONF_LINE_MAX];
+
+		memset(text, 'x', sizeof(text));
+		memcpy(text, "store = postgresql:host=", 24);
+		conf_defaults(&c);
+		assert_int_equal(conf_parse(&c, text, sizeof(text), NULL),
+		    VS_OK);
+		assert_int_equal(strlen(conf_store_location(&c)),
+		    CONF_LINE_MAX - 8);
+		store_location_show(conf_store_location(&c), shown);
+		assert_string_equal(shown, "postgresql:(conninfo)");
+	}
+}
+
 int
 main(void)
 {
@@ -174,6 +262,7 @@ main(void)
 		cmocka_unit_test(test_defaults_and_values),
 		cmocka_unit_test(test_connection_limits),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_store_location),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
