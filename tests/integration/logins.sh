@@ -7,8 +7,9 @@
 #
 # A service of our own (vmsealed -f, user nobody, hash_workers = 1, the
 # default throttle: 3 failures in 120 s per address, 10 in 600 s per
-# login) on a temporary store whose Argon2id cost is moderate (t = 1,
-# m = 8 MiB: tens of ms) so that timing is measurable.  Users:
+# login) on a temporary store whose Argon2id cost is moderate (t = 2,
+# m = 16 MiB: about 100 ms, so that the scheduler's noise of a ms or two
+# is small beside it) so that timing is measurable.  Users:
 # alice@example.com (Argon2id, her other address alice.other@example.org),
 # bob (Argon2id), dan (a crypt(3) DES hash, imported), fay (bcrypt cost
 # 4, imported), erin (DES, imported, disabled).  Shown:
@@ -25,11 +26,11 @@
 #     spelling is still refused, until "throttle clear" of her address;
 #   - timing through the auth socket: wrong passwords of an unknown user,
 #     bob (Argon2id), dan (DES), fay (bcrypt 4) and erin (DES, disabled),
-#     100 rounds, the kinds interleaved in a random order per round, from
+#     50 rounds, the kinds interleaved in a random order per round, from
 #     an address on throttle_allow, vmsealed's threads and the client at
 #     nice -10 (other tests run beside this one); each time is divided by
 #     the mean of its round (the machine's load changes between rounds,
-#     not within one), and the medians of the 100 per kind of unknown,
+#     not within one), and the medians of the 50 per kind of unknown,
 #     Argon2id, DES and disabled are within 10 % of one another (before
 #     the fix DES and the disabled DES user answered in under 1 ms against
 #     tens for the others); bcrypt-4 is padded up, never down, so it is
@@ -234,9 +235,9 @@ cl() {
 # --- 1. the store (offline) ---
 STORE=$WORK/store
 rm -rf "$STORE"
-"$VMSEAL" -d "$STORE" init --unseal-cost 1:8 --hash-cost 1:8192 \
+"$VMSEAL" -d "$STORE" init --unseal-cost 1:8 --hash-cost 2:16384 \
     --passphrase-fd 3 3<<<"$PASS" >"$WORK/init.out" 2>&1
-check "vmseal init (user hashes: Argon2id t=1 m=8 MiB)" test $? -eq 0
+check "vmseal init (user hashes: Argon2id t=2 m=16 MiB)" test $? -eq 0
 DES=$(perl -e 'print crypt("Dan-Secret3", "dZ")')
 BCR=$(perl -e 'print crypt("Fay-Secret4", q($2b$04$0123456789abcdefghijkl))')
 ERIN=$(perl -e 'print crypt("Erin-Secret5", "eR")')
@@ -353,7 +354,7 @@ timing_ok() {
 	# measure, so that what is compared is the kinds' own cost.
 	t_favour "$DPID"
 	# shellcheck disable=SC2086
-	timeout 300 nice -n -10 $PY "$WORK/cl.py" timing "$SOCK/auth" 100 $KINDS \
+	timeout 300 nice -n -10 $PY "$WORK/cl.py" timing "$SOCK/auth" 50 $KINDS \
 	    >"$WORK/timing.json" 2>&1
 	$PY - "$WORK/timing.json" <<'PY'
 import json, sys
@@ -381,15 +382,21 @@ print("# unknown, argon2id, des, disabled: max/min %.3f (bound 1.10); "
 sys.exit(0 if hi4 <= 1.10 * lo4 and rel["bcrypt4"] >= 0.90 * lo4 else 1)
 PY
 }
-timing_ok
-RC=$?
-if [ "$RC" -eq 1 ]; then
-	echo "# outside 10 %: measuring once more (a loaded machine)"
+TIMING_WHAT="wrong passwords of unknown, Argon2id, DES and disabled (DES) users: medians of 50 within 10 % (bcrypt-4 not faster)"
+if ldd "$VMSEALED" 2>/dev/null | grep -q libasan; then
+	# The sanitizer build instruments vmsealed's own code but not
+	# libsodium's Argon2id or libxcrypt: its costs are not the product's.
+	t_skip "sanitizer build: $TIMING_WHAT not compared"
+else
 	timing_ok
 	RC=$?
+	if [ "$RC" -eq 1 ]; then
+		echo "# outside 10 %: measuring once more (a loaded machine)"
+		timing_ok
+		RC=$?
+	fi
+	check "$TIMING_WHAT" test "$RC" -eq 0
 fi
-check "wrong passwords of unknown, Argon2id, DES and disabled (DES) users: medians of 100 within 10 % (bcrypt-4 not faster)" \
-    test "$RC" -eq 0
 
 # --- 5. log_names = hashed ---
 stop_service
