@@ -230,16 +230,31 @@ t_ok "Postfix started (smtpd on 127.0.0.1:$SMTP_PORT, LMTP to closed port $LMTP_
 
 # queue_snapshot: the queue as "sender<TAB>rcpt,rcpt" lines (recipients
 # lower-cased and sorted) in $WORK/queue.txt.  Accepted mail is in the
-# queue (incoming, active or deferred) once DATA got its 250.
+# queue (incoming, active or deferred) once DATA got its 250.  postqueue
+# reads the queue folders one after the other while qmgr moves messages
+# between them, so one listing can show a message twice or miss it: a
+# message counts once (by queue id), and the snapshot is the first that
+# two listings in a row agree on.
 queue_snapshot() {
-	postqueue -c "$PFDIR" -j >"$WORK/queue.json" 2>"$WORK/queue.err"
-	python3 - "$WORK/queue.json" >"$WORK/queue.txt" <<'PY'
+	local prev= cur i
+	for i in $(seq 20); do
+		postqueue -c "$PFDIR" -j >"$WORK/queue.json" 2>"$WORK/queue.err"
+		python3 - "$WORK/queue.json" >"$WORK/queue.txt" <<'PY'
 import json, sys
+seen = {}
 for line in open(sys.argv[1]):
     m = json.loads(line)
     r = sorted(x["address"].lower() for x in m.get("recipients", []))
-    print("%s\t%s" % (m.get("sender", "").lower(), ",".join(r)))
+    seen[m.get("queue_id", line)] = "%s\t%s" % (m.get("sender", "").lower(),
+                                                ",".join(r))
+for v in sorted(seen.values()):
+    print(v)
 PY
+		cur="q:$(cat "$WORK/queue.txt")"
+		[ "$cur" = "$prev" ] && return 0
+		prev=$cur
+		sleep 0.1
+	done
 }
 # queued SENDER: the recipients of the messages from SENDER, per snapshot.
 queued() { awk -F'\t' -v s="$1" '$1 == s { print $2 }' "$WORK/queue.txt" | sort | paste -sd' '; }
