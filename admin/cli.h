@@ -134,6 +134,8 @@ extern const char cli_help_unseal[], cli_help_seal[], cli_help_status[];
 int cmd_init(struct cli *cli, int argc, char **argv);
 int cmd_domain(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
+int cmd_apppw(struct cli *cli, int argc, char **argv);
+int cmd_mailkey(struct cli *cli, int argc, char **argv);
 int cmd_address(struct cli *cli, int argc, char **argv);
 int cmd_alias(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);
@@ -146,6 +148,7 @@ int cmd_rotate(struct cli *cli, int argc, char **argv);
 int cmd_recover(struct cli *cli, int argc, char **argv);
 int cmd_backup(struct cli *cli, int argc, char **argv);
 int cmd_verify(struct cli *cli, int argc, char **argv);
+int cmd_migrate(struct cli *cli, int argc, char **argv);
 
 /* The operator's uid: the admin socket's peer in the service, getuid()
  * offline. */

@@ -65,6 +65,8 @@ static const struct cli_command commands[] = {
 	{ "status", cmd_no_service },
 	{ "domain", cmd_domain },
 	{ "user", cmd_user },
+	{ "app-password", cmd_apppw },
+	{ "mail-key", cmd_mailkey },
 	{ "address", cmd_address },
 	{ "alias", cmd_alias },
 	{ "import", cmd_import },
@@ -77,6 +79,7 @@ static const struct cli_command commands[] = {
 	{ "recover", cmd_recover },
 	{ "backup", cmd_backup },
 	{ "verify", cmd_verify },
+	{ "migrate", cmd_migrate },
 };
 
 bool
@@ -84,9 +87,11 @@ cli_command_is_local_only(const char *cmd)
 {
 	/* init creates a store: there is no service for it yet. */
 	/* backup and verify open the files read-only themselves (no lock:
-	 * they work while vmsealed runs). */
+	 * they work while vmsealed runs); migrate copies the store to
+	 * another location, offline (admin/cmd_migrate.c). */
 	return strcmp(cmd, "init") == 0 || strcmp(cmd, "help") == 0 ||
-	    strcmp(cmd, "backup") == 0 || strcmp(cmd, "verify") == 0;
+	    strcmp(cmd, "backup") == 0 || strcmp(cmd, "verify") == 0 ||
+	    strcmp(cmd, "migrate") == 0;
 }
 
 int

@@ -33,6 +33,7 @@
 #include "mailkey.h"
 #include "prompt.h"
 #include "pwhash.h"
+#include "pwpolicy.h"
 
 /* --- user --- */
 
@@ -40,10 +41,11 @@ static const char user_help[] =
 "usage: vmseal [-d DIR] user add LOGIN [--address ADDR]... [--home DIR]\n"
 "                   [--uid N] [--gid N] [--mail LOCATION] [--quota RULE]\n"
 "                   [--password-fd N | --no-password] [--disabled]\n"
-"                   [--mail-keys]\n"
+"                   [--mail-keys] [--no-policy]\n"
 "       vmseal [-d DIR] user set LOGIN [--home DIR] [--uid N] [--gid N]\n"
 "                   [--mail LOCATION] [--quota RULE]\n"
-"       vmseal [-d DIR] user passwd LOGIN [--password-fd N]\n"
+"                   [app-passwords-only=yes|no]\n"
+"       vmseal [-d DIR] user passwd LOGIN [--password-fd N] [--no-policy]\n"
 "       vmseal [-d DIR] user del|disable|enable LOGIN\n"
 "       vmseal [-d DIR] user show LOGIN [--json]\n"
 "       vmseal [-d DIR] user list [--json] [--legacy]\n"
@@ -60,7 +62,13 @@ static const char user_help[] =
 "--mail-keys (add) makes a mail key pair for Dovecot's mail_crypt (EC\n"
 "P-256, kept sealed in the user's record); 'mail-key LOGIN --generate'\n"
 "makes one for a user who has none.  Keys are never replaced: mail\n"
-"encrypted to them would become unreadable.\n";
+"encrypted to them would become unreadable.\n"
+"A new password must pass the password policy of vmseal.conf (length,\n"
+"libpwquality's checks; password_policy = off turns it off); --no-policy\n"
+"skips it for this one password, and the audit entry says so.\n"
+"app-passwords-only=yes: mail clients must log in with an app password\n"
+"('vmseal app-password'); the main password then serves web logins and\n"
+"the self-service password change only.\n";
 
 struct user_opts {
 	char **addresses;
@@ -71,7 +79,8 @@ struct user_opts {
 	uint32_t uid, gid;
 	int password_fd;
 	bool no_password, disabled, legacy;
-	bool mail_keys, generate;
+	bool mail_keys, generate, no_policy;
+	int apppw_only;         /* set: -1 unchanged, 0 no, 1 yes */
 	struct secret pw;       /* asked before the store is opened */
 };
 
@@ -116,6 +125,7 @@ user_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	case 'L': o->legacy = true; return CMD_OPT_OK;
 	case 'K': o->mail_keys = true; return CMD_OPT_OK;
 	case 'g': o->generate = true; return CMD_OPT_OK;
+	case 'y': o->no_policy = true; return CMD_OPT_OK;
 	}
 	return cli_usage(cli, "user", "unknown option");
 }
@@ -183,6 +193,8 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 		json_key(j, "created"); json_time(j, u->created);
 		json_key(j, "updated"); json_time(j, u->updated);
 		json_key(j, "password_changed"); json_time(j, u->pw_changed);
+		json_key(j, "app_passwords"); json_int(j, (int64_t)u->n_apppws);
+		json_key(j, "app_passwords_only"); json_bool(j, u->apppw_only);
 		json_key(j, "mail_keys"); json_bool(j, u->mail_pub != NULL);
 		if (u->mail_pub != NULL) {
 			json_key(j, "mail_keys_protection"); json_str(j, "store");
@@ -223,6 +235,9 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 	fprintf(cli->out, "created:          %s\n", t1);
 	fprintf(cli->out, "updated:          %s\n", t2);
 	fprintf(cli->out, "password changed: %s\n", t3);
+	fprintf(cli->out, "app passwords:    %zu%s\n", u->n_apppws,
+	    u->apppw_only ? " (mail clients must use one: "
+	    "app-passwords-only)" : "");
 	if (u->mail_pub != NULL) {
 		cli_fmt_time(u->mail_key_created, t1, sizeof(t1));
 		fprintf(cli->out, "mail keys:        yes (protection: store, "
@@ -278,6 +293,73 @@ static char *
 opt_or_null(const char *v)
 {
 	return (v == NULL || *v == '\0') ? NULL : (char *)v;
+}
+
+/* "app-passwords-only=yes|no", the one setting "set" takes as a word. */
+static int
+user_setting(struct cli *cli, const char *kv, struct user_opts *o)
+{
+	static const char key[] = "app-passwords-only=";
+
+	if (strncmp(kv, key, sizeof(key) - 1) == 0) {
+		const char *v = kv + sizeof(key) - 1;
+
+		if (strcmp(v, "yes") == 0)
+			o->apppw_only = 1;
+		else if (strcmp(v, "no") == 0)
+			o->apppw_only = 0;
+		else
+			return cli_usage(cli, "user", "app-passwords-only "
+			    "takes yes or no");
+		return CMD_PARSED;
+	}
+	return cli_usage(cli, "user", "unknown setting '%.40s' (set takes "
+	    "app-passwords-only=yes|no)", kv);
+}
+
+/* Options that an action does not take are refused, not ignored. */
+static int
+user_check_opts(struct cli *cli, const char *act, const struct user_opts *o)
+{
+	bool add = strcmp(act, "add") == 0, set = strcmp(act, "set") == 0;
+	bool pw = add || strcmp(act, "passwd") == 0;
+
+	if (!add && (o->n_addresses || o->no_password || o->disabled ||
+	    o->mail_keys))
+		return cli_usage(cli, "user", "--address, --no-password, "
+		    "--disabled and --mail-keys go with 'add'");
+	if (!add && !set && (o->set_home || o->set_mail || o->set_quota ||
+	    o->has_uid || o->has_gid))
+		return cli_usage(cli, "user", "--home, --mail, --quota, --uid "
+		    "and --gid go with 'add' and 'set'");
+	if (!pw && (o->password_fd >= 0 || o->no_policy))
+		return cli_usage(cli, "user", "--password-fd and --no-policy "
+		    "go with 'add' and 'passwd'");
+	if (o->legacy && strcmp(act, "list") != 0)
+		return cli_usage(cli, "user", "--legacy goes with 'list'");
+	if (o->generate && strcmp(act, "mail-key") != 0)
+		return cli_usage(cli, "user", "--generate goes with 'mail-key'");
+	return CMD_PARSED;
+}
+
+/* The password policy (admin/pwpolicy.h) on the new password. */
+static int
+user_policy(struct cli *cli, const char *login, struct user_opts *o)
+{
+	char reason[PWPOLICY_REASON_MAX];
+	int r;
+
+	reason[0] = '\0';
+	r = pwpolicy_check(cli->conf, login, o->pw.s, o->pw.len, NULL, 0,
+	    reason, sizeof(reason));
+	if (r == VS_OK)
+		return CMD_PARSED;
+	if (r == VS_EINVAL)
+		return cli_fail(cli, VS_EINVAL, "the password is refused by "
+		    "the password policy: %s (--no-policy sets it anyway)",
+		    reason[0] ? reason : "too weak");
+	return cli_fail(cli, r, "cannot check the password policy: %s",
+	    reason[0] ? reason : "unknown error");
 }
 
 static int
@@ -351,6 +433,11 @@ user_audit(struct cli *cli, struct store_txn *txn, const char *act,
 			describe(d, sizeof(d), "gid", num);
 		}
 	}
+	if (o->apppw_only >= 0)
+		describe(d, sizeof(d), "app-passwords-only",
+		    o->apppw_only ? "yes" : "no");
+	if (o->no_policy && !o->no_password)
+		describe(d, sizeof(d), "password-policy-skipped", NULL);
 	if (strcmp(act, "add") == 0) {
 		describe(d, sizeof(d), o->no_password ? "no-password" :
 		    "password-set", NULL);
@@ -398,6 +485,8 @@ user_modify(struct cli *cli, struct store_txn *txn, const char *act,
 				u.has_gid = true;
 				u.gid = o->gid;
 			}
+			if (o->apppw_only >= 0)
+				u.apppw_only = o->apppw_only == 1;
 		}
 		r = store_user_update(txn, &u, err);
 		u.home = home;
@@ -424,6 +513,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		{ "legacy", no_argument, NULL, 'L' },
 		{ "mail-keys", no_argument, NULL, 'K' },
 		{ "generate", no_argument, NULL, 'g' },
+		{ "no-policy", no_argument, NULL, 'y' },
 	};
 	static const char *const actions[] = { "add", "del", "show", "list",
 	    "passwd", "disable", "enable", "set", "mail-key" };
@@ -449,11 +539,17 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		return cli_usage(cli, "user", "unknown action '%s'", act);
 	memset(&o, 0, sizeof(o));
 	o.password_fd = -1;
+	o.apppw_only = -1;
 	ex = cmd_parse(cli, "user", user_help, argc - 1, argv + 1, "", lo,
 	    sizeof(lo) / sizeof(lo[0]), user_opt, &o, &pos, &npos);
 	if (ex == CMD_PARSED)
 		ex = cmd_need_args(cli, "user", npos, strcmp(act, "list") ? 1 : 0,
-		    strcmp(act, "list") ? 1 : 0);
+		    strcmp(act, "list") == 0 ? 0 : strcmp(act, "set") == 0 ?
+		    2 : 1);
+	if (ex == CMD_PARSED && npos == 2)
+		ex = user_setting(cli, pos[1], &o);
+	if (ex == CMD_PARSED)
+		ex = user_check_opts(cli, act, &o);
 	if (ex == CMD_PARSED && o.no_password && o.password_fd >= 0)
 		ex = cli_usage(cli, "user", "--password-fd and --no-password "
 		    "exclude each other");
@@ -480,6 +576,12 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		if (ask_password(cli, o.password_fd, &o.pw, &err) != VS_OK) {
 			free(o.addresses);
 			return cli_fail_err(cli, &err);
+		}
+		if (!o.no_policy && (ex = user_policy(cli, pos[0], &o)) !=
+		    CMD_PARSED) {
+			free(o.addresses);
+			prompt_free(&o.pw);
+			return ex;
 		}
 	}
 	if ((ex = cli_open_txn(cli, write, &st, &txn)) != EX_VS_OK) {

@@ -41,15 +41,12 @@
 #include <stdlib.h>
 #include <stdbool.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <sodium.h>
 
+#include "authclient.h"
 #include "authproto.h"
 #include "conf.h"
 #include "ipc.h"
@@ -175,23 +172,18 @@ main(int argc, char **argv)
 		{ NULL, 0, NULL, 0 }
 	};
 	static char fd3[FD3_MAX + 1];
-	static struct vs_conf conf;
 	char sockpath[CONF_STR_MAX + 16], extra[512];
 	const char *socket_opt = NULL, *conf_path = NULL, *user, *pass;
 	const char *service, *rip, *lip;
-	struct rlimit rl = { 0, 0 };
 	struct auth_request req;
 	struct auth_reply rep;
-	struct ipc_msg m;
 	struct vs_err err;
 	size_t len, ulen, plen;
 	bool lookup;
-	int c, fd, r;
+	int c, r;
 
-	/* Nothing we create is for anyone else. */
-	umask(077);
-	setrlimit(RLIMIT_CORE, &rl);
-	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	/* Nothing we create is for anyone else; no core, not dumpable. */
+	authclient_harden();
 	/* '+': the reply program and its arguments are not ours. */
 	while ((c = getopt_long(argc, argv, "+s:c:h", lo, NULL)) != -1) {
 		switch (c) {
@@ -213,19 +205,10 @@ main(int argc, char **argv)
 		    "REPLY-PROGRAM", NULL);
 		return EX_USAGE_CP;
 	}
-	if (socket_opt != NULL) {
-		snprintf(sockpath, sizeof(sockpath), "%s", socket_opt);
-	} else {
-		conf_defaults(&conf);
-		vs_err_clear(&err);
-		r = conf_load(&conf, conf_path ? conf_path : CONF_DEFAULT_PATH,
-		    &err);
-		if (r != VS_OK && (r != VS_ENOTFOUND || conf_path != NULL)) {
-			warnx_cp("configuration", err.msg);
-			return EX_TEMP;
-		}
-		snprintf(sockpath, sizeof(sockpath), "%s/auth",
-		    conf.socket_dir);
+	if (authclient_socket_path(socket_opt, conf_path, sockpath,
+	    sizeof(sockpath), &err) != VS_OK) {
+		warnx_cp("configuration", err.msg);
+		return EX_TEMP;
 	}
 	if (sodium_init() < 0)
 		return EX_TEMP;
@@ -268,12 +251,6 @@ main(int argc, char **argv)
 	rip = env_or("TCPREMOTEIP", "REMOTE_IP");
 	lip = env_or("TCPLOCALIP", "LOCAL_IP");
 
-	if ((fd = ipc_connect(sockpath)) < 0) {
-		sodium_memzero(fd3, sizeof(fd3));
-		warnx_cp("vmsealed does not answer on", sockpath);
-		return EX_TEMP;
-	}
-	vs_err_clear(&err);
 	memset(&req, 0, sizeof(req));
 	req.op = lookup ? AUTH_LOOKUP : AUTH_VERIFY;
 	req.login = user;
@@ -286,30 +263,18 @@ main(int argc, char **argv)
 		/* Dovecot 2.3 sets AUTH_SECURED (non-empty when secured). */
 		req.secured = env_or("AUTH_SECURED", "SECURED")[0] != '\0';
 	}
-	r = auth_send_request(fd, &req, CP_TIMEOUT_MS, &err);
-	/* The password is on its way: wipe our copy now. */
-	sodium_memzero((char *)pass, plen);
-	if (r == VS_EINVAL || r == VS_ELIMIT) {
-		/* A request vmsealed would refuse (a name or password over
-		 * its cap): it can never succeed, a definite "no". */
-		close(fd);
+	/* Sent, and the password wiped as it leaves (authclient.h). */
+	r = authclient_ask(sockpath, &req, CP_TIMEOUT_MS, &rep, &err);
+	if (r != AUTHCLIENT_ANSWER) {
 		sodium_memzero(fd3, sizeof(fd3));
-		warnx_cp("request refused", err.msg);
-		return lookup ? EX_NOUSER : EX_FAIL;
-	}
-	if (r == VS_OK)
-		r = ipc_recv(fd, AUTH_REPLY_MAX, CP_TIMEOUT_MS, &m, &err);
-	close(fd);
-	if (r != VS_OK) {
-		sodium_memzero(fd3, sizeof(fd3));
+		if (r == AUTHCLIENT_REFUSED) {
+			/* A request vmsealed would refuse (a name or password
+			 * over its cap): it can never succeed, a definite
+			 * "no". */
+			warnx_cp("request refused", err.msg);
+			return lookup ? EX_NOUSER : EX_FAIL;
+		}
 		warnx_cp("vmsealed", err.msg);
-		return EX_TEMP;
-	}
-	r = auth_parse_reply(m.items, m.lens, m.n, &rep, &err);
-	ipc_msg_free(&m);
-	if (r != VS_OK) {
-		sodium_memzero(fd3, sizeof(fd3));
-		warnx_cp("malformed reply from vmsealed", err.msg);
 		return EX_TEMP;
 	}
 	switch (rep.result) {

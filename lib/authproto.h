@@ -1,6 +1,7 @@
 /*
- * authproto.h - the auth socket's protocol: how Dovecot's side of vmseal
- * (vmseal-checkpassword, the auth plugin) asks vmsealed.
+ * authproto.h - the auth socket's protocol: how vmseal's clients
+ * (vmseal-checkpassword and the auth plugin for Dovecot, vmseal-authcheck
+ * for Apache) ask vmsealed.
  *
  * One request, one reply, both framed as an ipc message (ipc.h: a netstring
  * of netstrings) on a connection that may be reused for further requests.
@@ -33,7 +34,8 @@
  * and protocol).
  *
  * Both directions are encoded and parsed here, once: the clients
- * (vmseal-checkpassword, the plugin) build their requests with
+ * (vmseal-checkpassword and vmseal-authcheck through helper/authclient.c,
+ * the plugin) build their requests with
  * auth_encode_request()/auth_send_request() and parse replies with
  * auth_parse_reply(); vmsealed parses requests with auth_parse_request()
  * and encodes replies with auth_encode_reply().  The encoders refuse what
@@ -53,6 +55,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apppw.h"
 #include "buf.h"
 #include "names.h"
 #include "pwhash.h"
@@ -119,6 +122,10 @@ struct auth_reply {
 	char reason[256];               /* AUTH_TEMP; AUTH_FAIL optional */
 	char fields[AUTH_FIELDS_MAX][AUTH_FIELD_MAX];
 	size_t n_fields;
+	/* The service's, never on the wire (the encoder ignores it, the
+	 * parser leaves it ""): the app password the check matched, for the
+	 * event and the log line (service/guard.c). */
+	char app[APPPW_NAME_MAX + 1];
 };
 
 /* Encode a reply as one ipc message into out (a netstring of netstrings).

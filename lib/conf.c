@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,8 @@
 #include "conf.h"
 #include "names.h"
 
-enum ctype { C_STR, C_UINT, C_MODE };
+/* C_BOOL: on/off, yes/no, 1/0; C_LISTEN: a loopback ADDRESS:PORT or "". */
+enum ctype { C_STR, C_UINT, C_MODE, C_BOOL, C_LISTEN };
 
 struct ckey {
 	const char *name;
@@ -33,6 +35,9 @@ struct ckey {
     sizeof(((struct vs_conf *)0)->f), 0 }
 #define U(n, f, m) { n, C_UINT, offsetof(struct vs_conf, f), 0, m }
 #define M(n, f) { n, C_MODE, offsetof(struct vs_conf, f), 0, 0777 }
+#define B(n, f) { n, C_BOOL, offsetof(struct vs_conf, f), 0, 1 }
+#define L(n, f) { n, C_LISTEN, offsetof(struct vs_conf, f), \
+    sizeof(((struct vs_conf *)0)->f), 0 }
 
 /* store_dir and store first: conf_parse refuses both (seen[0], seen[1]). */
 static const struct ckey keys[] = {
@@ -75,6 +80,21 @@ static const struct ckey keys[] = {
 	U("uid_min", uid_min, 4294967295UL),
 	U("gid_min", gid_min, 4294967295UL),
 	S("log_names", log_names),
+	/* Self-service password change and the password policy. */
+	S("poppassd_socket", poppassd_socket),
+	S("poppassd_socket_group", poppassd.group),
+	M("poppassd_socket_mode", poppassd.mode),
+	L("poppassd_listen", poppassd_listen),
+	L("httpapi_listen", httpapi_listen),
+	S("httpapi_user_field", httpapi_user_field),
+	S("httpapi_curpass_field", httpapi_curpass_field),
+	S("httpapi_newpass_field", httpapi_newpass_field),
+	U("selfservice_max_connections", selfservice_max_connections, 256),
+	U("selfservice_timeout", selfservice_timeout, 600),
+	B("password_policy", password_policy),
+	U("password_min_length", password_min_length, 256),
+	S("password_quality_conf", password_quality_conf),
+	B("password_dictcheck", password_dictcheck),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -105,6 +125,18 @@ conf_defaults(struct vs_conf *c)
 	c->uid_min = 500;
 	c->gid_min = 500;
 	snprintf(c->log_names, sizeof(c->log_names), "plain");
+	c->poppassd.mode = 0660;
+	snprintf(c->httpapi_user_field, sizeof(c->httpapi_user_field),
+	    "username");
+	snprintf(c->httpapi_curpass_field, sizeof(c->httpapi_curpass_field),
+	    "curpass");
+	snprintf(c->httpapi_newpass_field, sizeof(c->httpapi_newpass_field),
+	    "newpass");
+	c->selfservice_max_connections = 8;
+	c->selfservice_timeout = 30;
+	c->password_policy = 1;
+	c->password_min_length = 12;
+	c->password_dictcheck = 1;
 }
 
 const char *
@@ -155,8 +187,55 @@ set_key(struct vs_conf *c, const struct ckey *k, const char *v,
 		    strcmp(v, "plain") != 0 && strcmp(v, "hashed") != 0)
 			return vs_fail(err, VS_EINVAL, "line %lu: log_names "
 			    "must be plain or hashed", line);
+		if (strcmp(k->name, "poppassd_socket") == 0 && *v != '\0' &&
+		    *v != '/' && (strchr(v, '/') != NULL ||
+		    strcmp(v, ".") == 0 || strcmp(v, "..") == 0))
+			return vs_fail(err, VS_EINVAL, "line %lu: "
+			    "poppassd_socket must be a name (under "
+			    "socket_dir) or an absolute path", line);
+		if (strncmp(k->name, "httpapi_", 8) == 0 &&
+		    (*v == '\0' || strspn(v, "abcdefghijklmnopqrstuvwxyz"
+		    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.[]") !=
+		    strlen(v)))
+			return vs_fail(err, VS_EINVAL, "line %lu: %s must be "
+			    "a form field name (letters, digits, _ - . [ ])",
+			    line, k->name);
+		if (strcmp(k->name, "password_quality_conf") == 0 &&
+		    *v != '\0' && *v != '/')
+			return vs_fail(err, VS_EINVAL, "line %lu: "
+			    "password_quality_conf must be an absolute path",
+			    line);
 		memcpy(base, v, strlen(v) + 1);
 		return VS_OK;
+	case C_BOOL:
+		if (strcmp(v, "on") == 0 || strcmp(v, "yes") == 0 ||
+		    strcmp(v, "1") == 0)
+			n = 1;
+		else if (strcmp(v, "off") == 0 || strcmp(v, "no") == 0 ||
+		    strcmp(v, "0") == 0)
+			n = 0;
+		else
+			return vs_fail(err, VS_EINVAL, "line %lu: %s must be "
+			    "on or off", line, k->name);
+		*(unsigned *)(void *)base = (unsigned)n;
+		return VS_OK;
+	case C_LISTEN: {
+		char host[64], msg[VS_ERR_MSG_MAX];
+		struct vs_err e;
+		unsigned port;
+
+		if (*v != '\0' && conf_listen_parse(v, host, sizeof(host),
+		    &port, &e) != VS_OK) {
+			snprintf(msg, sizeof(msg), "%s", e.msg);
+			return vs_fail(err, VS_EINVAL, "line %lu: %s: %s",
+			    line, k->name, msg);
+		}
+		if (strlen(v) >= k->size)
+			return vs_fail(err, VS_EINVAL, "line %lu: %s is too "
+			    "long", line, k->name);
+		memcpy(base, v, strlen(v) + 1);
+		return VS_OK;
+	}
 	case C_UINT:
 		if (parse_uint(v, k->max, 10, &n) != 0)
 			return vs_fail(err, VS_EINVAL, "line %lu: %s must be "
@@ -171,6 +250,50 @@ set_key(struct vs_conf *c, const struct ckey *k, const char *v,
 		return VS_OK;
 	}
 	return VS_EINVAL;
+}
+
+int
+conf_listen_parse(const char *v, char *host, size_t hostsize,
+    unsigned *port_r, struct vs_err *err)
+{
+	unsigned char a[16];
+	const char *colon, *h = v;
+	size_t hlen;
+	unsigned long port;
+
+	vs_err_clear(err);
+	if ((colon = strrchr(v, ':')) == NULL)
+		return vs_fail(err, VS_EINVAL, "expected ADDRESS:PORT");
+	hlen = (size_t)(colon - v);
+	if (hlen >= 2 && v[0] == '[' && v[hlen - 1] == ']') {
+		h = v + 1;
+		hlen -= 2;
+	} else if (memchr(v, ':', hlen) != NULL) {
+		return vs_fail(err, VS_EINVAL, "an IPv6 address goes in "
+		    "brackets: [::1]:PORT");
+	}
+	if (hlen == 0 || hlen >= hostsize)
+		return vs_fail(err, VS_EINVAL, "expected ADDRESS:PORT");
+	memcpy(host, h, hlen);
+	host[hlen] = '\0';
+	if (parse_uint(colon + 1, 65535, 10, &port) != 0 || port == 0)
+		return vs_fail(err, VS_EINVAL, "the port must be a number "
+		    "from 1 to 65535");
+	if (inet_pton(AF_INET, host, a) == 1) {
+		if (a[0] != 127)
+			return vs_fail(err, VS_EINVAL, "only a loopback "
+			    "address (127.0.0.0/8, ::1) may be given");
+	} else if (inet_pton(AF_INET6, host, a) == 1) {
+		static const unsigned char lo[16] = { [15] = 1 };
+
+		if (memcmp(a, lo, 16) != 0)
+			return vs_fail(err, VS_EINVAL, "only a loopback "
+			    "address (127.0.0.0/8, ::1) may be given");
+	} else {
+		return vs_fail(err, VS_EINVAL, "not a numeric IP address");
+	}
+	*port_r = (unsigned)port;
+	return VS_OK;
 }
 
 static char *

@@ -75,7 +75,37 @@ struct vs_conf {
 	/* "plain": log lines name the login; "hashed": a keyed hash of it
 	 * (the client address stays in the clear for fail2ban). */
 	char log_names[16];
+	/* Self-service password change (service/selfservice.c,
+	 * service/httpapi.c; all off by default).  poppassd_socket: a name
+	 * (under socket_dir) or an absolute path, "" = off; the listen
+	 * settings: "ADDRESS:PORT" on a loopback address ("127.0.0.1:106",
+	 * "[::1]:106"), "" = off. */
+	char poppassd_socket[CONF_STR_MAX];
+	struct conf_socket poppassd;
+	char poppassd_listen[64];
+	char httpapi_listen[64];
+	/* The form fields Roundcube's httpapi driver is configured to send
+	 * (password_httpapi_var_user, _var_curpass, _var_newpass): letters,
+	 * digits, '_', '-', '.', '[', ']'; at most 64 (FORM_NAME_MAX). */
+	char httpapi_user_field[65];
+	char httpapi_curpass_field[65];
+	char httpapi_newpass_field[65];
+	unsigned selfservice_max_connections;   /* per front end */
+	unsigned selfservice_timeout;           /* seconds per connection */
+	/* Password policy (admin/pwpolicy.h): on/off (1/0), the length
+	 * floor in characters, a pwquality.conf ("" = the library's
+	 * defaults), cracklib's dictionary check. */
+	unsigned password_policy;
+	unsigned password_min_length;
+	char password_quality_conf[CONF_STR_MAX];
+	unsigned password_dictcheck;
 };
+
+/* A "listen" value (ADDRESS:PORT on a loopback address, as above): the
+ * address (without brackets, into host, hostsize bytes) and the port.
+ * VS_EINVAL with the reason. */
+int conf_listen_parse(const char *v, char *host, size_t hostsize,
+    unsigned *port_r, struct vs_err *err);
 
 void conf_defaults(struct vs_conf *c);
 /* The store's location: store when set, else store_dir. */

@@ -15,7 +15,10 @@
 #include "record.h"
 
 enum { E_TIME = 1, E_KIND = 2, E_EXISTS = 3, E_IP = 4, E_LOGIN = 5,
-    E_SERVICE = 6 };
+    E_SERVICE = 6,
+    /* Optional (an older vmseal skips it): the app password a failure
+     * named (wrong service, expired). */
+    E_APP = 0x81 };
 
 static const char *const kind_names[] = {
 	[EVENT_BAD_PASSWORD] = "bad-password",
@@ -44,7 +47,8 @@ event_encode(const struct vs_event *e, struct buf *b)
 	    (r = rec_add(b, E_EXISTS, &x, 1)) != 0 ||
 	    (r = rec_add_str(b, E_IP, e->ip)) != 0 ||
 	    (r = rec_add_str(b, E_LOGIN, e->login)) != 0 ||
-	    (r = rec_add_str(b, E_SERVICE, e->service)) != 0)
+	    (r = rec_add_str(b, E_SERVICE, e->service)) != 0 ||
+	    (e->app[0] != '\0' && (r = rec_add_str(b, E_APP, e->app)) != 0))
 		return r;
 	return 0;
 }
@@ -101,6 +105,9 @@ event_decode(const uint8_t *d, size_t n, struct vs_event *e,
 		case E_SERVICE:
 			r = copy_field(&f[i], e->service, sizeof(e->service),
 			    err);
+			break;
+		case E_APP:
+			r = copy_field(&f[i], e->app, sizeof(e->app), err);
 			break;
 		default:
 			if (!(f[i].tag & 0x80))

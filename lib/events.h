@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apppw.h"
 #include "buf.h"
 #include "names.h"
 #include "store.h"
@@ -40,6 +41,7 @@ struct vs_event {
 	char ip[64];
 	char login[NAME_BUF];
 	char service[32];
+	char app[APPPW_NAME_MAX + 1];   /* the app password named, or "" */
 };
 
 const char *event_kind_name(enum event_kind k);

@@ -9,7 +9,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/digest.c lib/digest.h \
 	lib/pwhash.c lib/pwhash.h lib/pwhash_int.h lib/pwhash_legacy.c \
 	lib/import.c lib/import.h \
-	lib/record.c lib/record.h \
+	lib/record.c lib/record.h lib/apppw.c lib/apppw.h \
 	lib/kv.h lib/kv_lmdb.c \
 	lib/seal.c lib/seal.h \
 	lib/store.c lib/store.h lib/store_int.h \
@@ -39,3 +39,6 @@ lib_libvmseal_la_SOURCES += lib/kv_pg.c lib/kv_pg.h lib/kv_pg_int.h \
 lib_libvmseal_la_CFLAGS += $(PQ_CFLAGS)
 lib_libvmseal_la_LIBADD += $(PQ_LIBS)
 endif
+# Self-service password change (issue 14): the poppassd line protocol and
+# the urlencoded form parser of the httpapi front end; pure, fuzzed.
+lib_libvmseal_la_SOURCES += lib/poppassd.c lib/poppassd.h lib/form.c lib/form.h

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sodium.h>
+
 #include "record.h"
 
 /* Tags.  Shared across record types: a type uses the ones it needs. */
@@ -36,6 +38,13 @@ enum {
 	T_MAIL_PUB = 15,
 	T_MAIL_PRIV = 16,
 	T_MAIL_CREATED = 17,
+	/* App passwords (issue 14): one nested record per app password
+	 * (repeats), and the flag "app passwords only" (written only when
+	 * set).  Below 0x80: a vmseal that does not know them must not
+	 * rewrite the record without them (that would revive the main
+	 * password for mail clients). */
+	T_APPPW = 18,
+	T_APPONLY = 19,
 	T_PW_OPS = 20,
 	T_PW_MEM = 21,
 	T_OPTIONAL = 0x80,
@@ -48,7 +57,7 @@ enum {
 static bool
 tag_repeats(uint8_t tag)
 {
-	return tag == T_ADDRESS || tag == T_DEST;
+	return tag == T_ADDRESS || tag == T_DEST || tag == T_APPPW;
 }
 
 int
@@ -185,7 +194,10 @@ enum rf_kind {
 	RF_I64,         /* int64_t, always written */
 	RF_I64NZ,       /* int64_t, written when not 0 */
 	RF_LIST,        /* char ** and a size_t count: a repeated tag */
-	RF_FLAG         /* bool: one bit of a 1-byte flags field */
+	RF_FLAG,        /* bool: one bit of a 1-byte flags field */
+	RF_FLAGNZ,      /* bool: a 1-byte field written only when true */
+	RF_APPPW        /* struct vs_apppw * and a size_t count: nested
+	                   records of a repeated tag (apppw_encode) */
 };
 
 struct rf {
@@ -253,6 +265,142 @@ free_list(char **l, size_t n)
 	free(l);
 }
 
+/*
+ * An app password as a nested record (the value of one T_APPPW field):
+ * its own version byte and fields, A_NAME, A_KEY (salt || hash),
+ * A_SERVICES, A_CREATED, then A_EXPIRES, A_USED, A_IP when set.  The
+ * same rules as a record: in order, no repeats, unknown tags below 0x80
+ * refused.
+ */
+enum { A_NAME = 1, A_KEY = 2, A_SERVICES = 3, A_CREATED = 4, A_EXPIRES = 5,
+    A_USED = 6, A_IP = 7 };
+
+static int
+apppw_encode(struct buf *b, uint8_t tag, const struct vs_apppw *e)
+{
+	uint8_t key[APPPW_SALT_BYTES + APPPW_HASH_BYTES];
+	struct buf nb = { 0 };
+	int r;
+
+	memcpy(key, e->salt, APPPW_SALT_BYTES);
+	memcpy(key + APPPW_SALT_BYTES, e->hash, APPPW_HASH_BYTES);
+	if ((r = rec_begin(&nb)) == 0 &&
+	    (r = rec_add_str(&nb, A_NAME, e->name)) == 0 &&
+	    (r = rec_add(&nb, A_KEY, key, sizeof(key))) == 0 &&
+	    (r = rec_add_u32(&nb, A_SERVICES, e->services)) == 0 &&
+	    (r = rec_add_i64(&nb, A_CREATED, e->created)) == 0 &&
+	    (e->expires == 0 ||
+	    (r = rec_add_i64(&nb, A_EXPIRES, e->expires)) == 0) &&
+	    (e->last_used == 0 ||
+	    (r = rec_add_i64(&nb, A_USED, e->last_used)) == 0) &&
+	    (r = rec_add_str(&nb, A_IP, e->last_ip)) == 0)
+		r = rec_add(b, tag, nb.data, nb.len);
+	sodium_memzero(key, sizeof(key));
+	buf_free(&nb);
+	return r;
+}
+
+static int
+apppw_decode(const struct rec_field *outer, struct vs_apppw *e,
+    struct vs_err *err)
+{
+	struct rec_field *f;
+	size_t n, i;
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	if ((r = rec_parse(outer->val, outer->len, &f, &n, err)) != VS_OK)
+		return r;
+	for (i = 0; i < n && r == VS_OK; i++) {
+		switch (f[i].tag) {
+		case A_NAME:
+			r = get_str(&f[i], &e->name, err);
+			break;
+		case A_KEY:
+			if (f[i].len != APPPW_SALT_BYTES + APPPW_HASH_BYTES) {
+				r = vs_fail(err, VS_ECORRUPT, "app password "
+				    "record is malformed");
+				break;
+			}
+			memcpy(e->salt, f[i].val, APPPW_SALT_BYTES);
+			memcpy(e->hash, f[i].val + APPPW_SALT_BYTES,
+			    APPPW_HASH_BYTES);
+			break;
+		case A_SERVICES:
+			if (f[i].len != 4 ||
+			    (e->services = vs_get_u32be(f[i].val)) == 0)
+				r = vs_fail(err, VS_ECORRUPT, "app password "
+				    "record is malformed");
+			break;
+		case A_CREATED:
+		case A_EXPIRES:
+		case A_USED:
+			if (f[i].len != 8) {
+				r = vs_fail(err, VS_ECORRUPT, "app password "
+				    "record is malformed");
+				break;
+			}
+			*(f[i].tag == A_CREATED ? &e->created :
+			    f[i].tag == A_EXPIRES ? &e->expires :
+			    &e->last_used) = (int64_t)vs_get_u64be(f[i].val);
+			break;
+		case A_IP:
+			r = get_str(&f[i], &e->last_ip, err);
+			break;
+		default:
+			if (!(f[i].tag & T_OPTIONAL))
+				r = vs_fail(err, VS_ECORRUPT, "app password "
+				    "field %u is unknown (newer vmseal?)",
+				    f[i].tag);
+		}
+	}
+	free(f);
+	if (r == VS_OK && (e->name == NULL || e->services == 0))
+		r = vs_fail(err, VS_ECORRUPT, "app password record is "
+		    "incomplete");
+	if (r != VS_OK)
+		vs_apppw_clear(e);
+	return r;
+}
+
+static void
+free_apppws(struct vs_apppw *l, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		vs_apppw_clear(&l[i]);
+	free(l);
+}
+
+static int
+push_apppw(struct vs_apppw **list, size_t *n, const struct rec_field *f,
+    struct vs_err *err)
+{
+	struct vs_apppw e, *nl;
+	size_t i;
+	int r;
+
+	if (*n >= APPPW_MAX)
+		return vs_fail(err, VS_ECORRUPT, "record has more than %d app "
+		    "passwords", APPPW_MAX);
+	if ((r = apppw_decode(f, &e, err)) != VS_OK)
+		return r;
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i].name, e.name) == 0) {
+			vs_apppw_clear(&e);
+			return vs_fail(err, VS_ECORRUPT, "record has two app "
+			    "passwords of one name");
+		}
+	if ((nl = realloc(*list, (*n + 1) * sizeof(*nl))) == NULL) {
+		vs_apppw_clear(&e);
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	nl[(*n)++] = e;
+	*list = nl;
+	return VS_OK;
+}
+
 /* Free what a decoded or half-decoded record holds and zero it. */
 static void
 rtype_clear(const struct rtype *t, void *obj)
@@ -271,6 +419,10 @@ rtype_clear(const struct rtype *t, void *obj)
 			break;
 		case RF_LIST:
 			free_list(*AT(obj, d->off, char **),
+			    *AT(obj, d->aux, size_t));
+			break;
+		case RF_APPPW:
+			free_apppws(*AT(obj, d->off, struct vs_apppw *),
 			    *AT(obj, d->aux, size_t));
 			break;
 		default:
@@ -326,6 +478,19 @@ rtype_encode(const struct rtype *t, const void *obj, struct buf *b)
 			flags = *CAT(obj, d->off, bool) ? d->bit : 0;
 			r = rec_add(b, d->tag, &flags, 1);
 			break;
+		case RF_FLAGNZ:
+			flags = d->bit;
+			if (*CAT(obj, d->off, bool))
+				r = rec_add(b, d->tag, &flags, 1);
+			break;
+		case RF_APPPW:
+			cnt = *CAT(obj, d->aux, size_t);
+			if (cnt > APPPW_MAX)
+				return VS_ELIMIT;
+			for (j = 0; j < cnt && r == 0; j++)
+				r = apppw_encode(b, d->tag,
+				    &(*CAT(obj, d->off, struct vs_apppw *))[j]);
+			break;
 		}
 		if (r != 0)
 			return r;
@@ -352,7 +517,7 @@ rtype_field(const struct rtype *t, const struct rec_field *f, void *obj,
 		return vs_fail(err, VS_ECORRUPT,
 		    "record field %u is unknown (newer vmseal?)", f->tag);
 	}
-	if (seen[i] && d->kind != RF_LIST)
+	if (seen[i] && d->kind != RF_LIST && d->kind != RF_APPPW)
 		return vs_fail(err, VS_ECORRUPT, "%s", d->kind == RF_FLAG ?
 		    t->flags_bad : "record field repeated");
 	seen[i] = true;
@@ -368,6 +533,14 @@ rtype_field(const struct rtype *t, const struct rec_field *f, void *obj,
 			return vs_fail(err, VS_ECORRUPT, "%s", t->flags_bad);
 		*AT(obj, d->off, bool) = (f->val[0] & d->bit) != 0;
 		return VS_OK;
+	case RF_FLAGNZ:
+		if (f->len != 1 || f->val[0] != d->bit)
+			return vs_fail(err, VS_ECORRUPT, "%s", t->flags_bad);
+		*AT(obj, d->off, bool) = true;
+		return VS_OK;
+	case RF_APPPW:
+		return push_apppw(AT(obj, d->off, struct vs_apppw *),
+		    AT(obj, d->aux, size_t), f, err);
 	case RF_U32:
 		if (f->len != 4)
 			break;
@@ -469,6 +642,10 @@ static const struct rf user_f[] = {
 	F(T_MAIL_PUB, RF_STR, struct vs_user, mail_pub, NULL),
 	F(T_MAIL_PRIV, RF_SECRET, struct vs_user, mail_priv, NULL),
 	F(T_MAIL_CREATED, RF_I64NZ, struct vs_user, mail_key_created, NULL),
+	{ T_APPPW, RF_APPPW, 0, offsetof(struct vs_user, apppws),
+	    offsetof(struct vs_user, n_apppws), NULL },
+	{ T_APPONLY, RF_FLAGNZ, 1, offsetof(struct vs_user, apppw_only), 0,
+	    NULL },
 };
 static const struct rtype user_t =
     RTYPE(user_f, struct vs_user, "record flags are malformed");
@@ -537,6 +714,53 @@ vs_user_del_address(struct vs_user *u, const char *address)
 		return VS_OK;
 	}
 	return VS_ENOTFOUND;
+}
+
+int
+vs_user_find_apppw(const struct vs_user *u, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < u->n_apppws; i++)
+		if (strcmp(u->apppws[i].name, name) == 0)
+			return (int)i;
+	return -1;
+}
+
+int
+vs_user_add_apppw(struct vs_user *u, const struct vs_apppw *e)
+{
+	struct vs_apppw c, *nl;
+
+	if (vs_user_find_apppw(u, e->name) >= 0)
+		return VS_EEXIST;
+	if (u->n_apppws >= APPPW_MAX)
+		return VS_ELIMIT;
+	c = *e;
+	c.name = vs_strdup(e->name);
+	c.last_ip = e->last_ip ? vs_strdup(e->last_ip) : NULL;
+	nl = realloc(u->apppws, (u->n_apppws + 1) * sizeof(*nl));
+	if (c.name == NULL || (e->last_ip && c.last_ip == NULL) ||
+	    nl == NULL) {
+		if (nl != NULL)
+			u->apppws = nl;
+		vs_apppw_clear(&c);
+		return VS_ENOMEM;
+	}
+	nl[u->n_apppws++] = c;
+	u->apppws = nl;
+	return VS_OK;
+}
+
+void
+vs_user_del_apppw(struct vs_user *u, size_t i)
+{
+	if (i >= u->n_apppws)
+		return;
+	vs_apppw_clear(&u->apppws[i]);
+	memmove(&u->apppws[i], &u->apppws[i + 1],
+	    (u->n_apppws - i - 1) * sizeof(u->apppws[0]));
+	u->n_apppws--;
 }
 
 /* --- address --- */

@@ -29,6 +29,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apppw.h"
 #include "buf.h"
 #include "vs_err.h"
 
@@ -84,6 +85,12 @@ struct vs_user {
 	char *mail_pub;
 	char *mail_priv;
 	int64_t mail_key_created;
+	/* App passwords (lib/apppw.h), at most APPPW_MAX; and whether mail
+	 * clients must use one (the main password then serves self-service
+	 * and web logins only). */
+	struct vs_apppw *apppws;
+	size_t n_apppws;
+	bool apppw_only;
 };
 
 struct vs_address {
@@ -119,6 +126,13 @@ void vs_user_clear(struct vs_user *u);
 int vs_user_add_address(struct vs_user *u, const char *address);
 /* Remove an address from u's list; VS_ENOTFOUND if absent. */
 int vs_user_del_address(struct vs_user *u, const char *address);
+/* The index of u's app password called name, or -1. */
+int vs_user_find_apppw(const struct vs_user *u, const char *name);
+/* Append a copy of e (name and last_ip duplicated); VS_EEXIST if the name
+ * is taken, VS_ELIMIT beyond APPPW_MAX. */
+int vs_user_add_apppw(struct vs_user *u, const struct vs_apppw *e);
+/* Remove (and wipe) app password i. */
+void vs_user_del_apppw(struct vs_user *u, size_t i);
 
 int rec_address_encode(const struct vs_address *a, struct buf *b);
 int rec_address_decode(const uint8_t *data, size_t len,

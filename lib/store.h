@@ -189,6 +189,11 @@ int store_user_del(struct store_txn *txn, const char *login,
 int store_user_list(struct store_txn *txn, struct vs_user **list_r,
     size_t *n_r, struct vs_err *err);
 void store_user_list_free(struct vs_user *list, size_t n);
+/* Note the use of app password name (a login): when and from where.  The
+ * user's "updated" time is not changed (it is a use, not a change).
+ * VS_ENOTFOUND when the user or the app password is gone. */
+int store_user_apppw_used(struct store_txn *txn, const char *login,
+    const char *name, int64_t when, const char *ip, struct vs_err *err);
 /* Hash a new password with Argon2id at the store's cost and save it. */
 int store_user_set_password(struct store_txn *txn, const char *login,
     const char *password, size_t len, struct vs_err *err);

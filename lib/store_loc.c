@@ -123,13 +123,24 @@ store_location_show(const char *loc, char out[STORE_SHOW_MAX])
 	snprintf(out, STORE_SHOW_MAX, "%s", LOC_PG);
 	if (strncmp(ci, "postgres", 8) == 0 && (h = strstr(ci, "://")) !=
 	    NULL) {
-		/* scheme://[user[:password]@]hostspec[/dbname][?params] */
-		h += 3;
-		e = h + strcspn(h, "/?");
+		const char *a;
+
+		/* scheme://[user[:password]@]hostspec[/dbname][?params].
+		 * libpq ends the user part at the first '@' before any '/',
+		 * so a '?' may be in a password: the host is after the last
+		 * '@' before the first '/'; when a '?' comes before that '@'
+		 * (a password or a parameter holding '?' or '@': which one
+		 * cannot be told) nothing of it is shown. */
+		a = h += 3;
+		e = h + strcspn(h, "/");
 		for (v = h; v < e; v++)
 			if (*v == '@')
-				h = v + 1;      /* after the last '@' of the
-				                 * authority: no user, no password */
+				h = v + 1;      /* no user, no password */
+		if (h != a && memchr(a, '?', (size_t)(h - a)) != NULL) {
+			snprintf(out, STORE_SHOW_MAX, "%s(conninfo)", LOC_PG);
+			return;
+		}
+		e = h + strcspn(h, "/?");
 		show_add(out, STORE_SHOW_MAX, "host", h, (size_t)(e - h));
 		if (*e == '/')
 			show_add(out, STORE_SHOW_MAX, "dbname", e + 1,

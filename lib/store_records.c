@@ -337,6 +337,38 @@ store_user_update(struct store_txn *txn, const struct vs_user *u,
 }
 
 int
+store_user_apppw_used(struct store_txn *txn, const char *login,
+    const char *name, int64_t when, const char *ip, struct vs_err *err)
+{
+	struct vs_user u;
+	struct vs_apppw *e;
+	char *nip = NULL;
+	int i, r;
+
+	if ((r = sti_need_write(txn, err)) != VS_OK ||
+	    (r = sti_get_typed(txn, KV_USERS, login, dec_user, &u, err)) !=
+	    VS_OK)
+		return r;
+	if ((i = vs_user_find_apppw(&u, name)) < 0) {
+		vs_user_clear(&u);
+		return vs_fail(err, VS_ENOTFOUND, "app password %s of %s not "
+		    "found", name, login);
+	}
+	if (ip != NULL && *ip != '\0' && (nip = vs_strndup(ip,
+	    strnlen(ip, APPPW_IP_MAX))) == NULL) {
+		vs_user_clear(&u);
+		return vs_fail(err, VS_ENOMEM, "out of memory");
+	}
+	e = &u.apppws[i];
+	e->last_used = when;
+	free(e->last_ip);
+	e->last_ip = nip;
+	r = sti_put_typed(txn, KV_USERS, u.login, enc_user, &u, false, err);
+	vs_user_clear(&u);
+	return r;
+}
+
+int
 store_user_set_password(struct store_txn *txn, const char *login,
     const char *password, size_t len, struct vs_err *err)
 {

@@ -7,6 +7,10 @@ VMSEAL_BUILD_DEPS="build-essential autoconf automake libtool pkg-config
   libsodium-dev liblmdb-dev libcrypt-dev libcmocka-dev libpq-dev"
 # libcrypto (libssl-dev): the mail keys of lib/mailkey.c (EC P-256).
 VMSEAL_BUILD_DEPS="$VMSEAL_BUILD_DEPS libssl-dev"
+# Self-service password change (issue 14): libmicrohttpd (the httpapi
+# front end's HTTP server, service/httpapi.c) and libpwquality (the
+# password policy, admin/pwpolicy.c).
+VMSEAL_BUILD_DEPS="$VMSEAL_BUILD_DEPS libmicrohttpd-dev libpwquality-dev"
 # Running it with Dovecot and Postfix (the demo, and the integration tests
 # tests/integration/dovecot*.sh and postfix.sh): Dovecot with IMAP and LMTP,
 # dovecot-dev (dovecot-config and dovecot.m4, to build the Dovecot auth
@@ -17,6 +21,10 @@ VMSEAL_BUILD_DEPS="$VMSEAL_BUILD_DEPS libssl-dev"
 # instances with their own config_directory.
 VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
   dovecot-auth-lua lua-socket postfix python3"
+# The password policy's dictionary check (password_dictcheck, on by
+# default) needs cracklib's dictionary, which libpwquality only
+# recommends: cracklib-runtime builds /var/cache/cracklib/cracklib_dict.*.
+VMSEAL_RUNTIME_DEPS="$VMSEAL_RUNTIME_DEPS cracklib-runtime"
 # Tests: lmdb-utils (mdb_dump/mdb_load for tamper tests), binutils
 # (strings), whois (mkpasswd), apache2-utils (htpasswd), openssl, python3,
 # dovecot-core (doveadm pw), clang + libclang-rt-dev (libFuzzer,
@@ -30,6 +38,15 @@ VMSEAL_RUNTIME_DEPS="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
 VMSEAL_TEST_DEPS="lmdb-utils binutils whois apache2-utils openssl python3
   dovecot-core clang libclang-rt-dev groff-base man-db fail2ban gdb strace
   mmdebstrap zstd libsasl2-modules postgresql"
+# Web apps sharing the users (tests/integration/apache.sh): a throwaway
+# Apache with mod_authnz_external running vmseal-authcheck, asked with curl.
+VMSEAL_TEST_DEPS="$VMSEAL_TEST_DEPS apache2 libapache2-mod-authnz-external curl"
+# Self-service (tests/integration/selfservice.sh): Roundcube's own password
+# plugin drivers (poppassd, httpapi) run under php-cli.  roundcube-core
+# comes with them; its database question is preseeded to "no" in
+# install_deps (nothing is configured), and roundcube-sqlite3 satisfies its
+# database dependency without a MySQL client.
+VMSEAL_TEST_DEPS="$VMSEAL_TEST_DEPS php-cli roundcube-plugins roundcube-sqlite3"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {
@@ -42,6 +59,9 @@ install_deps() {
 	# Postfix's debconf question, answered before it is asked: leave the
 	# system's Postfix unconfigured (no-op if Postfix is already set up).
 	echo 'postfix postfix/main_mailer_type select No configuration' |
+	    debconf-set-selections
+	# Roundcube (the self-service test's drivers): no database set-up.
+	echo 'roundcube-core roundcube/dbconfig-install boolean false' |
 	    debconf-set-selections
 	apt-get update -q >/tmp/vmseal-apt.log 2>&1 || {
 		tail -20 /tmp/vmseal-apt.log >&2

@@ -15,6 +15,13 @@ TRIXIE_PACKAGES="dovecot-core dovecot-imapd dovecot-lmtpd dovecot-dev
   python3 lmdb-utils binutils whois apache2-utils openssl procps gdb
   strace fail2ban groff-base man-db iproute2 libsasl2-modules libpq-dev libssl-dev
   postgresql"
+# tests/integration/apache.sh (as in scripts/deps.sh's VMSEAL_TEST_DEPS)
+TRIXIE_PACKAGES="$TRIXIE_PACKAGES apache2 libapache2-mod-authnz-external curl"
+# Self-service (as in scripts/deps.sh): the libraries, cracklib's
+# dictionary, Roundcube's password drivers under php-cli (its database
+# question preseeded to "no" by the essential hook below).
+TRIXIE_PACKAGES="$TRIXIE_PACKAGES libmicrohttpd-dev libpwquality-dev
+  cracklib-runtime php-cli roundcube-plugins roundcube-sqlite3"
 
 # trixie_mirror: the Debian archive apt uses here (deb822 or one-line form).
 trixie_mirror() {
@@ -44,6 +51,7 @@ trixie_tarball() {
 	# Postfix unconfigured, as a fresh machine's; no docs or man pages.
 	if ! mmdebstrap --variant=minbase --include="$inc" \
 	    --essential-hook='echo "postfix postfix/main_mailer_type select No configuration" | chroot "$1" debconf-set-selections' \
+	    --essential-hook='echo "roundcube-core roundcube/dbconfig-install boolean false" | chroot "$1" debconf-set-selections' \
 	    --dpkgopt='path-exclude=/usr/share/doc/*' \
 	    --dpkgopt='path-exclude=/usr/share/man/*' \
 	    --dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -85,12 +85,17 @@ struct auth_job {
 	struct auth_request req;
 	struct auth_reply reply;
 	void *conn;                     /* the event loop's connection */
+	/* svc_auth_run(): the caller waits for the job (sync), and a
+	 * password change (chg, the caller's: it outlives the job) */
+	const struct passwd_change *chg;
+	bool sync, finished;
 	struct auth_job *next;
 };
 
 static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
+	pthread_cond_t sync_cv;         /* a sync job finished */
 	struct auth_job *todo, *todo_tail, *done;
 	unsigned queued, workers;
 	pthread_t *threads;
@@ -102,7 +107,7 @@ static struct {
 	 * across a seal and an unseal sees another key and answers temp. */
 	uint64_t gen;
 } pool = { .mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER,
-    .efd = -1 };
+    .sync_cv = PTHREAD_COND_INITIALIZER, .efd = -1 };
 
 /* --- looking a user up --- */
 
@@ -355,20 +360,32 @@ struct snap {
 	char logname[SVC_LOG_NAME_BUF]; /* for a log line (log_names) */
 	struct pw_cost cost;            /* the store's Argon2id cost */
 	uint64_t gen;                   /* pool.gen when taken */
+	/* App passwords (lib/apppw.h): the one the password is (app >= 0:
+	 * its index, checked under the lock - a keyed hash per entry, no
+	 * Argon2id) and what its answer needs; apppw_only: mail clients
+	 * must use one. */
+	int app;
+	char app_name[APPPW_NAME_MAX + 1];
+	uint32_t app_services;
+	int64_t app_expires, app_used;
+	char app_ip[APPPW_IP_MAX + 1];
+	bool apppw_only;
 };
 
 /* Look the user up under the key lock (for reading) and copy what the
  * check needs into *sn, the ok reply into *okrep; the lock is released on
  * return.  VS_OK (found or not: sn->found), VS_ESEALED, or a store error. */
 static int
-take_snap(struct svc *s, const char *name, struct snap *sn,
+take_snap(struct svc *s, const struct auth_request *req, struct snap *sn,
     struct auth_reply *okrep, struct vs_err *err)
 {
+	const char *name = req->login;
 	struct vs_user u;
 	const char *h;
 	int r;
 
 	memset(sn, 0, sizeof(*sn));
+	sn->app = -1;
 	r = lock_and_find(s, name, &u, err);
 	if (r == VS_ESEALED ||
 	    (r != VS_OK && r != VS_ENOTFOUND && r != VS_EINVAL)) {
@@ -395,8 +412,25 @@ take_snap(struct svc *s, const char *name, struct snap *sn,
 	sn->gen = pool.gen;
 	if (sn->found) {
 		sn->enabled = u.enabled;
+		sn->apppw_only = u.apppw_only;
+		sn->app = apppw_match(u.apppws, u.n_apppws, req->password,
+		    req->password_len);
+		if (sn->app >= 0) {
+			const struct vs_apppw *e = &u.apppws[sn->app];
+
+			snprintf(sn->app_name, sizeof(sn->app_name), "%s",
+			    e->name);
+			sn->app_services = e->services;
+			sn->app_expires = e->expires;
+			sn->app_used = e->last_used;
+			snprintf(sn->app_ip, sizeof(sn->app_ip), "%s",
+			    e->last_ip ? e->last_ip : "");
+		}
 		snprintf(sn->login, sizeof(sn->login), "%s", u.login);
-		sn->fill_ok = fill_ok(okrep, &u, true) == VS_OK;
+		/* The mail private key only for mail: never in the answer
+		 * to a web login or a password change (apppw.h). */
+		sn->fill_ok = fill_ok(okrep, &u,
+		    !apppw_main_allowed(req->service)) == VS_OK;
 		if (sn->too_costly)
 			svc_auth_log_name(s, u.login, true, sn->logname);
 	}
@@ -463,6 +497,70 @@ save_upgrade(struct svc *s, const char *login, const char *old,
 		    "%s", who, err.msg);
 }
 
+/* Note an app password's use (time and client address), at most once a
+ * minute per app password, whatever the address: a login does not cost a
+ * disk sync, and a client that changes address at every login cannot
+ * turn logins into writes.  Under the key lock; failures are logged, the
+ * login stands. */
+static void
+save_use(struct svc *s, const struct snap *sn, const char *ip, int64_t now)
+{
+	struct store_txn *txn = NULL;
+	struct vs_err err;
+	int r;
+
+	if (now - sn->app_used < 60)
+		return;
+	vs_err_clear(&err);
+	r = store_txn_begin(s->st, true, &txn, &err);
+	if (r == VS_OK)
+		r = store_user_apppw_used(txn, sn->login, sn->app_name, now, ip,
+		    &err);
+	if (r == VS_OK)
+		r = store_txn_commit(&txn, &err);
+	store_txn_abort(&txn);
+	if (r != VS_OK && r != VS_ENOTFOUND)
+		svc_log(LOG_WARNING, "auth: cannot note the use of an app "
+		    "password: %s", err.msg);
+}
+
+/* The answer to an app password (sn->app >= 0): no Argon2id, ever.  Good
+ * only for its services, until it expires, for an enabled user; never for
+ * a password change (chg).  The caller returns "no hash computed". */
+static void
+answer_app(struct svc *s, const struct auth_request *req,
+    struct auth_reply *rep, struct snap *sn, bool chg)
+{
+	int64_t now = (int64_t)time(NULL);
+	const char *why = NULL;
+
+	if (!sn->enabled) {
+		sodium_memzero(rep, sizeof(*rep));
+		rep->result = AUTH_DISABLED;
+	} else if (chg || !(apppw_service_bit(req->service) &
+	    sn->app_services)) {
+		why = "app password not valid for this service";
+	} else if (sn->app_expires != 0 && now >= sn->app_expires) {
+		why = "app password expired";
+	} else if (!sn->fill_ok) {
+		temp(rep, "user record holds a value Dovecot cannot take");
+	}
+	if (why != NULL) {
+		sodium_memzero(rep, sizeof(*rep));
+		rep->result = AUTH_FAIL;
+		snprintf(rep->reason, sizeof(rep->reason), "%s", why);
+	}
+	snprintf(rep->app, sizeof(rep->app), "%s", sn->app_name);
+	if (!relock(s, sn)) {
+		temp(rep, "vmseal is sealed");
+	} else {
+		if (rep->result == AUTH_OK)
+			save_use(s, sn, req->remote_ip, now);
+		pthread_rwlock_unlock(&s->keylock);
+	}
+	sodium_memzero(sn, sizeof(*sn));
+}
+
 /*
  * One password check.  The key lock is held only to read the user (and,
  * after the hash, to save an upgrade): never while hashing, so a seal, a
@@ -479,12 +577,12 @@ verify(struct svc *s, struct auth_job *j)
 	char newhash[PW_HASH_MAX];
 	struct vs_err err;
 	struct snap sn;
-	bool upgrade = false, hashed, pad;
+	bool upgrade = false, change = false, hashed, pad;
 	int r, ok;
 
 	memset(rep, 0, sizeof(*rep));
 	vs_err_clear(&err);
-	r = take_snap(s, req->login, &sn, rep, &err);
+	r = take_snap(s, req, &sn, rep, &err);
 	if (r == VS_ESEALED) {
 		temp(rep, "vmseal is sealed");
 		return false;
@@ -512,6 +610,10 @@ verify(struct svc *s, struct auth_job *j)
 		    "checking the password: the stored hash needs a reset "
 		    "(%s)", sn.logname, sn.why);
 	}
+	if (sn.app >= 0) {
+		answer_app(s, req, rep, &sn, j->chg != NULL);
+		return false;
+	}
 
 	/* No lock from here to relock(). */
 	ok = pw_verify_capped(sn.hash, req->password, req->password_len,
@@ -533,6 +635,23 @@ verify(struct svc *s, struct auth_job *j)
 	} else if (!sn.enabled) {
 		sodium_memzero(rep, sizeof(*rep));
 		rep->result = AUTH_DISABLED;
+	} else if (j->chg != NULL) {
+		/* A password change: the new hash, also without the lock
+		 * (it is the padding of a legacy hash too); the answer says
+		 * only "ok" - no userdb fields, no mail key. */
+		sodium_memzero(rep, sizeof(*rep));
+		change = pw_hash(j->chg->new_pw, j->chg->new_len, &sn.cost,
+		    newhash, NULL) == VS_OK;
+		if (!change)
+			temp(rep, "vmseal is overloaded");
+		pad = false;
+	} else if (sn.apppw_only && !apppw_main_allowed(req->service)) {
+		/* Right or wrong, the main password is not for mail
+		 * clients: the same "no" (after the same hash). */
+		sodium_memzero(rep, sizeof(*rep));
+		rep->result = AUTH_FAIL;
+		snprintf(rep->reason, sizeof(rep->reason), "this account "
+		    "takes app passwords only");
 	} else if (!sn.fill_ok) {
 		temp(rep, "user record holds a value Dovecot cannot take");
 	} else if (pad) {
@@ -555,6 +674,16 @@ verify(struct svc *s, struct auth_job *j)
 	} else {
 		if (upgrade)
 			save_upgrade(s, sn.login, sn.hash, newhash);
+		if (change && svc_passwd_save(s, sn.login, sn.hash, newhash,
+		    j->chg, &err) != VS_OK) {
+			svc_log(LOG_ERR, "passwd: the new password of %s "
+			    "was not saved: %s", sn.logname[0] ? sn.logname :
+			    "a user", err.msg);
+			temp(rep, "the new password could not be saved");
+		} else if (change) {
+			rep->result = AUTH_OK;
+			snprintf(rep->user, sizeof(rep->user), "%s", sn.login);
+		}
 		pthread_rwlock_unlock(&s->keylock);
 	}
 	sodium_memzero(newhash, sizeof(newhash));
@@ -574,6 +703,25 @@ worker_main(void *arg)
 		while (pool.todo == NULL && !pool.stop)
 			pthread_cond_wait(&pool.cv, &pool.mu);
 		if (pool.stop) {
+			/* Nobody will check what is queued: a waiting
+			 * caller (svc_auth_run) gets "later" (and frees
+			 * its job), the others are dropped. */
+			j = pool.todo;
+			pool.todo = pool.todo_tail = NULL;
+			pool.queued = 0;
+			while (j != NULL) {
+				struct auth_job *next = j->next;
+
+				if (j->sync) {
+					temp(&j->reply, "vmsealed is stopping");
+					j->finished = true;
+				} else {
+					sodium_memzero(j, sizeof(*j));
+					free(j);
+				}
+				j = next;
+			}
+			pthread_cond_broadcast(&pool.sync_cv);
 			pthread_mutex_unlock(&pool.mu);
 			return NULL;
 		}
@@ -590,6 +738,12 @@ worker_main(void *arg)
 		auth_request_wipe(&j->req);
 
 		pthread_mutex_lock(&pool.mu);
+		if (j->sync) {          /* its caller waits: svc_auth_run */
+			j->finished = true;
+			pthread_cond_broadcast(&pool.sync_cv);
+			pthread_mutex_unlock(&pool.mu);
+			continue;
+		}
 		j->next = pool.done;
 		pool.done = j;
 		pthread_mutex_unlock(&pool.mu);
@@ -648,8 +802,12 @@ svc_auth_unsealed(struct svc *s)
 	pthread_mutex_unlock(&pool.mu);
 }
 
-int
-svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
+/* Queue a new job for req; VS_ESEALED, VS_ELIMIT (queue full), VS_ENOMEM.
+ * A sync job is queued with pool.mu still held (*j_r set), for its
+ * caller to wait on. */
+static int
+job_queue(struct svc *s, void *conn, const struct auth_request *req,
+    const struct passwd_change *chg, struct auth_job **j_r)
 {
 	struct auth_job *j;
 
@@ -672,6 +830,8 @@ svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
 	j->req.local_ip = j->req.local_buf;
 	j->req.password = j->req.password_buf;
 	j->conn = conn;
+	j->chg = chg;
+	j->sync = j_r != NULL;
 	pthread_mutex_lock(&pool.mu);
 	if (pool.todo_tail)
 		pool.todo_tail->next = j;
@@ -680,7 +840,34 @@ svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
 	pool.todo_tail = j;
 	pool.queued++;
 	pthread_cond_signal(&pool.cv);
+	if (j_r != NULL)
+		*j_r = j;
+	else
+		pthread_mutex_unlock(&pool.mu);
+	return VS_OK;
+}
+
+int
+svc_auth_submit(struct svc *s, void *conn, const struct auth_request *req)
+{
+	return job_queue(s, conn, req, NULL, NULL);
+}
+
+int
+svc_auth_run(struct svc *s, const struct auth_request *req,
+    const struct passwd_change *chg, struct auth_reply *rep)
+{
+	struct auth_job *j;
+	int r;
+
+	if ((r = job_queue(s, NULL, req, chg, &j)) != VS_OK)
+		return r;
+	while (!j->finished)            /* pool.mu held since job_queue */
+		pthread_cond_wait(&pool.sync_cv, &pool.mu);
 	pthread_mutex_unlock(&pool.mu);
+	memcpy(rep, &j->reply, sizeof(*rep));
+	sodium_memzero(j, sizeof(*j));
+	free(j);
 	return VS_OK;
 }
 

@@ -121,6 +121,26 @@ fail:
 }
 
 int
+conn_listen_fd(struct conn_set *s, unsigned k, int fd, struct vs_err *err)
+{
+	int r;
+
+	if (k >= CONN_KINDS_MAX || s->kind[k].listen_fd >= 0) {
+		close(fd);
+		return vs_fail(err, VS_EINVAL, "socket kind %u out of range "
+		    "or taken", k);
+	}
+	if ((r = poll_add(s, fd, (uint64_t)k, err)) != VS_OK) {
+		close(fd);
+		return r;
+	}
+	s->kind[k].listen_fd = fd;
+	if (k >= s->nkinds)
+		s->nkinds = k + 1;
+	return VS_OK;
+}
+
+int
 conn_watch(struct conn_set *s, int fd, void (*fn)(struct conn_set *, int),
     struct vs_err *err)
 {

@@ -118,6 +118,10 @@ int conn_set_init(struct conn_set *s, struct vs_err *err);
  * kind k. */
 int conn_listen(struct conn_set *s, unsigned k, const char *path, gid_t gid,
     mode_t mode, struct vs_err *err);
+/* Poll fd, a socket already bound and listening (a loopback TCP address:
+ * service/selfservice.c), as kind k; it is closed on failure. */
+int conn_listen_fd(struct conn_set *s, unsigned k, int fd,
+    struct vs_err *err);
 /* Poll fd too: fn(s, fd) when it is readable. */
 int conn_watch(struct conn_set *s, int fd,
     void (*fn)(struct conn_set *s, int fd), struct vs_err *err);

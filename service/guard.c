@@ -200,6 +200,23 @@ svc_guard_init(struct svc *s, struct vs_err *err)
 	return VS_OK;
 }
 
+/*
+ * Does the client's address count in the per-address throttle?  Not for
+ * a self-service password change (service "passwd", service/passwd.c)
+ * that came from loopback or a Unix socket: that is a webmail on this
+ * host, the address of every user's change, and three typos of one user
+ * would block every user's change.  Those are throttled per login only
+ * (the address still named in events and log lines).
+ */
+static bool
+addr_counts(const char *service, const char *ip)
+{
+	if (strcmp(service, "passwd") != 0)
+		return true;
+	return !(ip[0] == '\0' || strncmp(ip, "127.", 4) == 0 ||
+	    strcmp(ip, "::1") == 0);
+}
+
 static void
 fill_event(struct vs_event *e, const struct auth_request *req,
     enum event_kind kind, bool exists)
@@ -215,9 +232,10 @@ fill_event(struct vs_event *e, const struct auth_request *req,
 
 static void
 log_failure(struct svc *s, const struct auth_request *req,
-    enum event_kind kind)
+    enum event_kind kind, const char *app)
 {
 	char user[SVC_LOG_NAME_BUF], ip[NAME_QUOTE_BUF], svc[NAME_QUOTE_BUF];
+	char a[APPPW_NAME_MAX + 8];
 
 	/* plain: the name as tried; hashed: its key's hash (the same for
 	 * every spelling of one user) */
@@ -225,8 +243,11 @@ log_failure(struct svc *s, const struct auth_request *req,
 	    req->throttle_key : req->login, false, user);
 	name_quote(req->remote_ip, strlen(req->remote_ip), ip);
 	name_quote(req->service, strlen(req->service), svc);
-	svc_log(LOG_NOTICE, "auth failed: rip=%s user=%s service=%s "
-	    "reason=%s", ip[0] ? ip : "-", user, svc[0] ? svc : "-",
+	/* The app password (a name checked by apppw_name_check: no space)
+	 * goes before service=, where fail2ban's "user=.*" takes it. */
+	snprintf(a, sizeof(a), "%s%s", app[0] ? " app=" : "", app);
+	svc_log(LOG_NOTICE, "auth failed: rip=%s user=%s%s service=%s "
+	    "reason=%s", ip[0] ? ip : "-", user, a, svc[0] ? svc : "-",
 	    event_kind_name(kind));
 }
 
@@ -260,7 +281,8 @@ svc_guard_check(struct svc *s, struct auth_request *req)
 	    &exists);
 	if (g.allow != NULL && throttle_allowed(g.allow, req->remote_ip))
 		return GUARD_PASS;
-	have_addr = throttle_addr_key(req->remote_ip, key);
+	have_addr = addr_counts(req->service, req->remote_ip) &&
+	    throttle_addr_key(req->remote_ip, key);
 	/* One step under one lock: blocked?  room for one more check in
 	 * flight?  reserve it - on both tables, or on neither.  A refusal
 	 * while blocked is a hit on each blocked table. */
@@ -282,14 +304,14 @@ svc_guard_check(struct svc *s, struct auth_request *req)
 			throttle_settle(g.by_login, lkey, now, false);
 	}
 	pthread_mutex_unlock(&g.mu);
-	if (v == GUARD_BUSY)
-		s->stats.auth_busy++;   /* main thread, like auth_throttled */
+	if (v == GUARD_BUSY)    /* the main thread, or a self-service one */
+		__atomic_add_fetch(&s->stats.auth_busy, 1, __ATOMIC_RELAXED);
 	if (v == GUARD_THROTTLED) {
 		/* Whether the name exists is part of the report: known from
 		 * the key's lookup, never a hash. */
 		fill_event(&e, req, EVENT_THROTTLED, exists);
 		enqueue(&e);
-		log_failure(s, req, EVENT_THROTTLED);
+		log_failure(s, req, EVENT_THROTTLED, "");
 	}
 	return v;
 }
@@ -317,7 +339,8 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	pthread_mutex_lock(&g.mu);
 	/* Settle what svc_guard_check() reserved: a failure becomes a hit
 	 * on both keys, anything else gives the slots back. */
-	if (!allowed && throttle_addr_key(req->remote_ip, key))
+	if (!allowed && addr_counts(req->service, req->remote_ip) &&
+	    throttle_addr_key(req->remote_ip, key))
 		throttle_settle(g.by_addr, key, now, failed);
 	/* On the key svc_guard_check() reserved (req->throttle_key); the
 	 * success's canonical login (rep->user) is the same key. */
@@ -329,8 +352,9 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	if (!failed)
 		return;
 	fill_event(&e, req, kind, kind != EVENT_UNKNOWN_USER);
+	snprintf(e.app, sizeof(e.app), "%s", rep->app);
 	enqueue(&e);
-	log_failure(s, req, kind);
+	log_failure(s, req, kind, rep->app);
 }
 
 bool
@@ -411,7 +435,7 @@ replay_cb(void *ctx, const struct vs_event *e)
 
 	if (g.allow != NULL && throttle_allowed(g.allow, e->ip))
 		return 0;
-	if (throttle_addr_key(e->ip, key))
+	if (addr_counts(e->service, e->ip) && throttle_addr_key(e->ip, key))
 		throttle_fail(g.by_addr, key, e->time);
 	if (e->kind != EVENT_THROTTLED && g.by_login != NULL)
 		throttle_fail(g.by_login, replay_key(rp, e->login, lkey),

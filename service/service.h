@@ -140,11 +140,53 @@ void svc_auth_unsealed(struct svc *s);
 void svc_auth_lookup(struct svc *s, const struct auth_request *req,
     struct auth_reply *rep);
 /* Queue a password check; VS_ELIMIT when the queue is full, VS_ESEALED
- * before the first unseal. */
+ * before the first unseal.  svc_auth_run: the same, and wait for the
+ * answer (not from the event loop); with chg, a password change
+ * (passwd.c). */
+struct passwd_change;
+int svc_auth_run(struct svc *s, const struct auth_request *req,
+    const struct passwd_change *chg, struct auth_reply *rep);
 int svc_auth_submit(struct svc *s, void *conn,
     const struct auth_request *req);
 void svc_auth_collect(void (*fn)(void *conn, const struct auth_request *req,
     const struct auth_reply *rep));
+
+/*
+ * passwd.c: a user's own password change (self-service: poppassd,
+ * Roundcube's httpapi).  Blocking: call it from a thread that is not the
+ * event loop (a front end's own thread); it waits for a hash worker.
+ * Order: the new password against the policy (cheap, before anything is
+ * reserved), then the throttle's reservation (address and login, as a
+ * login), then the current password checked by a hash worker (the MAIN
+ * password only: an app password is refused as a wrong password), then
+ * the new one hashed and saved with an audit entry "user-passwd" made by
+ * the user (via, remote_ip), mail keys kept.  msg gets a sentence that
+ * may be shown to the user (never a password or a hash).
+ */
+enum passwd_result {
+	PASSWD_OK,              /* changed */
+	PASSWD_FAIL,            /* unknown user or wrong current password */
+	PASSWD_THROTTLED,       /* refused without a hash */
+	PASSWD_POLICY,          /* the new password is refused by the policy */
+	PASSWD_DISABLED,        /* the account is disabled */
+	PASSWD_TEMP,            /* sealed, overloaded, store error: later */
+};
+struct passwd_change {
+	const char *login;
+	const char *old_pw;
+	size_t old_len;
+	const char *new_pw;
+	size_t new_len;
+	const char *remote_ip;  /* "" or NULL: unknown (a Unix socket) */
+	const char *via;        /* "poppassd", "httpapi": audit and log */
+};
+enum passwd_result svc_passwd_change(struct svc *s,
+    const struct passwd_change *c, char *msg, size_t msgsize);
+/* The hash worker's last step of a change (auth.c, key lock held): save
+ * newhash for login if its stored hash is still oldhash, with the audit
+ * entry; VS_EBUSY if it changed meanwhile. */
+int svc_passwd_save(struct svc *s, const char *login, const char *oldhash,
+    const char *newhash, const struct passwd_change *c, struct vs_err *err);
 
 /* guard.c: failed-login throttle, events, log lines. */
 int svc_guard_init(struct svc *s, struct vs_err *err);
@@ -168,5 +210,28 @@ void svc_guard_unsealed(struct svc *s);
 void svc_guard_tick(struct svc *s);
 void svc_guard_list(struct svc *s, FILE *out, bool json);
 bool svc_guard_clear(struct svc *s, const char *what);
+
+/*
+ * selfservice.c: the poppassd front end (lib/poppassd.h), on the Unix
+ * socket poppassd_socket and the loopback TCP address poppassd_listen
+ * (both off by default).  svc_poppassd_open binds them (before privileges
+ * are dropped) as kinds k and k + 1 of the event loop, whose accepted
+ * descriptors go to a thread of their own each (at most
+ * selfservice_max_connections at once), which runs the line protocol and
+ * calls svc_passwd_change().  httpapi.c: Roundcube's httpapi driver over
+ * libmicrohttpd on httpapi_listen (off by default): svc_httpapi_open binds
+ * (before privileges are dropped), svc_httpapi_start serves (after the
+ * hash workers started).  Neither is stopped at SIGTERM (like the admin
+ * threads: a session may wait for a hash); the process seals and exits.
+ * Failures: VS_* with err set; the caller dies.
+ */
+struct conn_set;
+int svc_poppassd_open(struct svc *s, struct conn_set *cs, unsigned k,
+    struct vs_err *err);
+int svc_httpapi_open(struct svc *s, struct vs_err *err);
+int svc_httpapi_start(struct svc *s, struct vs_err *err);
+/* Both: a loopback ADDRESS:PORT (conf_listen_parse) bound and listening,
+ * non-blocking, close-on-exec; the descriptor, or -1 with err set. */
+int svc_listen_tcp(const char *what, const char *listen, struct vs_err *err);
 
 #endif

@@ -12,6 +12,10 @@
  *   policy     Postfix policy delegation (lib/policy.h, service/postfix.c)
  *   auth       Dovecot (vmseal-checkpassword and the auth plugin;
  *              lib/authproto.h, service/auth.c, throttle in guard.c)
+ * and, when configured (off by default), the self-service password change
+ * for webmail: poppassd on poppassd_socket and/or a loopback TCP address
+ * (service/selfservice.c), Roundcube's httpapi on a loopback TCP address
+ * (service/httpapi.c, libmicrohttpd); both call service/passwd.c.
  * The event loop and the connections are service/conn.c (one kind per
  * socket, each with its own connection limit), the log service/log.c;
  * this file hands the auth socket's requests to guard.c and auth.c.
@@ -209,11 +213,20 @@ make_socket(enum sock_kind k, const struct conf_socket *cs)
 static void
 make_sockets(void)
 {
+	struct vs_err err;
+
 	socket_dir_check();
 	make_socket(SOCK_ADMIN, &state.conf.admin);
 	make_socket(SOCK_SOCKETMAP, &state.conf.socketmap);
 	make_socket(SOCK_POLICY, &state.conf.policy);
 	make_socket(SOCK_AUTH, &state.conf.auth);
+	/* Self-service (off by default): poppassd as the two kinds after
+	 * the four sockets, httpapi's port (served once the hash workers
+	 * run). */
+	vs_err_clear(&err);
+	if (svc_poppassd_open(&state, &conns, SOCK_KINDS, &err) != VS_OK ||
+	    svc_httpapi_open(&state, &err) != VS_OK)
+		die("%s", err.msg);
 }
 
 /* --- privileges --- */
@@ -743,6 +756,8 @@ main(int argc, char **argv)
 		die("%s", err.msg);
 	if (conn_watch(&conns, svc_auth_eventfd(), on_auth_done, &err) !=
 	    VS_OK)
+		die("%s", err.msg);
+	if (svc_httpapi_start(&state, &err) != VS_OK)
 		die("%s", err.msg);
 	state.started = state.last_admin = time(NULL);
 	if (state.from_keyfile) {

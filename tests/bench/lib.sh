@@ -239,3 +239,35 @@ human() {
 # field LINE KEY: the value of KEY=value in a line of figures.
 field() { awk -v k="$2" '{ for (i = 1; i <= NF; i++) {
 	split($i, a, "="); if (a[1] == k) { print a[2]; exit } } }' <<<"$1"; }
+
+# start_vmsealed DIR HASHCOST EXTRA-CONF: a store (Argon2id HASHCOST for
+# user passwords), a vmsealed with hash_workers = $WORKERS and the lines
+# EXTRA-CONF, unsealed with $W/pass; sets VPID (added to PIDS).
+start_vmsealed() {
+	local d=$1 i
+	mkdir -p "$d/run"
+	"$VMSEAL" -d "$d/store" init --passphrase-fd 3 --unseal-cost 1:8 \
+	    --hash-cost "$2" 3<"$W/pass" </dev/null >"$d/init.out" 2>&1 ||
+		{ cat "$d/init.out" >&2; die "vmseal init --hash-cost $2 failed"; }
+	{
+		echo "store_dir = $d/store"
+		echo "socket_dir = $d/run"
+		echo "user = $RUN_USER"
+		[ -z "$RUN_GROUP" ] || echo "group = $RUN_GROUP"
+		echo "hash_workers = $WORKERS"
+		printf '%s\n' "$3"
+	} >"$d/vmseal.conf"
+	"$VMSEALED" -c "$d/vmseal.conf" -f </dev/null >"$d/vmsealed.log" 2>&1 &
+	VPID=$!
+	PIDS="$PIDS $VPID"
+	for ((i = 0; ; i++)); do
+		"$VMSEAL" -c "$d/vmseal.conf" unseal --passphrase-fd 3 \
+		    3<"$W/pass" </dev/null >"$d/unseal.out" 2>&1 && break
+		kill -0 "$VPID" 2>/dev/null && [ "$i" -lt 100 ] || {
+			sed 's/^/  | /' "$d/unseal.out" "$d/vmsealed.log" >&2
+			die "cannot start and unseal vmsealed ($d)"
+		}
+		sleep 0.1
+	done
+	[ -S "$d/run/auth" ] || die "no auth socket in $d/run"
+}

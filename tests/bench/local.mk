@@ -27,6 +27,7 @@ BENCHMARKS = \
 	tests/bench/socketmap.sh \
 	tests/bench/auth.sh \
 	tests/bench/throttle.sh \
+	tests/bench/apppw.sh \
 	tests/bench/rotate.sh
 EXTRA_DIST += $(BENCHMARKS) tests/bench/lib.sh
 

@@ -160,37 +160,6 @@ LOAD_START=$(loadavg)
 echo "load average:   $LOAD_START (at start)"
 
 # --- servers ---
-# start_vmsealed DIR HASHCOST EXTRA-CONF: a store, a vmsealed, unsealed;
-# sets VPID.
-start_vmsealed() {
-	local d=$1 i
-	mkdir -p "$d/run"
-	"$VMSEAL" -d "$d/store" init --passphrase-fd 3 --unseal-cost 1:8 \
-	    --hash-cost "$2" 3<"$W/pass" </dev/null >"$d/init.out" 2>&1 ||
-		{ cat "$d/init.out" >&2; die "vmseal init --hash-cost $2 failed"; }
-	{
-		echo "store_dir = $d/store"
-		echo "socket_dir = $d/run"
-		echo "user = $RUN_USER"
-		[ -z "$RUN_GROUP" ] || echo "group = $RUN_GROUP"
-		echo "hash_workers = $WORKERS"
-		printf '%s\n' "$3"
-	} >"$d/vmseal.conf"
-	"$VMSEALED" -c "$d/vmseal.conf" -f </dev/null >"$d/vmsealed.log" 2>&1 &
-	VPID=$!
-	PIDS="$PIDS $VPID"
-	for ((i = 0; ; i++)); do
-		"$VMSEAL" -c "$d/vmseal.conf" unseal --passphrase-fd 3 \
-		    3<"$W/pass" </dev/null >"$d/unseal.out" 2>&1 && break
-		kill -0 "$VPID" 2>/dev/null && [ "$i" -lt 100 ] || {
-			sed 's/^/  | /' "$d/unseal.out" "$d/vmsealed.log" >&2
-			die "cannot start and unseal vmsealed ($d)"
-		}
-		sleep 0.1
-	done
-	[ -S "$d/run/auth" ] || die "no auth socket in $d/run"
-}
-
 # --- measuring ---
 # run_flood NAME CONF PID AUTHFLOOD-ARGS...: one client run; sets the
 # result line in RUN_LINE and RES[NAME,...].
@@ -247,9 +216,9 @@ start_vmsealed "$D" "$COST" "throttle_allow = $ALLOWNET"
 C=$D/vmseal.conf
 VP=$VPID
 for u in 1 2 3 4; do
-	printf 'pw-%s\n' "$u" | "$VMSEAL" -c "$C" user add "user$u" \
+	printf 'pw-%s\n' "$u" | "$VMSEAL" -c "$C" user add --no-policy "user$u" \
 	    --password-fd 0 >"$D/useradd.out" 2>&1 ||
-		{ cat "$D/useradd.out" >&2; die "vmseal user add user$u failed"; }
+		{ cat "$D/useradd.out" >&2; die "vmseal user add --no-policy user$u failed"; }
 done
 echo "store, vmsealed and 4 users ready in $(awk -v a="$t0" \
     -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"

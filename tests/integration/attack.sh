@@ -68,86 +68,11 @@
 set -u
 TOP_SRCDIR=${TOP_SRCDIR:-$(dirname "$0")/../..}
 . "$TOP_SRCDIR/tests/integration/lib.sh"
-BIN=$(dirname "$VMSEAL")
-VMSEALED=${VMSEALED:-$BIN/../service/vmsealed}
-VMSEAL_CHECKPASSWORD=${VMSEAL_CHECKPASSWORD:-$BIN/vmseal-checkpassword}
-if [ -z "${VMSEAL_PLUGIN:-}" ]; then
-	VMSEAL_PLUGIN=$BIN/../plugin/libauthdb_vmseal.so
-	[ -f "$VMSEAL_PLUGIN" ] ||
-	    [ ! -f "$BIN/../plugin/.libs/libauthdb_vmseal.so" ] ||
-	    VMSEAL_PLUGIN=$BIN/../plugin/.libs/libauthdb_vmseal.so
-fi
-VMSEAL_PLUGIN_SETTINGS=${VMSEAL_PLUGIN_SETTINGS:-$(dirname "$VMSEAL_PLUGIN")/libvmseal_settings.so}
-VMSEAL_LUA=${VMSEAL_LUA:-$TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua}
-MODULE_DIR=${DOVECOT_MODULE_DIR:-/usr/lib/dovecot/modules}
-AUTH_MODULE_DIR=$MODULE_DIR/auth
-SETTINGS_MODULE_DIR=$MODULE_DIR/settings
+t_dovecot_env
 PARALLEL=${PARALLEL:-40}
 THROTTLE_WINDOW=${THROTTLE_WINDOW:-30}
 FILTER=$TOP_SRCDIR/doc/fail2ban/vmsealed.conf
-
-case ${AUTH_MODE:-} in
-''|checkpassword|plugin|lua) ;;
-*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword, plugin or lua"; exit 1;;
-esac
-[ "$(id -u)" -eq 0 ] || skip "needs root (Dovecot starts only as root)"
-PATH=$PATH:/usr/sbin:/sbin
-for p in dovecot doveadm python3 timeout; do
-	command -v "$p" >/dev/null 2>&1 || skip "$p not installed"
-done
-# 2.3.x, or 2.4.x and later (DC24)
-DC_VERSION=$(dovecot --version 2>/dev/null | cut -d' ' -f1)
-case $DC_VERSION in
-2.3.*) DC24=;;
-2.[0-2].*|1.*|'') skip "Dovecot '$DC_VERSION': 2.3 or later needed";;
-*) DC24=1;;
-esac
-if [ -z "${AUTH_MODE:-}" ]; then
-	if [ -z "$DC24" ]; then AUTH_MODE=checkpassword
-	elif [ -f "$VMSEAL_PLUGIN" ]; then AUTH_MODE=plugin
-	else AUTH_MODE=lua; fi
-fi
-if [ "$AUTH_MODE" = checkpassword ] && [ -n "$DC24" ]; then
-	skip "n/a: Dovecot 2.4 has no checkpassword passdb"
-fi
-[ -x /usr/lib/dovecot/imap ] || skip "dovecot-imapd not installed"
-getent passwd dovecot >/dev/null || skip "no dovecot user"
-getent passwd nobody >/dev/null || skip "no nobody user"
-if [ "$AUTH_MODE" = plugin ] && [ ! -f "$VMSEAL_PLUGIN" ]; then
-	skip "plugin mode: $VMSEAL_PLUGIN not built"
-fi
-if [ "$AUTH_MODE" = plugin ] && ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libasan; then
-	skip "plugin mode: $VMSEAL_PLUGIN is a sanitizer build"
-fi
-if [ "$AUTH_MODE" = plugin ] && [ -n "$DC24" ] && [ ! -f "$VMSEAL_PLUGIN_SETTINGS" ]; then
-	skip "plugin mode: $VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4's settings module) not built"
-fi
-if [ "$AUTH_MODE" = lua ]; then
-	[ -f "$AUTH_MODULE_DIR/libauthdb_lua.so" ] ||
-	    skip "lua mode: $AUTH_MODULE_DIR/libauthdb_lua.so missing (Debian package dovecot-auth-lua)"
-	have_unix=
-	for f in /usr/lib/*/lua/5.*/socket/unix.so /usr/lib/lua/5.*/socket/unix.so \
-	    /usr/local/lib/lua/5.*/socket/unix.so; do
-		[ -f "$f" ] && have_unix=1
-	done
-	[ -n "$have_unix" ] || skip "lua mode: socket.unix missing (Debian package lua-socket)"
-	[ -f "$VMSEAL_LUA" ] || { echo "not ok 1 - $VMSEAL_LUA missing"; exit 1; }
-fi
-for b in "$VMSEAL" "$VMSEALED" "$VMSEAL_CHECKPASSWORD"; do
-	[ -x "$b" ] || { echo "not ok 1 - $b is not executable"; exit 1; }
-done
-HAVE_POSTFIX=
-if command -v postfix >/dev/null 2>&1 && command -v postconf >/dev/null &&
-    getent passwd postfix >/dev/null && getent group postfix >/dev/null; then
-	# postconf -a (the SASL server types) with a configuration of its own
-	pfc=$(mktemp -d /tmp/vmseal-pfc-XXXXXX)
-	t_postfix_conf "$pfc" &&
-	    postconf -c "$pfc" -a 2>/dev/null | grep -qx dovecot && HAVE_POSTFIX=1
-	rm -rf "$pfc"
-fi
-NOBODY_UID=$(id -u nobody)
-NOBODY_GID=$(id -g nobody)
-NOGROUP=$(id -gn nobody)
+t_have_postfix_sasl
 
 T_START=$(date +%s.%N)
 WORK=$(mktemp -d /tmp/vmseal-att-XXXXXX)
@@ -226,7 +151,7 @@ t_new_store || bail "vmseal init"
 {
 	for u in bob:"$BOB_PW" ron:"$RON_PW" alice:"$ALICE_PW" \
 	    postscript:postscript-Pw4 mysql:mysql-Pw5; do
-		vs --offline user add "${u%%:*}" --uid "$NOBODY_UID" \
+		vs --offline user add --no-policy "${u%%:*}" --uid "$NOBODY_UID" \
 		    --gid "$NOBODY_GID" --home "$KX/home/${u%%:*}" \
 		    --mail "$MAILLOC" --password-fd 4 4<<<"${u#*:}" || exit 1
 	done

@@ -468,3 +468,224 @@ t_pg_stop() {
 	[ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && kill -9 "$pid"
 	PG_STARTED=
 }
+
+# t_dovecot_env: what a test with a real Dovecot needs, found or skipped:
+# the binaries (VMSEALED, VMSEAL_CHECKPASSWORD, VMSEAL_PLUGIN and its 2.4
+# settings module, VMSEAL_LUA, each defaulting to the build tree), the
+# module folders, DC_VERSION and DC24, AUTH_MODE (checkpassword on 2.3;
+# on 2.4, which has none, the plugin when built, else lua; "n/a" skip for
+# checkpassword on 2.4), and the users Dovecot runs as.  Skips the whole
+# test (skip) when something is missing; needs root.
+t_dovecot_env() {
+	local b f have_unix
+	BIN=$(dirname "$VMSEAL")
+	VMSEALED=${VMSEALED:-$BIN/../service/vmsealed}
+	VMSEAL_CHECKPASSWORD=${VMSEAL_CHECKPASSWORD:-$BIN/vmseal-checkpassword}
+	if [ -z "${VMSEAL_PLUGIN:-}" ]; then
+		VMSEAL_PLUGIN=$BIN/../plugin/libauthdb_vmseal.so
+		[ -f "$VMSEAL_PLUGIN" ] ||
+		    [ ! -f "$BIN/../plugin/.libs/libauthdb_vmseal.so" ] ||
+		    VMSEAL_PLUGIN=$BIN/../plugin/.libs/libauthdb_vmseal.so
+	fi
+	VMSEAL_PLUGIN_SETTINGS=${VMSEAL_PLUGIN_SETTINGS:-$(dirname "$VMSEAL_PLUGIN")/libvmseal_settings.so}
+	VMSEAL_LUA=${VMSEAL_LUA:-$TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua}
+	MODULE_DIR=${DOVECOT_MODULE_DIR:-/usr/lib/dovecot/modules}
+	AUTH_MODULE_DIR=$MODULE_DIR/auth
+	SETTINGS_MODULE_DIR=$MODULE_DIR/settings
+	case ${AUTH_MODE:-} in
+	''|checkpassword|plugin|lua) ;;
+	*) echo "not ok 1 - AUTH_MODE=$AUTH_MODE: checkpassword, plugin or lua"; exit 1;;
+	esac
+	[ "$(id -u)" -eq 0 ] || skip "needs root (Dovecot starts only as root)"
+	PATH=$PATH:/usr/sbin:/sbin
+	for b in dovecot doveadm python3 timeout; do
+		command -v "$b" >/dev/null 2>&1 || skip "$b not installed"
+	done
+	DC_VERSION=$(dovecot --version 2>/dev/null | cut -d' ' -f1)
+	case $DC_VERSION in
+	2.3.*) DC24=;;
+	2.[0-2].*|1.*|'') skip "Dovecot '$DC_VERSION': 2.3 or later needed";;
+	*) DC24=1;;
+	esac
+	if [ -z "${AUTH_MODE:-}" ]; then
+		if [ -z "$DC24" ]; then AUTH_MODE=checkpassword
+		elif [ -f "$VMSEAL_PLUGIN" ]; then AUTH_MODE=plugin
+		else AUTH_MODE=lua; fi
+	fi
+	[ "$AUTH_MODE" = checkpassword ] && [ -n "$DC24" ] &&
+	    skip "n/a: Dovecot 2.4 has no checkpassword passdb"
+	[ -x /usr/lib/dovecot/imap ] || skip "dovecot-imapd not installed"
+	getent passwd dovecot >/dev/null || skip "no dovecot user"
+	getent passwd nobody >/dev/null || skip "no nobody user"
+	if [ "$AUTH_MODE" = plugin ]; then
+		[ -f "$VMSEAL_PLUGIN" ] || skip "plugin mode: $VMSEAL_PLUGIN not built"
+		ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libasan &&
+		    skip "plugin mode: $VMSEAL_PLUGIN is a sanitizer build"
+		[ -z "$DC24" ] || [ -f "$VMSEAL_PLUGIN_SETTINGS" ] ||
+		    skip "plugin mode: $VMSEAL_PLUGIN_SETTINGS (Dovecot 2.4's settings module) not built"
+	fi
+	if [ "$AUTH_MODE" = lua ]; then
+		[ -f "$AUTH_MODULE_DIR/libauthdb_lua.so" ] ||
+		    skip "lua mode: $AUTH_MODULE_DIR/libauthdb_lua.so missing (Debian package dovecot-auth-lua)"
+		have_unix=
+		for f in /usr/lib/*/lua/5.*/socket/unix.so /usr/lib/lua/5.*/socket/unix.so \
+		    /usr/local/lib/lua/5.*/socket/unix.so; do
+			[ -f "$f" ] && have_unix=1
+		done
+		[ -n "$have_unix" ] || skip "lua mode: socket.unix missing (Debian package lua-socket)"
+		[ -f "$VMSEAL_LUA" ] || { echo "not ok 1 - $VMSEAL_LUA missing"; exit 1; }
+	fi
+	for b in "$VMSEAL" "$VMSEALED" "$VMSEAL_CHECKPASSWORD"; do
+		[ -x "$b" ] || { echo "not ok 1 - $b is not executable"; exit 1; }
+	done
+	NOBODY_UID=$(id -u nobody)
+	NOBODY_GID=$(id -g nobody)
+	NOGROUP=$(id -gn nobody)
+}
+
+# t_dovecot_start_imap USER PASSWORD: a throwaway Dovecot (2.3 or 2.4) on
+# 127.0.0.1:$IMAP_PORT (imap), its auth service on 127.0.0.1:$SASL_PORT
+# for Postfix's SASL when SASL_PORT is set; auth through $DB
+# (t_dovecot_auth_setup); mail in mbox under each user's home; Dovecot's
+# own auth penalty off and no auth cache, so that vmseal alone decides.
+# Configuration $DCCONF, base $DCBASE, log $DCLOG.  Ready when "doveadm
+# auth test USER PASSWORD" passes (within 10 s), else bail.  Sets
+# DC_STARTED (cleanup: t_dovecot_stop).
+t_dovecot_start_imap() {
+	local addr=address sasl= st=1 ready=
+	[ -n "$DC24" ] && addr=listen
+	if [ -n "${SASL_PORT:-}" ]; then
+		sasl="service auth {
+  inet_listener sasl {
+    $addr = 127.0.0.1
+    port = $SASL_PORT
+${DC24:+    type = auth
+}  }
+}"
+	fi
+	if [ -n "$DC24" ]; then
+		cat >"$DCCONF" <<EOF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+auth_allow_cleartext = yes
+default_vsz_limit = unlimited
+mail_driver = mbox
+mail_path = ~/mail
+mail_inbox_path = ~/inbox
+EOF
+	else
+		cat >"$DCCONF" <<EOF
+disable_plaintext_auth = no
+default_vsz_limit = 0
+mail_location = mbox:~/mail:INBOX=~/inbox
+EOF
+	fi
+	cat >>"$DCCONF" <<EOF
+# A throwaway Dovecot for a vmseal test.
+instance_name = vmseal-t-$$
+base_dir = $DCBASE
+state_dir = $WORK/dc-state
+log_path = $DCLOG
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+first_valid_uid = 1
+first_valid_gid = 1
+$DB
+service imap-login {
+  inet_listener imap {
+    $addr = 127.0.0.1
+    port = $IMAP_PORT
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+$sasl
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOF
+	mkdir -p "$WORK/dc-state"
+	dovecot -c "$DCCONF" </dev/null >"$WORK/dcstart.out" 2>&1 ||
+	    { sed 's/^/#   /' "$WORK/dcstart.out"; bail "dovecot -c $DCCONF"; }
+	DC_STARTED=1
+	: >"$WORK/authtest.out"
+	for _ in $(seq 100); do
+		if [ -S "$DCBASE/auth-client" ]; then
+			timeout 10 doveadm -c "$DCCONF" auth test "$1" "$2" \
+			    >"$WORK/authtest.out" 2>&1
+			st=$?
+			grep -q "^passdb: $1 auth" "$WORK/authtest.out" &&
+			    { ready=1; break; }
+		fi
+		sleep 0.1
+	done
+	[ -n "$ready" ] && [ "$st" -eq 0 ] || {
+		sed 's/^/#   /' "$WORK/authtest.out"
+		bail "Dovecot ready: doveadm auth test $1 passes within 10 s"
+	}
+}
+
+# t_dovecot_stop: stop t_dovecot_start_imap's Dovecot and put back the
+# modules t_dovecot_auth_setup installed.
+t_dovecot_stop() {
+	local pid
+	if [ -n "${DC_STARTED:-}" ]; then
+		pid=$(cat "$DCBASE/master.pid" 2>/dev/null)
+		[ -n "$pid" ] && stop_pid "$pid"
+		DC_STARTED=
+	fi
+	if [ -n "${MODULE_COPIED:-}" ]; then
+		rm -f "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
+		[ -n "$MODULE_BACKUP" ] &&
+		    mv "$MODULE_BACKUP" "$AUTH_MODULE_DIR/libauthdb_vmseal.so"
+		MODULE_COPIED=
+	fi
+	if [ -n "${SETMOD_COPIED:-}" ]; then
+		rm -f "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "$SETMOD_BACKUP" ] &&
+		    mv "$SETMOD_BACKUP" "$SETTINGS_MODULE_DIR/libvmseal_settings.so"
+		[ -n "${SETMOD_DIR_MADE:-}" ] && rmdir "$SETTINGS_MODULE_DIR" 2>/dev/null
+		SETMOD_COPIED=
+	fi
+}
+
+# t_svc_start CONF WHAT: vmsealed -c CONF in the foreground (log appended
+# to $SVCLOG, pid in SVC_PID), answering "vmseal status" within 10 s, then
+# unsealed with $PASS; else bail.
+t_svc_start() {
+	local ready=
+	"$VMSEALED" -c "$1" -f </dev/null >>"$SVCLOG" 2>&1 &
+	SVC_PID=$!
+	for _ in $(seq 100); do
+		if timeout 30 "$VMSEAL" -c "$1" status >"$WORK/status.out" 2>&1
+		then ready=1; break; fi
+		kill -0 "$SVC_PID" 2>/dev/null || break
+		sleep 0.1
+	done
+	[ -n "$ready" ] || bail "$2: vmsealed answers 'vmseal status' within 10 s"
+	timeout 30 "$VMSEAL" -c "$1" unseal --passphrase-fd 3 3<<<"$PASS" \
+	    >"$WORK/unseal.out" 2>&1 ||
+	    { sed 's/^/#   /' "$WORK/unseal.out"; bail "$2: vmseal unseal"; }
+}
+
+# t_have_postfix_sasl: HAVE_POSTFIX=1 when Postfix is installed with its
+# users and offers the dovecot SASL server type (postconf -a, with a
+# configuration of its own), else empty.
+t_have_postfix_sasl() {
+	local pfc
+	HAVE_POSTFIX=
+	if command -v postfix >/dev/null 2>&1 && command -v postconf >/dev/null &&
+	    getent passwd postfix >/dev/null && getent group postfix >/dev/null; then
+		pfc=$(mktemp -d /tmp/vmseal-pfc-XXXXXX)
+		t_postfix_conf "$pfc" &&
+		    postconf -c "$pfc" -a 2>/dev/null | grep -qx dovecot && HAVE_POSTFIX=1
+		rm -rf "$pfc"
+	fi
+}

@@ -43,6 +43,8 @@ AM_TESTS_ENVIRONMENT = \
 	VMSEALED='$(abs_top_builddir)/service/vmsealed'; export VMSEALED; \
 	VMSEAL_CHECKPASSWORD='$(abs_top_builddir)/helper/vmseal-checkpassword'; \
 	export VMSEAL_CHECKPASSWORD; \
+	VMSEAL_AUTHCHECK='$(abs_top_builddir)/helper/vmseal-authcheck'; \
+	export VMSEAL_AUTHCHECK; \
 	VMSEAL_PLUGIN='$(abs_top_builddir)/plugin/libauthdb_vmseal.so'; \
 	export VMSEAL_PLUGIN; \
 	TOP_SRCDIR='$(abs_top_srcdir)'; export TOP_SRCDIR;
@@ -55,3 +57,8 @@ check_PROGRAMS += tests/integration/kvconform
 tests_integration_kvconform_SOURCES = tests/integration/kvconform.c
 tests_integration_kvconform_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_kvconform_LDADD = lib/libvmseal.la
+INTEGRATION_TESTS += tests/integration/migrate.sh
+INTEGRATION_TESTS += tests/integration/apache.sh
+INTEGRATION_TESTS += tests/integration/apppw.sh
+INTEGRATION_TESTS += tests/integration/selfservice.sh
+INTEGRATION_TESTS += tests/integration/mailkey_cli.sh

@@ -247,11 +247,11 @@ printf 'dan:%s\nfay:%s\nerin:%s\n' "$DES" "$BCR" "$ERIN" >"$WORK/old.htpasswd"
 {
 	vs --offline domain add example.com &&
 	vs --offline domain add example.org &&
-	vs --offline user add alice@example.com --password-fd 4 4<<<"Alice-Secret1" &&
+	vs --offline user add --no-policy alice@example.com --password-fd 4 4<<<"Alice-Secret1" &&
 	vs --offline address add alice.other@example.org alice@example.com &&
-	vs --offline user add carol@example.com --password-fd 4 4<<<"Carol-Secret6" &&
+	vs --offline user add --no-policy carol@example.com --password-fd 4 4<<<"Carol-Secret6" &&
 	vs --offline address add c.other@example.org carol@example.com &&
-	vs --offline user add bob --password-fd 4 4<<<"Bob-Secret2" &&
+	vs --offline user add --no-policy bob --password-fd 4 4<<<"Bob-Secret2" &&
 	vs --offline import htpasswd "$WORK/old.htpasswd" &&
 	vs --offline user disable erin
 } >"$WORK/setup.out" 2>&1

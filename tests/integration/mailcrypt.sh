@@ -150,19 +150,19 @@ MAILROOT=$WORK/mail
 t_new_store || bail "vmseal init"
 {
 	vs --offline domain add example.org &&
-	vs --offline user add alice --address alice@example.org --mail-keys \
+	vs --offline user add --no-policy alice --address alice@example.org --mail-keys \
 	    --uid "$NOBODY_UID" --gid "$NOBODY_GID" --home "$MAILROOT/alice" \
 	    --mail "maildir:~/Maildir" --password-fd 4 4<<<"$ALICE_PW" &&
-	vs --offline user add bob --address bob@example.org \
+	vs --offline user add --no-policy bob --address bob@example.org \
 	    --uid "$NOBODY_UID" --gid "$NOBODY_GID" --home "$MAILROOT/bob" \
 	    --mail "maildir:~/Maildir" --password-fd 4 4<<<"$BOB_PW"
 } >"$WORK/setup.out" 2>&1 || { sed 's/^/#   /' "$WORK/setup.out"; bail "store set-up"; }
 vs --offline user show alice >"$WORK/show-alice.out" 2>&1
 expect_in "$WORK/show-alice.out" "mail keys:        yes (protection: store" \
-    "user add --mail-keys made alice a mail key pair (user show)"
+    "user add --no-policy --mail-keys made alice a mail key pair (user show)"
 vs --offline user show bob >"$WORK/show-bob.out" 2>&1
 expect_in "$WORK/show-bob.out" "mail keys:        none" \
-    "user add without --mail-keys: bob has none"
+    "user add --no-policy without --mail-keys: bob has none"
 expect_not_in "$WORK/show-alice.out" "BEGIN" "user show prints no key"
 # export: mail keys only with --with-mail-keys (json), and then said so
 vs --offline export -o "$WORK/export.json" >"$WORK/export.out" 2>&1

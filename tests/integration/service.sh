@@ -420,7 +420,7 @@ vso() {
 	"$VMSEAL" --offline -d "$STORE" --passphrase-fd 3 "$@" 3<<<"$PASS"
 }
 check "seed: domain" vso domain add somedomain.ie
-check "seed: user alice" vso user add alice --address alice@somedomain.ie \
+check "seed: user alice" vso user add --no-policy alice --address alice@somedomain.ie \
     --no-password
 check "seed: alias info@ -> alice@" vso alias add info@somedomain.ie \
     alice@somedomain.ie
@@ -798,7 +798,7 @@ mkfifo "$WORK/fifo"
 sleep 20 >"$WORK/fifo" &
 FIFOW=$!
 EXTRA_PIDS=$FIFOW
-timeout 30 "$VMSEAL" -c "$CONF" user passwd alice --password-fd 5 \
+timeout 30 "$VMSEAL" -c "$CONF" user passwd --no-policy alice --password-fd 5 \
     5<"$WORK/fifo" >/dev/null 2>&1 &
 PWPID=$!
 EXTRA_PIDS="$FIFOW $PWPID"

@@ -44,6 +44,8 @@ check_links helper/local.mk helper_vmseal_LDADD '^admin/libvmsealadmin\.la$' \
     "vmseal"
 check_links helper/local.mk helper_vmseal_checkpassword_LDADD \
     '^lib/libvmseal\.la$' "vmseal-checkpassword"
+check_links helper/local.mk helper_vmseal_authcheck_LDADD \
+    '^lib/libvmseal\.la$' "vmseal-authcheck"
 check_links service/local.mk service_vmsealed_LDADD \
     '^admin/libvmsealadmin\.la$' "vmsealed"
 

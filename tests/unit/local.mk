@@ -23,7 +23,8 @@ UNIT_TESTS = \
 	tests/unit/test_ipc \
 	tests/unit/test_buf \
 	tests/unit/test_mailkey \
-	tests/unit/test_json
+	tests/unit/test_json \
+	tests/unit/test_apppw
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -91,5 +92,21 @@ tests_unit_test_mailkey_SOURCES = tests/unit/test_mailkey.c $(STORE_FX)
 tests_unit_test_mailkey_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_mailkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mailkey_LDADD = $(UNIT_LDADD)
+tests_unit_test_apppw_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_apppw_LDADD = $(UNIT_LDADD)
 endif
 EXTRA_DIST += tests/unit/fixtures
+# Self-service password change (issue 14): the poppassd state machine and
+# the form parser (lib/), the password policy (admin/pwpolicy.c, with
+# libpwquality).
+if HAVE_CMOCKA
+UNIT_TESTS += tests/unit/test_poppassd tests/unit/test_form \
+	tests/unit/test_pwpolicy
+tests_unit_test_poppassd_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_poppassd_LDADD = $(UNIT_LDADD)
+tests_unit_test_form_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_form_LDADD = $(UNIT_LDADD)
+tests_unit_test_pwpolicy_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
+tests_unit_test_pwpolicy_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_pwpolicy_LDADD = admin/libvmsealadmin.la $(UNIT_LDADD)
+endif

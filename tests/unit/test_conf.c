@@ -212,6 +212,14 @@ test_store_location(void **state)
 		    "postgresql:postgres://vm:S3cr3t@/mail?host=/run/pg",
 		    STORE_BACKEND_PG, "postgres://vm:S3cr3t@/mail?host=/run/pg",
 		    "postgresql:dbname=mail" },
+		/* found by fuzz_location: a '?' in a URI's password, and an
+		 * '@' in a parameter's value */
+		{ "store = postgresql://u:s3cr3t?x@h/db\n",
+		    "postgresql://u:s3cr3t?x@h/db", STORE_BACKEND_PG,
+		    "postgresql://u:s3cr3t?x@h/db", "postgresql:(conninfo)" },
+		{ "store = postgresql://h?password=p@ssw0rd\n",
+		    "postgresql://h?password=p@ssw0rd", STORE_BACKEND_PG,
+		    "postgresql://h?password=p@ssw0rd", "postgresql:(conninfo)" },
 		{ "store = postgresql:password=S3cr3t\n",
 		    "postgresql:password=S3cr3t", STORE_BACKEND_PG,
 		    "password=S3cr3t", "postgresql:(conninfo)" },
@@ -255,6 +263,145 @@ test_store_location(void **state)
 	}
 }
 
+/* Self-service and the password policy: defaults (all front ends off,
+ * the policy on), every value kind (on/off, a loopback ADDRESS:PORT, a
+ * socket name or path), and the exact error of a wrong one. */
+static void
+test_selfservice(void **state)
+{
+	static const struct {
+		const char *text;
+		const char *msg;        /* NULL: accepted */
+		const char *field;      /* the string set, checked below */
+		const char *want;
+	} cases[] = {
+		{ "poppassd_socket = poppassd\n", NULL, "sock", "poppassd" },
+		{ "poppassd_socket = /run/pp/sock\n", NULL, "sock",
+		    "/run/pp/sock" },
+		{ "poppassd_socket = a/b\n", "line 1: poppassd_socket must be "
+		    "a name (under socket_dir) or an absolute path", NULL, NULL },
+		{ "poppassd_socket = ..\n", "poppassd_socket must be a name",
+		    NULL, NULL },
+		{ "poppassd_listen = 127.0.0.1:106\n", NULL, "pplisten",
+		    "127.0.0.1:106" },
+		{ "poppassd_listen = 127.1.2.3:65535\n", NULL, "pplisten",
+		    "127.1.2.3:65535" },
+		{ "httpapi_listen = [::1]:8106\n", NULL, "http", "[::1]:8106" },
+		{ "httpapi_listen =\n", NULL, "http", "" },
+		{ "httpapi_listen = 0.0.0.0:80\n", "line 1: httpapi_listen: "
+		    "only a loopback address (127.0.0.0/8, ::1) may be given",
+		    NULL, NULL },
+		{ "httpapi_listen = [::]:80\n", "only a loopback address",
+		    NULL, NULL },
+		{ "httpapi_listen = 192.0.2.1:80\n", "only a loopback address",
+		    NULL, NULL },
+		{ "poppassd_listen = 127.0.0.1\n", "poppassd_listen: expected "
+		    "ADDRESS:PORT", NULL, NULL },
+		{ "poppassd_listen = 127.0.0.1:0\n", "the port must be a "
+		    "number from 1 to 65535", NULL, NULL },
+		{ "poppassd_listen = 127.0.0.1:65536\n", "the port must be",
+		    NULL, NULL },
+		{ "poppassd_listen = 127.0.0.1:1x\n", "the port must be",
+		    NULL, NULL },
+		{ "poppassd_listen = localhost:106\n", "not a numeric IP "
+		    "address", NULL, NULL },
+		{ "poppassd_listen = ::1:106\n", "an IPv6 address goes in "
+		    "brackets", NULL, NULL },
+		{ "password_policy = maybe\n", "line 1: password_policy must "
+		    "be on or off", NULL, NULL },
+		{ "password_dictcheck = 2\n", "password_dictcheck must be on "
+		    "or off", NULL, NULL },
+		{ "password_min_length = 257\n", "password_min_length must be "
+		    "a number from 0 to 256", NULL, NULL },
+		{ "selfservice_max_connections = 257\n", "from 0 to 256",
+		    NULL, NULL },
+		{ "selfservice_timeout = 601\n", "from 0 to 600", NULL, NULL },
+		{ "httpapi_user_field = user name\n", "line 1: "
+		    "httpapi_user_field must be a form field name (letters, "
+		    "digits, _ - . [ ])", NULL, NULL },
+		{ "httpapi_newpass_field =\n", "httpapi_newpass_field must be "
+		    "a form field name", NULL, NULL },
+		{ "httpapi_curpass_field = pw[old]\n", NULL, "curfield",
+		    "pw[old]" },
+		{ "password_quality_conf = pwq.conf\n", "password_quality_conf "
+		    "must be an absolute path", NULL, NULL },
+		{ "password_quality_conf = /etc/security/pwquality.conf\n",
+		    NULL, "pwq", "/etc/security/pwquality.conf" },
+	};
+	struct vs_conf c;
+	struct vs_err err;
+	const char *got;
+	size_t i;
+
+	(void)state;
+	conf_defaults(&c);
+	assert_string_equal(c.poppassd_socket, "");
+	assert_string_equal(c.poppassd_listen, "");
+	assert_string_equal(c.httpapi_listen, "");
+	assert_int_equal(c.poppassd.mode, 0660);
+	assert_int_equal(c.selfservice_max_connections, 8);
+	assert_int_equal(c.selfservice_timeout, 30);
+	assert_int_equal(c.password_policy, 1);
+	assert_int_equal(c.password_min_length, 12);
+	assert_int_equal(c.password_dictcheck, 1);
+	assert_string_equal(c.password_quality_conf, "");
+	assert_string_equal(c.httpapi_user_field, "username");
+	assert_string_equal(c.httpapi_curpass_field, "curpass");
+	assert_string_equal(c.httpapi_newpass_field, "newpass");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		conf_defaults(&c);
+		vs_err_clear(&err);
+		if (cases[i].msg != NULL) {
+			assert_int_equal(conf_parse(&c, cases[i].text,
+			    strlen(cases[i].text), &err), VS_EINVAL);
+			if (strstr(err.msg, cases[i].msg) == NULL)
+				fail_msg("case %zu: got \"%s\", want \"%s\"",
+				    i, err.msg, cases[i].msg);
+			continue;
+		}
+		if (conf_parse(&c, cases[i].text, strlen(cases[i].text),
+		    &err) != VS_OK)
+			fail_msg("case %zu: refused: %s", i, err.msg);
+		got = strcmp(cases[i].field, "sock") == 0 ? c.poppassd_socket :
+		    strcmp(cases[i].field, "pplisten") == 0 ?
+		    c.poppassd_listen : strcmp(cases[i].field, "http") == 0 ?
+		    c.httpapi_listen : strcmp(cases[i].field, "curfield") == 0 ?
+		    c.httpapi_curpass_field : c.password_quality_conf;
+		assert_string_equal(got, cases[i].want);
+	}
+	/* on/off and their synonyms, numbers, the socket's group and mode. */
+	{
+		static const char text[] =
+		    "password_policy = off\npassword_dictcheck = no\n"
+		    "password_min_length = 8\nselfservice_timeout = 10\n"
+		    "selfservice_max_connections = 2\n"
+		    "poppassd_socket_group = www-data\n"
+		    "poppassd_socket_mode = 0666\n";
+		char host[64];
+		unsigned port = 0;
+
+		conf_defaults(&c);
+		assert_int_equal(conf_parse(&c, text, strlen(text), &err),
+		    VS_OK);
+		assert_int_equal(c.password_policy, 0);
+		assert_int_equal(c.password_dictcheck, 0);
+		assert_int_equal(c.password_min_length, 8);
+		assert_int_equal(c.selfservice_timeout, 10);
+		assert_int_equal(c.selfservice_max_connections, 2);
+		assert_string_equal(c.poppassd.group, "www-data");
+		assert_int_equal(c.poppassd.mode, 0666);
+		assert_int_equal(conf_parse(&c, "password_policy = yes\n", 22,
+		    &err), VS_OK);
+		assert_int_equal(c.password_policy, 1);
+		assert_int_equal(conf_listen_parse("[::1]:8106", host,
+		    sizeof(host), &port, &err), VS_OK);
+		assert_string_equal(host, "::1");
+		assert_int_equal(port, 8106);
+		assert_int_equal(conf_listen_parse("127.0.0.1:106", host, 4,
+		    &port, &err), VS_EINVAL);
+	}
+}
+
 int
 main(void)
 {
@@ -263,6 +410,7 @@ main(void)
 		cmocka_unit_test(test_connection_limits),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_store_location),
+		cmocka_unit_test(test_selfservice),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
