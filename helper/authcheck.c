@@ -30,8 +30,9 @@
  * Security: it holds no key and opens no store.  The input is read into
  * one fixed buffer (capped, checked before anything is sent) and wiped
  * on every exit; the password is wiped as soon as the request is written.
- * The reply (which may carry a mail private key) is wiped; only its
- * result and reason are used.  Nothing secret is in argv or the environment; standard
+ * The reply is wiped (vmsealed never puts a mail private key in the
+ * answer to service "web"); only its result and reason are used.
+ * Nothing secret is in argv or the environment; standard
  * error (Apache's error log) gets reasons only, never the password nor
  * the login (a login field may hold a mistyped password; Apache logs the
  * user itself).  Core dumps are off and the process is not dumpable.
