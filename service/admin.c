@@ -465,13 +465,26 @@ s_status(struct cli *cli, bool json)
 	struct json j;
 	int k;
 
+	struct timespec t0, t1;
+	struct vs_err herr;
+	double ms = 0;
+	const char *backend = store_backend(s->st) == STORE_BACKEND_PG ?
+	    "postgresql" : "lmdb";
+
+	/* The store's health: one read transaction counting the tables
+	 * (for PostgreSQL a round trip to the database), timed. */
+	vs_err_clear(&herr);
 	pthread_rwlock_rdlock(&s->keylock);
 	sealed = store_is_sealed(s->st);
-	if (!sealed && store_txn_begin(s->st, false, &txn, NULL) == VS_OK) {
-		have_counts = store_count(txn, &counts, NULL) == VS_OK;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (!sealed && store_txn_begin(s->st, false, &txn, &herr) == VS_OK) {
+		have_counts = store_count(txn, &counts, &herr) == VS_OK;
 		store_txn_abort(&txn);
 	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	pthread_rwlock_unlock(&s->keylock);
+	ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 	if (json) {
 		json_init(&j, cli->out);
 		json_obj_begin(&j);
@@ -482,6 +495,12 @@ s_status(struct cli *cli, bool json)
 		json_key(&j, "unsealed_for");
 		json_int(&j, sealed ? 0 : (int64_t)(now - s->unsealed_at));
 		json_key(&j, "store"); json_str(&j, store_dir(s->st));
+		json_key(&j, "backend"); json_str(&j, backend);
+		json_key(&j, "store_health");
+		json_str(&j, sealed ? NULL : have_counts ? "ok" : herr.msg);
+		json_key(&j, "store_read_ms");
+		if (sealed) json_str(&j, NULL);
+		else json_int(&j, (int64_t)(ms + 0.5));
 		json_key(&j, "socket_dir"); json_str(&j, s->conf.socket_dir);
 		json_key(&j, "unsealed_from_keyfile");
 		json_bool(&j, s->from_keyfile);
@@ -548,7 +567,11 @@ s_status(struct cli *cli, bool json)
 	fprintf(cli->out, "state:        %s\n", sealed ?
 	    "SEALED - lookups answer 'temporary failure'; run vmseal unseal" :
 	    "unsealed");
-	fprintf(cli->out, "store:        %s\n", store_dir(s->st));
+	fprintf(cli->out, "store:        %s (%s)\n", store_dir(s->st), backend);
+	if (!sealed && have_counts)
+		fprintf(cli->out, "store health: ok (a read in %.1f ms)\n", ms);
+	else if (!sealed)
+		fprintf(cli->out, "store health: FAILING - %s\n", herr.msg);
 	fprintf(cli->out, "sockets:      %s\n", s->conf.socket_dir);
 	if (!sealed)
 		fprintf(cli->out, "key memory:   %s\n",

@@ -62,3 +62,4 @@ INTEGRATION_TESTS += tests/integration/apache.sh
 INTEGRATION_TESTS += tests/integration/apppw.sh
 INTEGRATION_TESTS += tests/integration/selfservice.sh
 INTEGRATION_TESTS += tests/integration/mailkey_cli.sh
+INTEGRATION_TESTS += tests/integration/pg_service.sh
