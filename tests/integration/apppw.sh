@@ -101,6 +101,8 @@ auth_socket_group = dovecot
 auth_socket_mode = 0660
 throttle_limit = 20
 throttle_login_limit = 40
+poppassd_socket = poppassd
+poppassd_socket_mode = 0600
 EOF
 vs_svc() { timeout 30 "$VMSEAL" -c "$CONF" "$@"; }
 t_svc_start "$CONF" "start"
@@ -132,6 +134,20 @@ check "a second app password called phone: exit 5 (got $st)" test "$st" -eq 5
 
 cat >"$WORK/cl.py" <<'PY'
 import imaplib, smtplib, sys
+if sys.argv[1] == "poppassd":   # poppassd SOCKET USER OLD NEW: last answer
+    import socket
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(sys.argv[2])
+    f = s.makefile("rwb")
+    a = f.readline()
+    for l in ("user " + sys.argv[3], "pass " + sys.argv[4],
+              "newpass " + sys.argv[5]):
+        f.write(l.encode() + b"\r\n")
+        f.flush()
+        a = f.readline()
+    print(a.decode().strip())
+    sys.exit(0)
 cmd, port, user, pw = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
 if cmd == "imap":
     try:
@@ -227,6 +243,20 @@ H1=$(hashes)
 check "... after one Argon2id, as any wrong password ($H0 -> $H1)" test "$((H1 - H0))" -eq 1
 r=$(imap bob "$BOBAPP")
 check "bob's app password works over IMAP: $r" test "$r" = OK
+# The self-service change (poppassd, as Roundcube's driver speaks it):
+# bob's main password is good for it; an app password is not.
+BOB_PW2='Harbor-Violet-Kettle-58'
+pp() { timeout 60 python3 "$WORK/cl.py" poppassd "$SOCKDIR/poppassd" "$@" 2>&1; }
+r=$(pp bob "$BOBAPP" "$BOB_PW2")
+check "poppassd: an app password as the current password is refused: $r" \
+    test "$r" = "500 the current password is wrong"
+r=$(pp bob "$BOB_PW" "$BOB_PW2")
+check "poppassd: bob (app passwords only) changes his main password with it: $r" \
+    test "${r%% *}" = 200
+r=$(imap bob "$BOB_PW2")
+check "... still refused over IMAP (app passwords only): $r" test "${r%% *}" = NO
+r=$(imap bob "$BOBAPP")
+check "... and his app password still works: $r" test "$r" = OK
 if [ -n "$HAVE_POSTFIX" ]; then
 	r=$(smtp bob "$BOB_PW")
 	check "bob's main password refused for SMTP AUTH: $r" test "$r" = 535
@@ -237,8 +267,10 @@ vs_svc user set bob app-passwords-only=maybe >/dev/null 2>&1
 st=$?
 check "app-passwords-only=maybe: exit 2 (got $st)" test "$st" -eq 2
 check "user set bob app-passwords-only=no" vs_svc user set bob app-passwords-only=no
+r=$(imap bob "$BOB_PW2")
+check "bob's new main password (changed through poppassd) logs in over IMAP: $r" test "$r" = OK
 r=$(imap bob "$BOB_PW")
-check "bob's main password works again: $r" test "$r" = OK
+check "... the old one does not: $r" test "${r%% *}" = NO
 
 # --- the audit trail; no password anywhere ---
 vs_svc audit >"$WORK/audit.txt" 2>&1
@@ -247,7 +279,7 @@ check "audit: the adds (names, services, expiry), the del, the set" \
     "$(grep -c 'app-password-del	alice phone' "$WORK/audit.txt")" -eq 1 -a \
     "$(grep -c 'user-set	bob app-passwords-only=yes' "$WORK/audit.txt")" -eq 1
 leak=
-for p in "$PHONE" "$LAPTOP" "$OLD" "$BOBAPP" "${PHONE//-/}"; do
+for p in "$PHONE" "$LAPTOP" "$OLD" "$BOBAPP" "${PHONE//-/}" "$BOB_PW" "$BOB_PW2"; do
 	grep -rqF -- "$p" "$SVCLOG" "$DCLOG" "$WORK/audit.txt" "$WORK/list.json" \
 	    "$WORK/list.txt" "$WORK/bob.show" "$STORE" ${MAILLOG:+"$MAILLOG"} 2>/dev/null && leak="$leak ${p:0:4}"
 done
