@@ -436,8 +436,6 @@ user_audit(struct cli *cli, struct store_txn *txn, const char *act,
 	if (o->apppw_only >= 0)
 		describe(d, sizeof(d), "app-passwords-only",
 		    o->apppw_only ? "yes" : "no");
-	if (o->no_policy && !o->no_password)
-		describe(d, sizeof(d), "password-policy-skipped", NULL);
 	if (strcmp(act, "add") == 0) {
 		describe(d, sizeof(d), o->no_password ? "no-password" :
 		    "password-set", NULL);
@@ -448,6 +446,8 @@ user_audit(struct cli *cli, struct store_txn *txn, const char *act,
 	}
 	if (strcmp(act, "mail-key") == 0)
 		describe(d, sizeof(d), "generated", NULL);
+	if (o->no_policy && !o->no_password)
+		describe(d, sizeof(d), "password-policy-skipped", NULL);
 	return cli_audit(cli, txn, action, err, "%s", d);
 }
 

@@ -218,7 +218,7 @@ VP=$VPID
 for u in 1 2 3 4; do
 	printf 'pw-%s\n' "$u" | "$VMSEAL" -c "$C" user add --no-policy "user$u" \
 	    --password-fd 0 >"$D/useradd.out" 2>&1 ||
-		{ cat "$D/useradd.out" >&2; die "vmseal user add --no-policy user$u failed"; }
+		{ cat "$D/useradd.out" >&2; die "vmseal user add user$u failed"; }
 done
 echo "store, vmsealed and 4 users ready in $(awk -v a="$t0" \
     -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }') s"

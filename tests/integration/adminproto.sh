@@ -264,7 +264,7 @@ expect_in "$WORK/last.out" "no terminal" "and says there is no terminal"
 expect_in "$WORK/proxy.log" "service secret -1" "the terminal path still asks the client ('secret' -1)"
 expect_exit 0 "unseal for the next checks" vpx unseal --passphrase-fd 3 3<<<"$PASS"
 : >"$WORK/proxy.log"
-expect_exit 0 "user add --no-policy --password-fd 5 through the proxy" \
+expect_exit 0 "user add --password-fd 5 through the proxy" \
     vpx user add --no-policy carol --address carol@example.org --password-fd 5 5<<<"carol pw"
 expect_in "$WORK/proxy.log" "service secret 5" "other descriptors still go by 'secret' (fd 5)"
 

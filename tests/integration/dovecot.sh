@@ -428,7 +428,7 @@ check "...and ron's hash is Argon2id after it ($after)" test "$after" = argon2id
 grep -q "hash of ron upgraded from des-crypt to argon2id" "$SVCLOG"
 check "vmsealed logged the upgrade" test $? -eq 0
 expect_login ron2 "ron logs in again with the upgraded hash" ron "$RON_PW"
-expect_login bob "IMAP login as bob (added by vmseal user add --no-policy --password-fd)" bob "$BOB_PW"
+expect_login bob "IMAP login as bob (added by vmseal user add --password-fd)" bob "$BOB_PW"
 expect_no bob-bad "bob with a wrong password is refused" "[AUTHENTICATIONFAILED]" bob "wrong"
 expect_no ron-old "ron with alice's password is refused" "[AUTHENTICATIONFAILED]" ron "$ALICE_PW"
 expect_no carol "disabled carol is refused, with the right password" "[AUTHENTICATIONFAILED]" carol "$CAROL_PW"
@@ -734,7 +734,7 @@ fi
 # A userdb value with a control character cannot even be stored.
 vs_svc user add xtab --home $'a\tb' --no-password >"$WORK/xtab.out" 2>&1
 st=$?
-check "vmseal user add --no-policy --home 'a<TAB>b' refused (exit $st: $(head -n1 "$WORK/xtab.out"))" test $st -ne 0
+check "vmseal user add --home 'a<TAB>b' refused (exit $st: $(head -n1 "$WORK/xtab.out"))" test $st -ne 0
 vs_svc user set bob --mail $'mbox:~/mail\nuserdb_uid=0' >"$WORK/xlf.out" 2>&1
 st=$?
 check "vmseal user set --mail with LF refused (exit $st)" test $st -ne 0

@@ -159,10 +159,10 @@ t_new_store || bail "vmseal init"
 } >"$WORK/setup.out" 2>&1 || { sed 's/^/#   /' "$WORK/setup.out"; bail "store set-up"; }
 vs --offline user show alice >"$WORK/show-alice.out" 2>&1
 expect_in "$WORK/show-alice.out" "mail keys:        yes (protection: store" \
-    "user add --no-policy --mail-keys made alice a mail key pair (user show)"
+    "user add --mail-keys made alice a mail key pair (user show)"
 vs --offline user show bob >"$WORK/show-bob.out" 2>&1
 expect_in "$WORK/show-bob.out" "mail keys:        none" \
-    "user add --no-policy without --mail-keys: bob has none"
+    "user add without --mail-keys: bob has none"
 expect_not_in "$WORK/show-alice.out" "BEGIN" "user show prints no key"
 # export: mail keys only with --with-mail-keys (json), and then said so
 vs --offline export -o "$WORK/export.json" >"$WORK/export.out" 2>&1

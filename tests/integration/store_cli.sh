@@ -185,7 +185,7 @@ expect_in "$WORK/last.out" "--uid 0 is below uid_min 500" "import --uid 0: the r
 expect_exit 2 "import htpasswd --gid 499 is refused" vs import htpasswd "$WORK/floor.htpasswd" --uid 5000 --gid 499
 expect_exit 1 "nothing was imported with a low --uid/--gid" vs user show fl6
 expect_exit 2 "user add --uid 0 is refused" vs user add fl7 --uid 0 --no-password
-expect_in "$WORK/last.out" "login 'fl7': uid 0 is below uid_min 500" "user add --no-policy --uid 0: the reason"
+expect_in "$WORK/last.out" "login 'fl7': uid 0 is below uid_min 500" "user add --uid 0: the reason"
 expect_exit 1 "the refused user was not added" vs user show fl7
 expect_exit 2 "user set --uid 0 is refused" vs user set fl1 --uid 0
 expect_exit 2 "user set --gid 499 is refused" vs user set fl1 --gid 499
@@ -201,7 +201,7 @@ expect_exit 0 "gid_min = 0 in vmseal.conf: gid 0 allowed" vsc user set fl1 --uid
 expect_exit 0 "the configured floor applies to import too" vsc import htpasswd "$WORK/floor.htpasswd" --uid 1000 --gid 0
 
 # --- users, passwords, aliases through the CLI ---
-check "user add --no-policy with a password from a descriptor" vs user add carol \
+check "user add with a password from a descriptor (--no-policy)" vs user add carol --no-policy \
     --address carol@somedomain.ie --password-fd 4 4<<<"carols password"
 vs user show carol >"$WORK/out"
 expect_in "$WORK/out" "argon2id" "new passwords are Argon2id"

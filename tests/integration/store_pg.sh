@@ -74,7 +74,7 @@ vp domain add linuxcoaching.eu
 check "domain add" test $? -eq 0
 vp user add --no-policy zoe --address zoe@linuxcoaching.eu --home /home/zoe \
     --uid 600 --gid 600 --no-password
-check "user add --no-policy with an address" test $? -eq 0
+check "user add with an address" test $? -eq 0
 vp import htpasswd "$WORK/htpasswd" --uid 555 --gid 555 --home '/home/%n'
 expect_in "$WORK/o.$N" "imported 2 user(s)" "htpasswd of 2 users imported"
 vp user list
