@@ -5,7 +5,8 @@
  * settings); the rest is the record.  Every decoder must refuse or accept
  * without reading past the input; accepted records are re-encoded and
  * decoded again, and must give the same result (a user's mail keys
- * included: both or neither, the same bytes and time).
+ * included: both or neither, the same bytes and time; and the user's app
+ * passwords: names, services, times, address, hash, and the flag).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -34,8 +35,18 @@ user_again(const struct vs_user *u)
 		    d.n_addresses != u->n_addresses || d.enabled != u->enabled ||
 		    !same_str(d.mail_pub, u->mail_pub) ||
 		    !same_str(d.mail_priv, u->mail_priv) ||
-		    d.mail_key_created != u->mail_key_created)
+		    d.mail_key_created != u->mail_key_created ||
+		    d.n_apppws != u->n_apppws || d.apppw_only != u->apppw_only)
 			__builtin_trap();
+		for (size_t i = 0; i < d.n_apppws; i++)
+			if (strcmp(d.apppws[i].name, u->apppws[i].name) != 0 ||
+			    d.apppws[i].services != u->apppws[i].services ||
+			    d.apppws[i].expires != u->apppws[i].expires ||
+			    d.apppws[i].last_used != u->apppws[i].last_used ||
+			    !same_str(d.apppws[i].last_ip, u->apppws[i].last_ip) ||
+			    memcmp(d.apppws[i].hash, u->apppws[i].hash,
+			    APPPW_HASH_BYTES) != 0)
+				__builtin_trap();
 		vs_user_clear(&d);
 	}
 	buf_free(&b);

@@ -255,7 +255,7 @@ t_record(void **state)
 	struct vs_user u, d;
 	struct vs_apppw e;
 	struct buf b = { 0 }, b2 = { 0 };
-	char text[APPPW_TEXT_BUF];
+	char text[APPPW_TEXT_BUF], name[16];
 	struct vs_err err;
 	int k;
 
@@ -276,8 +276,6 @@ t_record(void **state)
 	}
 
 	for (k = 0; k < 3; k++) {
-		char name[16];
-
 		snprintf(name, sizeof(name), "dev%d", k);
 		memset(&e, 0, sizeof(e));
 		e.name = name;
