@@ -136,6 +136,15 @@ int cmd_domain(struct cli *cli, int argc, char **argv);
 int cmd_user(struct cli *cli, int argc, char **argv);
 int cmd_apppw(struct cli *cli, int argc, char **argv);
 int cmd_mailkey(struct cli *cli, int argc, char **argv);
+/* Mail keys (cmd_mailkey.c), shared with "user add --mail-keys" and
+ * "user mail-key --generate": a new pair into u (which has none; the
+ * private key wiped by vs_user_clear()); a pair for login in txn unless
+ * it has one (VS_EEXIST: keys are never replaced), its canonical login
+ * into canon (NAME_BUF, may be NULL). */
+struct vs_user;
+int cli_mail_keys_make(struct vs_user *u, struct vs_err *err);
+int cli_mail_key_enable(struct store_txn *txn, const char *login,
+    char *canon, struct vs_err *err);
 int cmd_address(struct cli *cli, int argc, char **argv);
 int cmd_alias(struct cli *cli, int argc, char **argv);
 int cmd_import(struct cli *cli, int argc, char **argv);

@@ -139,11 +139,13 @@ do_list(struct cli *cli, struct store_txn *txn, const char *login,
 	return VS_OK;
 }
 
-/* Add one to login's record: the new password into text. */
+/* Add one to login's record: the new password into text, the canonical
+ * login into canon (NAME_BUF). */
 static int
 do_add(struct cli *cli, struct store_txn *txn, const char *login,
     const struct apppw_opts *o, uint32_t services, int64_t ttl,
-    char text[APPPW_TEXT_BUF], struct vs_apppw *e, struct vs_err *err)
+    char text[APPPW_TEXT_BUF], struct vs_apppw *e, char *canon,
+    struct vs_err *err)
 {
 	char svc[48], when[64];
 	struct vs_user u;
@@ -151,6 +153,7 @@ do_add(struct cli *cli, struct store_txn *txn, const char *login,
 
 	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
 		return r;
+	snprintf(canon, NAME_BUF, "%s", u.login);
 	memset(e, 0, sizeof(*e));
 	e->name = (char *)o->name;
 	e->services = services;
@@ -288,17 +291,7 @@ cmd_apppw(struct cli *cli, int argc, char **argv)
 		}
 		return cli_finish_txn(cli, &st, &txn, true, r, &err);
 	}
-	r = do_add(cli, txn, pos[0], &o, services, ttl, text, &e, &err);
-	snprintf(login, sizeof(login), "%s", pos[0]);
-	if (r == VS_OK) {
-		struct vs_user u;
-
-		/* the canonical login, for the message */
-		if (store_user_get(txn, pos[0], &u, NULL) == VS_OK) {
-			snprintf(login, sizeof(login), "%s", u.login);
-			vs_user_clear(&u);
-		}
-	}
+	r = do_add(cli, txn, pos[0], &o, services, ttl, text, &e, login, &err);
 	ex = cli_finish_txn(cli, &st, &txn, true, r, &err);
 	if (ex == EX_VS_OK)
 		print_new(cli, login, &e, text);

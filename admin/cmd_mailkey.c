@@ -30,6 +30,7 @@
 #include "cmd_opts.h"
 #include "json.h"
 #include "mailkey.h"
+#include "names.h"
 
 static const char mailkey_help[] =
 "usage: vmseal [-d DIR] mail-key enable LOGIN|--all [--protection store]\n"
@@ -62,6 +63,16 @@ mk_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	return cli_usage(cli, "mail-key", "unknown option");
 }
 
+int
+cli_mail_keys_make(struct vs_user *u, struct vs_err *err)
+{
+	int r = mailkey_generate(&u->mail_pub, &u->mail_priv, err);
+
+	if (r == VS_OK)
+		u->mail_key_created = (int64_t)time(NULL);
+	return r;
+}
+
 /* Keys for u if it has none: 1 made, 0 had some, or an error. */
 static int
 enable_one(struct store_txn *txn, struct vs_user *u, struct vs_err *err)
@@ -70,39 +81,51 @@ enable_one(struct store_txn *txn, struct vs_user *u, struct vs_err *err)
 
 	if (u->mail_pub != NULL)
 		return 0;
-	if ((r = mailkey_generate(&u->mail_pub, &u->mail_priv, err)) != VS_OK)
-		return r;
-	u->mail_key_created = (int64_t)time(NULL);
-	if ((r = store_user_update(txn, u, err)) != VS_OK)
+	if ((r = cli_mail_keys_make(u, err)) != VS_OK ||
+	    (r = store_user_update(txn, u, err)) != VS_OK)
 		return r;
 	return 1;
+}
+
+int
+cli_mail_key_enable(struct store_txn *txn, const char *login, char *canon,
+    struct vs_err *err)
+{
+	struct vs_user u;
+	int r;
+
+	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
+		return r;
+	if (canon != NULL)
+		snprintf(canon, NAME_BUF, "%s", u.login);
+	r = enable_one(txn, &u, err);
+	if (r == 0)
+		r = vs_fail(err, VS_EEXIST, "user %s already has mail keys: "
+		    "they are never replaced (mail encrypted to them would "
+		    "become unreadable)", u.login);
+	else if (r == 1)
+		r = VS_OK;
+	vs_user_clear(&u);
+	return r;
 }
 
 static int
 do_enable(struct cli *cli, struct store_txn *txn, const char *login,
     size_t *made_r, size_t *had_r, struct vs_err *err)
 {
-	struct vs_user u, *l = NULL;
+	struct vs_user *l = NULL;
 	bool progress = login == NULL && cli->io->is_tty(cli, 2);
+	char canon[NAME_BUF];
 	size_t n = 0, i;
 	int r = VS_OK;
 
 	*made_r = *had_r = 0;
 	if (login != NULL) {
-		if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
+		if ((r = cli_mail_key_enable(txn, login, canon, err)) != VS_OK)
 			return r;
-		r = enable_one(txn, &u, err);
-		if (r == 0)
-			r = vs_fail(err, VS_EEXIST, "user %s already has mail "
-			    "keys: they are never replaced (mail encrypted to "
-			    "them would become unreadable)", u.login);
-		else if (r == 1) {
-			*made_r = 1;
-			r = cli_audit(cli, txn, "mail-key-enable", err,
-			    "%s protection=store", u.login);
-		}
-		vs_user_clear(&u);
-		return r;
+		*made_r = 1;
+		return cli_audit(cli, txn, "mail-key-enable", err,
+		    "%s protection=store", canon);
 	}
 	if ((r = store_user_list(txn, &l, &n, err)) != VS_OK)
 		return r;

@@ -30,7 +30,6 @@
 #include "cmd_opts.h"
 #include "import.h"
 #include "json.h"
-#include "mailkey.h"
 #include "prompt.h"
 #include "pwhash.h"
 #include "pwpolicy.h"
@@ -247,37 +246,6 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 	}
 }
 
-/* A new mail key pair into u (which has none); the private key is wiped
- * by vs_user_clear() or by the caller. */
-static int
-make_mail_keys(struct vs_user *u, struct vs_err *err)
-{
-	int r = mailkey_generate(&u->mail_pub, &u->mail_priv, err);
-
-	if (r == VS_OK)
-		u->mail_key_created = (int64_t)time(NULL);
-	return r;
-}
-
-/* user mail-key LOGIN --generate: a pair for a user who has none. */
-static int
-user_mail_key(struct store_txn *txn, const char *login, struct vs_err *err)
-{
-	struct vs_user u;
-	int r;
-
-	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
-		return r;
-	if (u.mail_pub != NULL)
-		r = vs_fail(err, VS_EEXIST, "user %s already has mail keys: "
-		    "they are never replaced (mail encrypted to them would "
-		    "become unreadable)", u.login);
-	else if ((r = make_mail_keys(&u, err)) == VS_OK)
-		r = store_user_update(txn, &u, err);
-	vs_user_clear(&u);
-	return r;
-}
-
 static int
 ask_password(struct cli *cli, int fd, struct secret *pw, struct vs_err *err)
 {
@@ -381,7 +349,7 @@ user_add(struct cli *cli, struct store_txn *txn, const char *login,
 	u.enabled = !o->disabled;
 	u.addresses = o->addresses;
 	u.n_addresses = o->n_addresses;
-	if (o->mail_keys && (r = make_mail_keys(&u, err)) != VS_OK)
+	if (o->mail_keys && (r = cli_mail_keys_make(&u, err)) != VS_OK)
 		return r;
 	r = store_user_add(txn, &u, err);
 	free(u.mail_pub);
@@ -594,7 +562,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 	if (strcmp(act, "add") == 0) {
 		r = user_add(cli, txn, pos[0], &o, &err);
 	} else if (strcmp(act, "mail-key") == 0) {
-		r = user_mail_key(txn, pos[0], &err);
+		r = cli_mail_key_enable(txn, pos[0], NULL, &err);
 	} else if (strcmp(act, "del") == 0) {
 		r = store_user_del(txn, pos[0], &err);
 	} else if (strcmp(act, "show") == 0) {

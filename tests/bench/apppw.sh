@@ -58,10 +58,7 @@ bench_workdir vmseal-apppwbench
 bench_run_user
 CLK_TCK=$(getconf CLK_TCK)
 ticks() { awk '{ print $14 + $15 }' "$1" 2>/dev/null || echo 0; }
-hashes() {
-	"$VMSEAL" -c "$C" status --json </dev/null 2>/dev/null |
-	    grep -o '"hash_verifications":[0-9]*' | cut -d: -f2
-}
+hashes() { auth_stat "$C" hash_verifications; }
 
 echo "== vmseal app password benchmark (auth socket: app password vs main" \
     "password)"

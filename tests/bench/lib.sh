@@ -271,3 +271,9 @@ start_vmsealed() {
 	done
 	[ -S "$d/run/auth" ] || die "no auth socket in $d/run"
 }
+
+# auth_stat CONF KEY: auth.KEY of 'vmseal status --json'.
+auth_stat() {
+	"$VMSEAL" -c "$1" status --json </dev/null 2>/dev/null |
+	    grep -o '"auth":{[^}]*}' | grep -o "\"$2\":[0-9]*" | cut -d: -f2
+}

@@ -137,11 +137,6 @@ status_kb() {    # status_kb PID FIELD: a /proc/PID/status figure in kB
 	awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status" \
 	    2>/dev/null || true
 }
-# auth_stat CONF KEY: auth.KEY of 'vmseal status --json'.
-auth_stat() {
-	"$VMSEAL" -c "$1" status --json </dev/null 2>/dev/null |
-	    grep -o '"auth":{[^}]*}' | grep -o "\"$2\":[0-9]*" | cut -d: -f2
-}
 
 # Who vmsealed runs as: started as root it drops to nobody.
 bench_run_user
