@@ -103,6 +103,8 @@ struct cli {
 		char *s;        /* the passphrase that opened the store */
 		size_t len;     /* offline (rotate, passphrase change) */
 	} last_passphrase;
+	struct cli_retry *retry;        /* cli_run()'s, while it runs a
+	                                 * command; NULL otherwise */
 };
 
 extern const struct cli_io cli_io_local;
@@ -110,6 +112,21 @@ extern const struct cli_io cli_io_local;
 /* Run a command line (argv[0] is the command word); both the local main()
  * and the service use it.  Returns the exit code. */
 int cli_dispatch(struct cli *cli, int argc, char **argv);
+/* cli_dispatch(), and the command run again when its write transaction
+ * met a concurrent writer (a PostgreSQL store shared by several hosts:
+ * VS_EBUSY, nothing committed), at most STORE_WRITE_ATTEMPTS times with a
+ * short random pause between (store_retry_wait).  Only for the commands
+ * of one write transaction whose input is secrets (domain, address,
+ * alias, user, app-password, mail-key); the others run once, as
+ * cli_dispatch.  A run's output is held back (wiping buffers) and only the
+ * last run's is written to cli->out and cli->err; the secrets the first
+ * run read are given again to the next (never read twice: a descriptor
+ * or a person is asked once); the store it opened stays open between
+ * runs (offline: no second unseal).  A run that used an input or output
+ * file, or committed a transaction, is never repeated.  On an LMDB store
+ * (one writer, no conflict) it is cli_dispatch.  Both vmseal (offline)
+ * and vmsealed (the admin socket) call this. */
+int cli_run(struct cli *cli, int argc, char **argv);
 /* True for commands that never go through the service: init (there is no
  * store, so no service, yet) and help. */
 bool cli_command_is_local_only(const char *cmd);

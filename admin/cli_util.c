@@ -1,5 +1,20 @@
 /*
- * cli_util.c - shared pieces of the vmseal command (see cli.h).
+ * cli_util.c - shared pieces of the vmseal command (see cli.h): exit codes
+ * and messages, reading what unseals the store, the local cli_io, opening
+ * and ending a command's transaction, and cli_run(), which runs a command
+ * again after a conflict with a concurrent writer (PostgreSQL).
+ *
+ * cli_run's protocol: the command runs with a cli_io that records what it
+ * asks the real one (secrets, "is this a terminal") and keeps the store it
+ * opens open; its transaction ends in cli_open_txn/cli_finish_txn/
+ * cli_commit_close, which note a conflict (store_txn_conflicted, or
+ * VS_EBUSY at begin or commit on a PostgreSQL store) and a commit.  A run
+ * that met a conflict, committed nothing and touched no file is run again
+ * on the recorded answers; its output, held in a buffer, is dropped.
+ *
+ * Security: recorded secrets live in sodium_malloc()ed memory and are
+ * wiped when cli_run returns; held-back output goes to wiping buffers
+ * (buf_stream_open), as the service's own output does.
  */
 #include "config.h"
 
@@ -15,6 +30,7 @@
 
 #include <sodium.h>
 
+#include "buf.h"
 #include "cli.h"
 #include "prompt.h"
 #include "reckey.h"
@@ -475,6 +491,281 @@ const struct cli_io cli_io_local = {
 	.close_store = local_close_store,
 };
 
+/* --- cli_run: a command run again after a conflict --- */
+
+#define RETRY_SECRETS 8         /* secrets a command may ask for */
+#define RETRY_TTYS 8            /* descriptors asked about */
+
+struct cli_retry {
+	const struct cli_io *io;        /* the real one */
+	unsigned attempt;               /* 1, 2, ... */
+	bool conflict;                  /* this run met a concurrent writer */
+	bool committed;                 /* this run committed something */
+	bool unrepeatable;              /* used a file, or asked too much */
+	struct recorded {               /* what the first run was given */
+		int fd;
+		char what[48];
+		bool used;              /* handed out in this run */
+		struct secret sec;
+	} rec[RETRY_SECRETS];
+	size_t nrec;
+	int have_tty;                   /* -1: not asked yet */
+	struct { int fd; bool yes; } tty[RETRY_TTYS];
+	size_t ntty;
+	struct store *st;               /* kept open between runs */
+	bool st_write;
+};
+
+/* Commands of one write transaction whose only input is secrets. */
+static bool
+run_again_ok(const char *cmd)
+{
+	static const char *const ok[] = { "domain", "address", "alias",
+	    "user", "app-password", "mail-key" };
+	size_t i;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+		if (strcmp(cmd, ok[i]) == 0)
+			return true;
+	return false;
+}
+
+/* A write on a PostgreSQL store met a concurrent writer (VS_EBUSY at
+ * begin or commit: nothing committed). */
+static void
+note_conflict(struct cli *cli, const struct store *st)
+{
+	if (cli->retry != NULL && st != NULL &&
+	    store_backend(st) == STORE_BACKEND_PG)
+		cli->retry->conflict = true;
+}
+
+/* A conflict's message: nothing was written, how often it was tried. */
+static int
+conflict_fail(const struct cli *cli, const struct vs_err *err)
+{
+	unsigned n = cli->retry != NULL ? cli->retry->attempt : 1;
+
+	return cli_fail(cli, VS_EBUSY, "%s; nothing was written (tried %u "
+	    "time%s): run the command again", err->msg, n, n == 1 ? "" : "s");
+}
+
+static int
+secret_copy(const struct secret *from, struct secret *to)
+{
+	size_t cap = from->cap > from->len ? from->cap : from->len + 1;
+
+	if ((to->s = sodium_malloc(cap)) == NULL)
+		return VS_ENOMEM;
+	memcpy(to->s, from->s, from->len);
+	to->s[from->len] = '\0';
+	to->len = from->len;
+	to->cap = cap;
+	return VS_OK;
+}
+
+static int
+rt_secret(struct cli *cli, int fd, const char *prompt, const char *what,
+    bool confirm, struct secret *out, struct vs_err *err)
+{
+	struct cli_retry *rt = cli->retry;
+	size_t i;
+	int r;
+
+	if (rt->attempt > 1) {
+		/* Given again as the first run read it: the same secret (by
+		 * descriptor and name, in order) - a run that finds the store
+		 * open asks for no passphrase. */
+		for (i = 0; i < rt->nrec; i++) {
+			struct recorded *c = &rt->rec[i];
+
+			if (c->used || c->fd != fd ||
+			    strncmp(c->what, what, sizeof(c->what)) != 0)
+				continue;
+			c->used = true;
+			if (secret_copy(&c->sec, out) != VS_OK)
+				return vs_fail(err, VS_ENOMEM, "out of memory");
+			return VS_OK;
+		}
+		rt->unrepeatable = true;
+		return vs_fail(err, VS_EINVAL, "internal: the command asked "
+		    "for a %s it did not ask for the first time", what);
+	}
+	r = rt->io->secret(cli, fd, prompt, what, confirm, out, err);
+	if (r != VS_OK)
+		return r;
+	if (rt->nrec == RETRY_SECRETS ||
+	    secret_copy(out, &rt->rec[rt->nrec].sec) != VS_OK) {
+		rt->unrepeatable = true;
+		return r;
+	}
+	rt->rec[rt->nrec].fd = fd;
+	snprintf(rt->rec[rt->nrec].what, sizeof(rt->rec[rt->nrec].what),
+	    "%s", what);
+	rt->nrec++;
+	return r;
+}
+
+static bool
+rt_have_tty(struct cli *cli)
+{
+	struct cli_retry *rt = cli->retry;
+
+	if (rt->have_tty < 0)
+		rt->have_tty = rt->io->have_tty(cli) ? 1 : 0;
+	return rt->have_tty == 1;
+}
+
+static bool
+rt_is_tty(struct cli *cli, int fd)
+{
+	struct cli_retry *rt = cli->retry;
+	bool yes;
+	size_t i;
+
+	for (i = 0; i < rt->ntty; i++)
+		if (rt->tty[i].fd == fd)
+			return rt->tty[i].yes;
+	yes = rt->io->is_tty(cli, fd);
+	if (rt->ntty < RETRY_TTYS) {
+		rt->tty[rt->ntty].fd = fd;
+		rt->tty[rt->ntty++].yes = yes;
+	}
+	return yes;
+}
+
+/* Files are read or written once: a run that used one is not repeated. */
+static FILE *
+rt_open_input(struct cli *cli, const char *path, struct vs_err *err)
+{
+	cli->retry->unrepeatable = true;
+	return cli->retry->io->open_input(cli, path, err);
+}
+
+static void
+rt_close_input(struct cli *cli, FILE *fp)
+{
+	cli->retry->io->close_input(cli, fp);
+}
+
+static FILE *
+rt_create_output(struct cli *cli, const char *path, struct vs_err *err)
+{
+	cli->retry->unrepeatable = true;
+	return cli->retry->io->create_output(cli, path, err);
+}
+
+static int
+rt_finish_output(struct cli *cli, FILE *fp, const char *path,
+    struct vs_err *err)
+{
+	return cli->retry->io->finish_output(cli, fp, path, err);
+}
+
+/* The store stays open (and, offline, unsealed) from one run to the
+ * next; cli_run closes it at the end. */
+static int
+rt_open_store(struct cli *cli, bool write, struct store **st_r)
+{
+	struct cli_retry *rt = cli->retry;
+	int ex;
+
+	if (rt->st != NULL && rt->st_write != write)
+		rt->io->close_store(cli, &rt->st);
+	if (rt->st == NULL) {
+		if ((ex = rt->io->open_store(cli, write, &rt->st)) !=
+		    EX_VS_OK) {
+			rt->st = NULL;
+			return ex;
+		}
+		rt->st_write = write;
+	}
+	*st_r = rt->st;
+	return EX_VS_OK;
+}
+
+static void
+rt_close_store(struct cli *cli, struct store **st)
+{
+	*st = NULL;
+}
+
+static const struct cli_io retry_io = {
+	.secret = rt_secret,
+	.have_tty = rt_have_tty,
+	.is_tty = rt_is_tty,
+	.open_input = rt_open_input,
+	.close_input = rt_close_input,
+	.create_output = rt_create_output,
+	.finish_output = rt_finish_output,
+	.open_store = rt_open_store,
+	.close_store = rt_close_store,
+};
+
+int
+cli_run(struct cli *cli, int argc, char **argv)
+{
+	struct cli_retry rt;
+	FILE *out = cli->out, *errf = cli->err;
+	struct buf ob = { 0 }, eb = { 0 };
+	size_t i;
+	int ex;
+
+	/* LMDB has one writer and no conflict: the command as it is. */
+	if (argc < 1 || cli->retry != NULL || !run_again_ok(argv[0]) ||
+	    cli->dir == NULL ||
+	    store_location(cli->dir, NULL) != STORE_BACKEND_PG)
+		return cli_dispatch(cli, argc, argv);
+	memset(&rt, 0, sizeof(rt));
+	rt.io = cli->io;
+	rt.have_tty = -1;
+	cli->retry = &rt;
+	cli->io = &retry_io;
+	for (rt.attempt = 1;; rt.attempt++) {
+		rt.conflict = rt.committed = false;
+		for (i = 0; i < rt.nrec; i++)
+			rt.rec[i].used = false;
+		buf_free(&ob);          /* wipes the last run's output */
+		buf_free(&eb);
+		cli->out = buf_stream_open(&ob, BUF_MAX);
+		cli->err = buf_stream_open(&eb, BUF_MAX);
+		if (cli->out == NULL || cli->err == NULL) {
+			if (cli->out != NULL)
+				fclose(cli->out);
+			if (cli->err != NULL)
+				fclose(cli->err);
+			buf_free(&ob);
+			buf_free(&eb);
+			cli->out = out;
+			cli->err = errf;
+			ex = cli_fail(cli, VS_ENOMEM, "out of memory");
+			break;
+		}
+		ex = cli_dispatch(cli, argc, argv);
+		fclose(cli->out);
+		fclose(cli->err);
+		cli->out = out;
+		cli->err = errf;
+		if (ex == EX_VS_OK || !rt.conflict || rt.committed ||
+		    rt.unrepeatable || rt.st == NULL ||
+		    !store_retry_wait(rt.st, rt.attempt))
+			break;
+	}
+	cli->io = rt.io;
+	cli->retry = NULL;
+	if (rt.st != NULL)
+		rt.io->close_store(cli, &rt.st);
+	if (ob.len > 0)
+		fwrite(ob.data, 1, ob.len, out);
+	if (eb.len > 0)
+		fwrite(eb.data, 1, eb.len, errf);
+	buf_free(&ob);
+	buf_free(&eb);
+	for (i = 0; i < rt.nrec; i++)
+		prompt_free(&rt.rec[i].sec);
+	return ex;
+}
+
 int
 cli_open_txn(struct cli *cli, bool write, struct store **st_r,
     struct store_txn **txn_r)
@@ -486,6 +777,8 @@ cli_open_txn(struct cli *cli, bool write, struct store **st_r,
 		return ex;
 	vs_err_clear(&err);
 	if (store_txn_begin(*st_r, write, txn_r, &err) != VS_OK) {
+		if (err.code == VS_EBUSY)
+			note_conflict(cli, *st_r);
 		cli->io->close_store(cli, st_r);
 		return cli_fail_err(cli, &err);
 	}
@@ -500,10 +793,13 @@ cli_commit_close(struct cli *cli, struct store **st, struct store_txn **txn)
 
 	vs_err_clear(&err);
 	r = store_txn_commit(txn, &err);
+	if (r == VS_EBUSY)
+		note_conflict(cli, *st);
+	else if (r == VS_OK && cli->retry != NULL)
+		cli->retry->committed = true;
 	cli->io->close_store(cli, st);
 	if (r == VS_EBUSY)         /* a PostgreSQL conflict */
-		return cli_fail(cli, r, "%s; nothing was written: run the "
-		    "command again", err.msg);
+		return conflict_fail(cli, &err);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);
 	return EX_VS_OK;
@@ -521,7 +817,13 @@ cli_finish_txn(struct cli *cli, struct store **st, struct store_txn **txn,
     bool write, int r, struct vs_err *err)
 {
 	if (r != VS_OK) {
+		bool conflict = store_txn_conflicted(*txn);
+
+		if (conflict && cli->retry != NULL)
+			cli->retry->conflict = true;
 		cli_abort_close(cli, st, txn);
+		if (conflict)
+			return conflict_fail(cli, err);
 		return cli_fail_err(cli, err);
 	}
 	if (!write) {

@@ -257,7 +257,7 @@ main(int argc, char **argv)
 		}
 		free(fargv);
 	}
-	ex = cli_dispatch(&cli, argc - optind, argv + optind);
+	ex = cli_run(&cli, argc - optind, argv + optind);      /* retries */
 	if (cli.last_passphrase.s != NULL)
 		sodium_free(cli.last_passphrase.s);     /* wipes */
 	if (fflush(stdout) != 0 && ex == EX_VS_OK) {

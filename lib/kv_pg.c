@@ -296,6 +296,12 @@ kvpg_txn_failed(struct kv_pg_txn *t, int code, struct vs_err *err)
 	return code;
 }
 
+int
+kv_pg_txn_failure(const struct kv_txn *txn)
+{
+	return ((const struct kv_pg_txn *)txn)->fail_code;
+}
+
 /* Each operation first: is the transaction usable? */
 int
 kvpg_txn_usable(struct kv_pg_txn *t, enum kv_table tbl, struct vs_err *err)

@@ -32,4 +32,11 @@
 int kv_pg_open(const char *conninfo, unsigned flags, struct kv **kv_r,
     struct vs_err *err);
 
+/* The first failure of a PostgreSQL transaction (txn from kv_pg's
+ * txn_begin), VS_OK when none: KV_PG_RETRY means the server's
+ * transaction died of a conflict (40001, 40P01, 23505) and nothing of it
+ * can commit - the store's retry (store_write) asks this, so that a
+ * caller's own VS_EBUSY is never taken for a conflict. */
+int kv_pg_txn_failure(const struct kv_txn *txn);
+
 #endif

@@ -22,11 +22,12 @@
  * (kv_pg.h).  An LMDB writer holds the flock DIR/vmseal.lock: one writer.
  * A PostgreSQL store has no lock - several hosts share it - and what
  * replaces the single writer is the backend's SERIALIZABLE write
- * transactions: a conflict is VS_EBUSY with nothing written.  (Writers
- * on several hosts at once need the head to follow another writer's
- * commits: a later layer; store_head.c refuses a head changed behind the
- * handle's back.)  A conninfo may hold a password: the handle keeps only
- * the shown form (store_location_show), the backend wipes its copy.
+ * transactions: a conflict is VS_EBUSY with nothing written.  The head
+ * follows another writer's commits and store_write() runs a write
+ * transaction again after a conflict (both in store_head.c); the CLI
+ * re-runs whole commands (admin/cli_util.c).  A conninfo may hold a password: the
+ * handle keeps only the shown form (store_location_show), the backend
+ * wipes its copy.
  *
  * Security stance: nothing but the meta entries above is written
  * unsealed; every record read is authenticated before it is decoded, and a
@@ -392,9 +393,7 @@ sti_read_meta(struct store *st, struct vs_err *err)
 {
 	struct kv_txn *kt;
 	struct kv_val v;
-	char name[6];
-	uint8_t i;
-	int r, nslots = 0;
+	int r;
 
 	if ((r = kv_txn_begin(st->kv, false, &kt, err)) != VS_OK)
 		return r;
@@ -426,27 +425,44 @@ sti_read_meta(struct store *st, struct vs_err *err)
 	if (r != VS_OK)
 		goto out;
 	memcpy(st->store_id, v.data, SEAL_STORE_ID_BYTES);
+	r = sti_read_slots(st, kt, err);
+out:
+	kv_txn_abort(kt);
+	return r;
+}
+
+int
+sti_read_slots(struct store *st, struct kv_txn *kt, struct vs_err *err)
+{
+	uint8_t slots[SEAL_MAX_SLOTS][SEAL_SLOT_BYTES];
+	bool has[SEAL_MAX_SLOTS];
+	struct kv_val v;
+	char name[6];
+	uint8_t i;
+	int r, nslots = 0;
+
+	memset(has, 0, sizeof(has));
 	for (i = 0; i < SEAL_MAX_SLOTS; i++) {
 		sti_slot_name(i, name);
 		r = kv_get(kt, KV_META, name, strlen(name), &v, err);
 		if (r == VS_ENOTFOUND)
 			continue;
 		if (r != VS_OK)
-			goto out;
-		if (v.len != SEAL_SLOT_BYTES) {
-			r = vs_fail(err, VS_ECORRUPT, "key slot %u is malformed",
-			    i);
-			goto out;
-		}
-		memcpy(st->slots[i], v.data, SEAL_SLOT_BYTES);
-		st->has_slot[i] = true;
+			return r;
+		if (v.len != SEAL_SLOT_BYTES)
+			return vs_fail(err, VS_ECORRUPT, "key slot %u is "
+			    "malformed", i);
+		memcpy(slots[i], v.data, SEAL_SLOT_BYTES);
+		has[i] = true;
 		nslots++;
 	}
-	r = nslots ? VS_OK : vs_fail(err, VS_ECORRUPT,
-	    "store has no key slot");
-out:
-	kv_txn_abort(kt);
-	return r;
+	if (nslots == 0)
+		return vs_fail(err, VS_ECORRUPT, "store has no key slot");
+	for (i = 0; i < SEAL_MAX_SLOTS; i++)
+		if (has[i])
+			memcpy(st->slots[i], slots[i], SEAL_SLOT_BYTES);
+	memcpy(st->has_slot, has, sizeof(has));
+	return VS_OK;
 }
 
 int
@@ -651,7 +667,10 @@ store_txn_commit(struct store_txn **txnp, struct vs_err *err)
 	if (t->write)
 		pthread_mutex_lock(&st->head_mu);
 	r = kv_txn_commit(t->kv, err);
-	if (r == VS_OK && t->write && t->head_dirty) {
+	/* (A newer head adopted meanwhile would mean this commit was not
+	 * the last: PostgreSQL refuses that; kept newest anyway.) */
+	if (r == VS_OK && t->write && t->head_dirty &&
+	    t->head.generation >= st->head.generation) {
 		st->head = t->head;
 		st->head_present = true;
 		memcpy(st->head_ct_hash, t->head_ct_hash,
@@ -661,7 +680,6 @@ store_txn_commit(struct store_txn **txnp, struct vs_err *err)
 		pthread_mutex_unlock(&st->head_mu);
 	free(t);
 	if (r == VS_OK && reload) {
-		memset(st->has_slot, 0, sizeof(st->has_slot));
 		r = sti_read_meta(st, err);
 	}
 	return r;

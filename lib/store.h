@@ -156,6 +156,36 @@ int store_txn_renew(struct store_txn *txn, struct vs_err *err);
 /* The store a transaction belongs to (e.g. for store_keys()). */
 struct store *store_txn_store(struct store_txn *txn);
 
+/*
+ * Several writers (PostgreSQL): a write transaction that meets a
+ * concurrent one fails with VS_EBUSY and commits nothing; it is run again
+ * from its start.  store_write() does that for a transaction given as a
+ * function: begin, fn, commit, and on a conflict (at begin, in fn - the
+ * backend says the transaction died of one, so a VS_EBUSY fn makes up
+ * itself is not retried - or at commit) abort, wait and run fn again, at
+ * most STORE_WRITE_ATTEMPTS times in all; the last conflict is returned
+ * as VS_EBUSY "... (tried N times)".  fn must start from what it reads in
+ * txn, and have no effect outside the transaction until store_write()
+ * returns VS_OK (its ctx is the caller's: reset what fn fills at fn's
+ * start).  With LMDB (one writer) it is one attempt: begin, fn, commit.
+ */
+#define STORE_WRITE_ATTEMPTS 8
+#define STORE_RETRY_BASE_MS 10u
+typedef int store_write_fn(struct store_txn *txn, void *ctx,
+    struct vs_err *err);
+int store_write(struct store *st, store_write_fn *fn, void *ctx,
+    struct vs_err *err);
+/* For callers with their own loop (the CLI re-runs a command): true when
+ * txn, a write transaction, died of a conflict (PostgreSQL), so that
+ * nothing of it can commit and running it again may succeed; ask before
+ * aborting it. */
+bool store_txn_conflicted(const struct store_txn *txn);
+/* After attempt number attempt (1, 2, ...) failed with a conflict: false
+ * when no other attempt is due (STORE_WRITE_ATTEMPTS reached, or an LMDB
+ * store); else sleeps a short random while (10-20 ms, doubling) and
+ * returns true. */
+bool store_retry_wait(const struct store *st, unsigned attempt);
+
 struct store_counts {
 	size_t domains, users, addresses, aliases;
 };

@@ -10,6 +10,13 @@
  * (sti_head_commit) the generation goes up by one and the head is sealed
  * into meta "head" in the same LMDB transaction as the writes, so a crash
  * leaves the old state with the old head or the new one with the new.
+ * A write transaction begins by reading the head: the one this handle
+ * last read or wrote, or (PostgreSQL, several writers) a newer one another
+ * holder of the key committed, which it adopts (head_follow); an older
+ * one, or one that does not open, is refused.  Several writers that
+ * overlap all write the head row, so PostgreSQL commits one and fails the
+ * others with a conflict (VS_EBUSY, nothing committed); store_write() runs
+ * such a transaction again (the end of this file).
  *
  * Security stance: the element hashes are keyed with the log subkey
  * (seal.h), so without the root key nobody can tell which head a mixture
@@ -21,12 +28,17 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <sodium.h>
 
 #include "kv.h"
+#ifdef HAVE_PQ
+#include "kv_pg.h"
+#endif
 #include "store.h"
 #include "store_int.h"
 
@@ -259,13 +271,34 @@ sti_head_put(const struct store *st, struct kv_txn *kt,
 	return r;
 }
 
+/* Open and decode a sealed head (v: its ciphertext as stored). */
+static int
+head_open(const struct store *st, const struct kv_val *v, struct sti_head *h,
+    struct vs_err *err)
+{
+	struct buf pt = { 0 };
+	int r;
+
+	r = seal_open(st->keys, st->store_id, KV_META, META_HEAD,
+	    strlen(META_HEAD), v->data, v->len, &pt, err);
+	if (r != VS_OK) {
+		char why[VS_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
+		return vs_fail(err, VS_ECORRUPT, "the store's head fails to "
+		    "authenticate (%s)", why);
+	}
+	r = head_decode(pt.data, pt.len, h, err);
+	buf_free(&pt);
+	return r;
+}
+
 /* Read and open the head; *present_r false when there is none. */
 static int
 head_read(const struct store *st, struct kv_txn *kt, struct sti_head *h,
     bool *present_r, uint8_t ct_hash[HEAD_HASH_BYTES], struct vs_err *err)
 {
 	struct kv_val v;
-	struct buf pt = { 0 };
 	int r;
 
 	memset(h, 0, sizeof(*h));
@@ -278,17 +311,7 @@ head_read(const struct store *st, struct kv_txn *kt, struct sti_head *h,
 	if (ct_hash != NULL)
 		crypto_generichash(ct_hash, HEAD_HASH_BYTES, v.data, v.len,
 		    NULL, 0);
-	r = seal_open(st->keys, st->store_id, KV_META, META_HEAD,
-	    strlen(META_HEAD), v.data, v.len, &pt, err);
-	if (r != VS_OK) {
-		char why[VS_ERR_MSG_MAX];
-
-		snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
-		return vs_fail(err, VS_ECORRUPT, "the store's head fails to "
-		    "authenticate (%s)", why);
-	}
-	r = head_decode(pt.data, pt.len, h, err);
-	buf_free(&pt);
+	r = head_open(st, &v, h, err);
 	if (r == VS_OK)
 		*present_r = true;
 	return r;
@@ -448,6 +471,66 @@ fail:
 
 /* --- transactions --- */
 
+/* Several writers (PostgreSQL): the head in the database, v, is not the
+ * one this handle last read or wrote - another handle (another host's
+ * vmsealed, vmseal --offline) committed.  Adopted when it opens under the
+ * root key (so a holder of the key wrote it) and its generation is above
+ * the last one this handle saw; lower is a rollback, equal with other
+ * contents a fork (only a put-back copy written on again makes one): both
+ * refused.  Its tables' counts and set hashes are the other writer's,
+ * kept entry by entry as ours are, and match the rows this transaction
+ * sees: the head and the rows are read in one SERIALIZABLE snapshot, and
+ * every write transaction writes the head row, so of two writers that
+ * overlap only one commits (the other gets VS_EBUSY and runs again).
+ * Caller holds head_mu. */
+static int
+head_follow(struct store_txn *txn, const struct kv_val *v,
+    const uint8_t cth[HEAD_HASH_BYTES], struct vs_err *err)
+{
+	struct store *st = txn->st;
+	unsigned long long seen = (unsigned long long)st->head.generation;
+	struct sti_head h;
+	bool meta_moved;
+	int r;
+
+	if ((r = head_open(st, v, &h, err)) != VS_OK) {
+		char why[VS_ERR_MSG_MAX];
+
+		snprintf(why, sizeof(why), "%s", err != NULL ? err->msg : "");
+		sodium_memzero(&h, sizeof(h));
+		return vs_fail(err, VS_ECORRUPT, "%s: written without this "
+		    "store's key, or the key was rotated on another host "
+		    "(seal and unseal this one); nothing is written", why);
+	}
+	if (h.generation < st->head.generation) {
+		unsigned long long g = (unsigned long long)h.generation;
+
+		sodium_memzero(&h, sizeof(h));
+		return vs_fail(err, VS_ECORRUPT, "the store's head went back "
+		    "from generation %llu (seen by this handle) to %llu: the "
+		    "store was put back to an older copy; nothing is written; "
+		    "seal, then see 'vmseal verify'", seen, g);
+	}
+	if (h.generation == st->head.generation) {
+		sodium_memzero(&h, sizeof(h));
+		return vs_fail(err, VS_ECORRUPT, "the store's head is another "
+		    "head of generation %llu than the one this handle saw: the "
+		    "store was put back to an older copy and written on; "
+		    "nothing is written; seal, then see 'vmseal verify'",
+		    seen);
+	}
+	meta_moved = h.t[KV_META].count != st->head.t[KV_META].count ||
+	    sodium_memcmp(h.t[KV_META].digest, st->head.t[KV_META].digest,
+	    HEAD_HASH_BYTES) != 0;
+	st->head = h;
+	memcpy(st->head_ct_hash, cth, HEAD_HASH_BYTES);
+	txn->head = h;
+	sodium_memzero(&h, sizeof(h));
+	/* Key slots added or removed elsewhere: the handle's copy, from
+	 * this snapshot (its costs pick a new slot's). */
+	return meta_moved ? sti_read_slots(st, txn->kv, err) : VS_OK;
+}
+
 int
 sti_head_begin(struct store_txn *txn, struct vs_err *err)
 {
@@ -460,11 +543,16 @@ sti_head_begin(struct store_txn *txn, struct vs_err *err)
 	txn->head_dirty = false;
 	if (!st->head_present || st->head_bad)
 		return VS_OK;   /* format 1 read-only; inspect: never commits */
-	/* This handle holds the write lock: the head on disk is the one it
-	 * last read or wrote, or someone wrote behind its back. */
+	/* The head in the store is the one this handle last read or wrote;
+	 * or, with LMDB (one writer: this handle holds the lock), someone
+	 * wrote behind its back; with PostgreSQL another writer may have
+	 * committed (head_follow). */
 	r = kv_get(txn->kv, KV_META, META_HEAD, strlen(META_HEAD), &v, err);
 	if (r == VS_OK)
 		crypto_generichash(cth, sizeof(cth), v.data, v.len, NULL, 0);
+	if (r == VS_OK && sodium_memcmp(cth, st->head_ct_hash,
+	    sizeof(cth)) != 0 && st->backend == STORE_BACKEND_PG)
+		return head_follow(txn, &v, cth, err);
 	if (r == VS_ENOTFOUND || (r == VS_OK && sodium_memcmp(cth,
 	    st->head_ct_hash, sizeof(cth)) != 0))
 		return vs_fail(err, VS_ECORRUPT, "the store's head changed "
@@ -625,4 +713,80 @@ store_head_accept(struct store *st, store_after_fn *after,
 fail:
 	store_txn_abort(&txn);
 	return r;
+}
+
+/* --- several writers (PostgreSQL): a transaction run again --- */
+
+bool
+store_txn_conflicted(const struct store_txn *txn)
+{
+#ifdef HAVE_PQ
+	return txn != NULL && txn->write &&
+	    txn->st->backend == STORE_BACKEND_PG &&
+	    kv_pg_txn_failure(txn->kv) == KV_PG_RETRY;
+#else
+	(void)txn;
+	return false;
+#endif
+}
+
+bool
+store_retry_wait(const struct store *st, unsigned attempt)
+{
+	struct timespec ts;
+	uint32_t ms;
+
+	if (st->backend != STORE_BACKEND_PG || attempt == 0 ||
+	    attempt >= STORE_WRITE_ATTEMPTS)
+		return false;
+	/* 10-20 ms, then 20-40, ... up to 160-320: random, so that writers
+	 * that collided do not collide again in step. */
+	ms = STORE_RETRY_BASE_MS << (attempt - 1 < 4 ? attempt - 1 : 4);
+	ms += randombytes_uniform(ms);
+	ts.tv_sec = ms / 1000;
+	ts.tv_nsec = (long)(ms % 1000) * 1000000L;
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+	return true;
+}
+
+int
+store_write(struct store *st, store_write_fn *fn, void *ctx,
+    struct vs_err *err)
+{
+	struct store_txn *txn = NULL;
+	unsigned attempt;
+	bool conflict;
+	int r;
+
+	for (attempt = 1;; attempt++) {
+		r = store_txn_begin(st, true, &txn, err);
+		conflict = r == VS_EBUSY;
+		if (r == VS_OK) {
+			r = fn(txn, ctx, err);
+			if (r == VS_OK) {
+				r = store_txn_commit(&txn, err);
+				conflict = r == VS_EBUSY;
+			} else {
+				conflict = store_txn_conflicted(txn);
+				store_txn_abort(&txn);
+			}
+		}
+		/* VS_EBUSY from the backend: PostgreSQL's conflict (LMDB
+		 * never returns it from a transaction; store_retry_wait
+		 * says no for it anyway). */
+		if (r == VS_OK || !conflict)
+			return r;
+		if (!store_retry_wait(st, attempt)) {
+			char m[VS_ERR_MSG_MAX];
+
+			if (attempt == 1)
+				return r;
+			snprintf(m, sizeof(m), "%s", err != NULL ? err->msg :
+			    "");
+			return vs_fail(err, VS_EBUSY, "%s (tried %u times)", m,
+			    attempt);
+		}
+		vs_err_clear(err);
+	}
 }

@@ -4,7 +4,8 @@
  * typed get/put), store_records.c (domains, users, addresses, aliases),
  * store_log.c (append-only logs, meta values), store_keys.c (unseal, key
  * slots, rotate, backup, verify), store_head.c (the sealed head that
- * commits to the whole state: rollback detection).  Callers outside
+ * commits to the whole state: rollback detection; following other
+ * writers' heads and running a conflicting write again, store_write).  Callers outside
  * lib/store*.c use store.h only.
  *
  * Every write to the kv tables goes through sti_kv_put()/sti_kv_del()
@@ -67,9 +68,12 @@ struct store {
 	int unsealed_slot;
 	uint8_t unsealed_blob[SEAL_SLOT_BYTES];
 	uint8_t pass_mac_key[32], pass_mac[32];
-	/* The head as last checked (unseal) or committed by this handle,
-	 * and a hash of its sealed form: a writer whose head changed on
-	 * disk behind its back refuses to write. */
+	/* The head as last checked (unseal), committed by this handle or
+	 * (PostgreSQL) adopted from another writer's commit, and a hash of
+	 * its sealed form: an LMDB writer whose head changed on disk behind
+	 * its back refuses to write; a PostgreSQL one follows a newer head
+	 * that opens under the key and refuses an older one
+	 * (store_head.c). */
 	struct sti_head head;
 	uint8_t head_ct_hash[HEAD_HASH_BYTES];
 	/* Guards head and head_ct_hash between threads sharing the handle
@@ -153,6 +157,9 @@ int sti_list_typed(struct store_txn *txn, enum kv_table t, decode_fn *dec,
 
 /* The handle's life (store.c), used by unseal and backup. */
 int sti_read_meta(struct store *st, struct vs_err *err);
+/* The key slots as kt sees them into the handle's copy (has_slot, slots);
+ * VS_ECORRUPT when there is none or one is malformed (copy unchanged). */
+int sti_read_slots(struct store *st, struct kv_txn *kt, struct vs_err *err);
 int sti_load_settings(struct store *st, struct vs_err *err);
 bool sti_has_store(const char *dir);
 /* Create dir (mode 0700) or open the existing one without following a

@@ -1,7 +1,8 @@
 /*
  * admin.c - vmsealed's admin socket: operator commands run inside the
  * service, on its unsealed store, in up to ADMIN_WORKERS admin threads
- * (writes are serialized by LMDB; argv parsing by cmd_parse's lock).
+ * (writes: LMDB's one writer, or PostgreSQL's SERIALIZABLE transactions
+ * with cli_run's retries; argv parsing by cmd_parse's lock).
  *
  * Who may connect: root, and members of admin_group, checked with
  * SO_PEERCRED (and the socket's group and mode) before anything is read.
@@ -464,7 +465,6 @@ s_status(struct cli *cli, bool json)
 	time_t now = time(NULL);
 	struct json j;
 	int k;
-
 	struct timespec t0, t1;
 	struct vs_err herr;
 	double ms = 0;
@@ -809,7 +809,7 @@ run_session(struct svc *s, int fd)
 		svc_log(LOG_INFO, "admin: uid %u runs '%s%s%s'",
 		    (unsigned)se.uid, argv[0], action ? " " : "",
 		    action ? argv[1] : "");
-		code = cli_dispatch(&cli, argc, argv);
+		code = cli_run(&cli, argc, argv);       /* retries, cli.h */
 	}
 	for (i = 0; argv != NULL && i < argc; i++)
 		vs_freestr(argv[i]);

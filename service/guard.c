@@ -34,7 +34,12 @@
  * Every failure and every throttled attempt is an event (lib/events.h),
  * queued here and written to the store by a writer thread once a second
  * (one transaction per batch, so an attack does not cost one disk sync per
- * attempt), and a log line (facility mail) that fail2ban can match:
+ * attempt; on a PostgreSQL store shared by several hosts, run again after
+ * a conflict with another writer - store_write - and the events of every
+ * host land in one log: an event's key is the log's next number, read in
+ * the SERIALIZABLE transaction, so two hosts appending at once conflict
+ * instead of colliding), and a log line (facility mail) that fail2ban
+ * can match:
  *   auth failed: rip=ADDR user=NAME service=SERVICE reason=REASON
  * REASON is bad-password, unknown-user, disabled or throttled.  NAME is
  * the name as tried (log_names = plain), or with log_names = hashed
@@ -107,11 +112,27 @@ enqueue(const struct vs_event *e)
 	pthread_mutex_unlock(&g.qmu);
 }
 
+/* One batch of events in a write transaction (store_write: run again
+ * after a conflict with another writer on a shared PostgreSQL store). */
+struct batch_write {
+	const struct vs_event *ev;
+	size_t n;
+	size_t keep;
+};
+
+static int
+write_batch(struct store_txn *txn, void *ctx, struct vs_err *err)
+{
+	const struct batch_write *b = ctx;
+
+	return events_append(txn, b->ev, b->n, b->keep, err);
+}
+
 static void *
 writer_main(void *arg)
 {
 	struct svc *s = arg;
-	struct store_txn *txn = NULL;
+	struct batch_write bw;
 	struct vs_event *batch;
 	struct vs_err err;
 	uint64_t last_id;
@@ -145,14 +166,10 @@ writer_main(void *arg)
 			pthread_rwlock_unlock(&s->keylock);
 			continue;       /* kept (bounded) until unsealed */
 		}
-		r = store_txn_begin(s->st, true, &txn, &err);
-		if (r == VS_OK)
-			r = events_append(txn, batch, n, s->conf.events_keep,
-			    &err);
-		if (r == VS_OK)
-			r = store_txn_commit(&txn, &err);
-		else
-			store_txn_abort(&txn);
+		bw.ev = batch;
+		bw.n = n;
+		bw.keep = s->conf.events_keep;
+		r = store_write(s->st, write_batch, &bw, &err);
 		pthread_rwlock_unlock(&s->keylock);
 		if (r != VS_OK) {
 			svc_log(LOG_ERR, "cannot record %zu login events: %s",

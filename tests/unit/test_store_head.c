@@ -5,6 +5,10 @@
  * key slot rolled back, the head deleted - refused at unseal, reported by
  * store_verify(), accepted by the operator; a format 1 store's upgrade;
  * store_unseal() for every kind of secret; store_backup() refusing links.
+ * With VMSEAL_TEST_PG (a throwaway PostgreSQL database: pg_hosts.sh), two
+ * handles on one store: each follows the other's commits, two writers at
+ * once conflict (VS_EBUSY, store_write runs again), a head put back is
+ * refused.
  */
 #include "config.h"
 
@@ -19,6 +23,7 @@
 #include <cmocka.h>
 
 #include <lmdb.h>
+#include <sodium.h>
 
 #include "reckey.h"
 #include "store.h"
@@ -385,6 +390,319 @@ test_unseal_kinds(void **state)
 	    NULL);
 }
 
+#ifdef HAVE_PQ
+/*
+ * Several writers on one PostgreSQL store (issue 15): two handles, as two
+ * hosts' vmsealed would hold.  Run when VMSEAL_TEST_PG holds a conninfo
+ * of a throwaway database (tests/integration/pg_hosts.sh gives one; its
+ * vmseal_kv table is emptied at every setup); skipped otherwise.
+ */
+#include "kv.h"
+#include "kv_pg.h"
+
+struct pg_fx {
+	const char *conninfo;
+	char loc[1024];
+	struct store *a, *b;            /* open, writable, unsealed */
+};
+
+/* Empty the table (every entry of every kv table). */
+static void
+pg_empty(const char *conninfo)
+{
+	struct kv *kv = NULL;
+	struct kv_txn *t = NULL;
+	struct kv_val k;
+	uint8_t kb[600];
+	size_t klen;
+	int tbl;
+
+	assert_int_equal(kv_pg_open(conninfo, KV_OPEN_CREATE, &kv, NULL),
+	    VS_OK);
+	assert_int_equal(kv_txn_begin(kv, true, &t, NULL), VS_OK);
+	for (tbl = 0; tbl < KV_TABLE_COUNT; tbl++)
+		while (kv_last(t, (enum kv_table)tbl, &k, NULL) == VS_OK) {
+			assert_true(k.len <= sizeof(kb));
+			memcpy(kb, k.data, k.len);
+			klen = k.len;
+			assert_int_equal(kv_del(t, (enum kv_table)tbl, kb, klen,
+			    NULL), VS_OK);
+		}
+	assert_int_equal(kv_txn_commit(t, NULL), VS_OK);
+	kv_close(&kv);
+}
+
+/* Save (op 's') or put back (op 'p') the sealed head, below the store. */
+static void
+pg_head_raw(const char *conninfo, uint8_t *buf, size_t *len, char op)
+{
+	struct kv *kv = NULL;
+	struct kv_txn *t = NULL;
+	struct kv_val v;
+
+	assert_int_equal(kv_pg_open(conninfo, 0, &kv, NULL), VS_OK);
+	assert_int_equal(kv_txn_begin(kv, true, &t, NULL), VS_OK);
+	if (op == 's') {
+		assert_int_equal(kv_get(t, KV_META, "head", 4, &v, NULL),
+		    VS_OK);
+		assert_true(v.len <= 4096);
+		memcpy(buf, v.data, v.len);
+		*len = v.len;
+	} else {
+		assert_int_equal(kv_put(t, KV_META, "head", 4, buf, *len,
+		    false, NULL), VS_OK);
+	}
+	assert_int_equal(kv_txn_commit(t, NULL), VS_OK);
+	kv_close(&kv);
+}
+
+static void
+pg_open(struct pg_fx *f, struct store **st)
+{
+	assert_int_equal(store_open(f->loc, STORE_OPEN_WRITE, st, NULL),
+	    VS_OK);
+	assert_int_equal(store_unseal_passphrase(*st, PASS, strlen(PASS),
+	    NULL), VS_OK);
+}
+
+static int
+pg_setup(void **state)
+{
+	const char *ci = getenv("VMSEAL_TEST_PG");
+	struct store_init_params p;
+	uint8_t reckey[SEAL_KEY_BYTES];
+	struct pg_fx *f;
+
+	*state = NULL;
+	if (ci == NULL || *ci == '\0')
+		return 0;
+	if (sodium_init() < 0 || (f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->conninfo = ci;
+	snprintf(f->loc, sizeof(f->loc), "postgresql:%s", ci);
+	pg_empty(ci);
+	store_init_params_default(&p);
+	p.slot_cost.opslimit = 1;
+	p.slot_cost.memlimit = 8192;
+	p.settings.pw_opslimit = 1;
+	p.settings.pw_memlimit = 8192;
+	if (store_init(f->loc, &p, PASS, strlen(PASS), reckey, NULL) != VS_OK)
+		return -1;
+	pg_open(f, &f->a);
+	pg_open(f, &f->b);
+	*state = f;
+	return 0;
+}
+
+static int
+pg_teardown(void **state)
+{
+	struct pg_fx *f = *state;
+
+	if (f == NULL)
+		return 0;
+	store_close(&f->a);
+	store_close(&f->b);
+	free(f);
+	return 0;
+}
+
+static struct pg_fx *
+pg_fx_of(void **state)
+{
+	if (*state == NULL)
+		skip();         /* no VMSEAL_TEST_PG: no database to use */
+	return *state;
+}
+
+static uint64_t
+gen_of(struct store *st)
+{
+	struct store_head h;
+
+	store_head_of(st, &h, NULL);
+	return h.generation;
+}
+
+/* One domain added on st, committed (r: what the write gave). */
+static int
+add_domain(struct store *st, const char *d, struct vs_err *err)
+{
+	struct store_txn *t = NULL;
+	int r;
+
+	if ((r = store_txn_begin(st, true, &t, err)) != VS_OK)
+		return r;
+	if ((r = store_domain_add(t, d, err)) != VS_OK) {
+		store_txn_abort(&t);
+		return r;
+	}
+	return store_txn_commit(&t, err);
+}
+
+static void
+expect_domain(struct store *st, const char *d, int want)
+{
+	struct store_txn *t = NULL;
+	struct vs_domain dom;
+	int r;
+
+	assert_int_equal(store_txn_begin(st, false, &t, NULL), VS_OK);
+	r = store_domain_get(t, d, &dom, NULL);
+	if (r == VS_OK)
+		vs_domain_clear(&dom);
+	assert_int_equal(r, want);
+	assert_int_equal(store_head_verify(t, STORE_HEAD_ALL, NULL), VS_OK);
+	store_txn_abort(&t);
+}
+
+/* Handle B writes after A committed, and A after B: each follows the
+ * other's head (no "changed behind vmseal's back"). */
+static void
+test_pg_follow(void **state)
+{
+	struct pg_fx *f = pg_fx_of(state);
+	struct vs_err e;
+
+	vs_err_clear(&e);
+	assert_int_equal(gen_of(f->a), 1);
+	assert_int_equal(add_domain(f->a, "a1.example", &e), VS_OK);
+	assert_int_equal(gen_of(f->a), 2);
+	store_fx_expect_err(add_domain(f->b, "b1.example", &e), VS_OK, &e,
+	    NULL);
+	assert_int_equal(gen_of(f->b), 3);      /* adopted 2, wrote 3 */
+	store_fx_expect_err(add_domain(f->a, "a2.example", &e), VS_OK, &e,
+	    NULL);
+	assert_int_equal(gen_of(f->a), 4);
+	expect_domain(f->b, "a2.example", VS_OK);
+	expect_domain(f->a, "b1.example", VS_OK);
+}
+
+/* Two writers at once: one commits, the other gets VS_EBUSY and nothing
+ * of it lands; run again (store_write), it commits. */
+static int
+add_y(struct store_txn *txn, void *ctx, struct vs_err *err)
+{
+	(*(int *)ctx)++;
+	return store_domain_add(txn, "y.example", err);
+}
+
+static void
+test_pg_conflict(void **state)
+{
+	struct pg_fx *f = pg_fx_of(state);
+	struct store_txn *ta = NULL, *tb = NULL;
+	struct vs_err e;
+	int r, calls = 0;
+
+	vs_err_clear(&e);
+	assert_int_equal(store_txn_begin(f->a, true, &ta, NULL), VS_OK);
+	assert_int_equal(store_txn_begin(f->b, true, &tb, NULL), VS_OK);
+	assert_int_equal(store_domain_add(ta, "x.example", NULL), VS_OK);
+	assert_int_equal(store_txn_commit(&ta, NULL), VS_OK);
+	r = store_domain_add(tb, "y.example", &e);
+	if (r == VS_OK) {
+		r = store_txn_commit(&tb, &e);
+	} else {
+		assert_true(store_txn_conflicted(tb));
+		store_txn_abort(&tb);
+	}
+	store_fx_expect_err(r, VS_EBUSY, &e, "concurrent");
+	expect_domain(f->a, "y.example", VS_ENOTFOUND);
+	vs_err_clear(&e);
+	store_fx_expect_err(store_write(f->b, add_y, &calls, &e), VS_OK, &e,
+	    NULL);
+	assert_int_equal(calls, 1);
+	expect_domain(f->a, "y.example", VS_OK);
+	expect_domain(f->b, "x.example", VS_OK);
+	assert_int_equal(gen_of(f->b), 3);
+}
+
+/* store_write runs the function again after a conflict (another handle
+ * commits while it runs), and not after a VS_EBUSY of its own. */
+struct retry_ctx {
+	struct pg_fx *f;
+	int calls;
+	bool own_busy;
+};
+
+static int
+add_z(struct store_txn *txn, void *vctx, struct vs_err *err)
+{
+	struct retry_ctx *c = vctx;
+
+	if (c->own_busy) {
+		c->calls++;
+		return vs_fail(err, VS_EBUSY, "changed meanwhile");
+	}
+	if (c->calls++ == 0)    /* after txn's snapshot: a conflict */
+		assert_int_equal(add_domain(c->f->a, "w.example", NULL),
+		    VS_OK);
+	return store_domain_add(txn, "z.example", err);
+}
+
+static void
+test_pg_store_write(void **state)
+{
+	struct pg_fx *f = pg_fx_of(state);
+	struct retry_ctx c = { f, 0, false };
+	struct vs_err e;
+
+	vs_err_clear(&e);
+	store_fx_expect_err(store_write(f->b, add_z, &c, &e), VS_OK, &e,
+	    NULL);
+	assert_int_equal(c.calls, 2);
+	expect_domain(f->a, "z.example", VS_OK);
+	expect_domain(f->a, "w.example", VS_OK);
+	c.calls = 0;
+	c.own_busy = true;
+	store_fx_expect_err(store_write(f->b, add_z, &c, &e), VS_EBUSY, &e,
+	    "changed meanwhile");
+	assert_int_equal(c.calls, 1);
+}
+
+/* A head put back to an older sealed copy is refused (a rollback), and
+ * so is another head of a generation the handle saw (a fork). */
+static void
+test_pg_rollback(void **state)
+{
+	struct pg_fx *f = pg_fx_of(state);
+	uint8_t old[4096];
+	size_t oldlen;
+	struct vs_err e;
+
+	vs_err_clear(&e);
+	pg_head_raw(f->conninfo, old, &oldlen, 's');    /* generation 1 */
+	assert_int_equal(add_domain(f->a, "a.example", NULL), VS_OK);
+	assert_int_equal(add_domain(f->b, "b.example", NULL), VS_OK);
+	pg_head_raw(f->conninfo, old, &oldlen, 'p');
+	store_fx_expect_err(add_domain(f->a, "c.example", &e), VS_ECORRUPT,
+	    &e, "went back from generation 2 (seen by this handle) to 1");
+	store_fx_expect_err(add_domain(f->b, "c.example", &e), VS_ECORRUPT,
+	    &e, "went back from generation 3");
+}
+
+/* A fork: A wrote generation 2; the head is put back to 1 and B, which
+ * saw 1, writes another generation 2: A refuses it. */
+static void
+test_pg_fork(void **state)
+{
+	struct pg_fx *f = pg_fx_of(state);
+	uint8_t old[4096];
+	size_t oldlen;
+	struct vs_err e;
+
+	vs_err_clear(&e);
+	pg_head_raw(f->conninfo, old, &oldlen, 's');    /* generation 1 */
+	assert_int_equal(add_domain(f->a, "a.example", NULL), VS_OK);
+	pg_head_raw(f->conninfo, old, &oldlen, 'p');
+	assert_int_equal(add_domain(f->b, "b.example", NULL), VS_OK);
+	assert_int_equal(gen_of(f->b), 2);
+	store_fx_expect_err(add_domain(f->a, "c.example", &e), VS_ECORRUPT,
+	    &e, "another head of generation 2");
+}
+#endif
+
 int
 main(void)
 {
@@ -399,6 +717,18 @@ main(void)
 		    store_fx_setup, store_fx_teardown),
 		cmocka_unit_test_setup_teardown(test_unseal_kinds,
 		    store_fx_setup, store_fx_teardown),
+#ifdef HAVE_PQ
+		cmocka_unit_test_setup_teardown(test_pg_follow, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_conflict, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_store_write, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_rollback, pg_setup,
+		    pg_teardown),
+		cmocka_unit_test_setup_teardown(test_pg_fork, pg_setup,
+		    pg_teardown),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
