@@ -123,11 +123,20 @@ export_json(FILE *fp, struct vs_domain *d, size_t nd, struct vs_user *u,
 		if (mail_keys && u[i].mail_pub != NULL) {
 			json_key(&j, "mail_keys");
 			json_obj_begin(&j);
-			json_key(&j, "protection"); json_str(&j, "store");
+			json_key(&j, "protection");
+			json_str(&j, u[i].mail_pw ? "password" : "store");
 			json_key(&j, "created");
 			json_time(&j, u[i].mail_key_created);
 			json_key(&j, "public"); json_str(&j, u[i].mail_pub);
+			/* password protection: only the wrapped forms (no
+			 * key here opens them) */
 			json_key(&j, "private"); json_str(&j, u[i].mail_priv);
+			if (u[i].mail_pw) {
+				json_key(&j, "wrapped");
+				json_str(&j, u[i].mail_wrap);
+				json_key(&j, "escrow");
+				json_str(&j, u[i].mail_escrow);
+			}
 			json_obj_end(&j);
 		}
 		json_obj_end(&j);

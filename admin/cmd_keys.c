@@ -33,6 +33,7 @@
 #include "cli.h"
 #include "cmd_opts.h"
 #include "json.h"
+#include "mailwrap.h"
 #include "prompt.h"
 #include "reckey.h"
 
@@ -54,13 +55,18 @@ static const char passphrase_help[] =
 static const char rotate_help[] =
 "usage: vmseal --offline rotate [--passphrase-fd N]\n"
 "                              [--recovery-shares N --recovery-threshold K]\n"
+"                              [--old-recovery-key-fd N]\n"
 "\n"
 "Make a new root key: every record is re-sealed and re-indexed and the\n"
 "audit chain recomputed, in one transaction (a crash leaves the old store\n"
 "or the new one, whole).  The passphrase you type is kept; other\n"
 "passphrase slots are removed (add them again); a NEW recovery key is\n"
 "printed once - the old one stops working.  vmsealed must be stopped: it\n"
-"holds the old key.  Old backups still open with the old key.\n";
+"holds the old key.  Old backups still open with the old key.\n"
+"A store with mail keys in password protection ('vmseal mail-key') has an\n"
+"escrow key that only the recovery key opens: give the CURRENT recovery\n"
+"key (or its shares) with --old-recovery-key-fd N, and rotate wraps the\n"
+"escrow key under the new one in the same transaction.\n";
 
 static const char recover_help[] =
 "usage: vmseal --offline recover --recovery-key-fd N [--new-passphrase-fd M]\n"
@@ -274,11 +280,19 @@ cmd_passphrase(struct cli *cli, int argc, char **argv)
  * chain is recomputed and the rotation recorded in the same commit.
  * (rotate runs offline only, one at a time: a static is enough.) */
 static struct cli *rotating_cli;
+/* The escrow key's re-wrap: the old recovery key (NULL: no escrow key)
+ * and where store_rotate() puts the new one before calling after(). */
+static const uint8_t *rotating_old;
+static const uint8_t *rotating_new;
 
 static int
 rotate_after(struct store_txn *txn, struct vs_err *err)
 {
 	int r = audit_rechain(txn, err);
+
+	if (r == VS_OK && rotating_old != NULL)
+		r = mailwrap_escrow_rewrap(txn, rotating_old, rotating_new,
+		    err);
 
 	if (r == VS_OK)
 		r = cli_audit(rotating_cli, txn, "rotate", err, "new root key");
@@ -297,6 +311,7 @@ progress(void *ctx, size_t done, size_t total)
 
 struct rotate_opts {
 	unsigned shares, threshold;
+	int old_fd;
 };
 
 static int
@@ -304,11 +319,51 @@ rotate_opt(struct cli *cli, void *vctx, int c, const char *arg)
 {
 	struct rotate_opts *o = vctx;
 
+	if (c == 'O') {
+		if (cli_parse_fd(arg, &o->old_fd))
+			return CMD_OPT_OK;
+		return cli_usage(cli, "rotate", "--old-recovery-key-fd needs a "
+		    "descriptor number");
+	}
 	if ((c == 'S' || c == 'T') &&
 	    cli_parse_shares(arg, c == 'S' ? &o->shares : &o->threshold))
 		return CMD_OPT_OK;
 	return cli_usage(cli, "rotate", "--recovery-shares and "
 	    "--recovery-threshold take 2 to 16");
+}
+
+/* The current recovery key (or its shares) from fd, raw. */
+static int
+read_old_reckey(struct cli *cli, int fd, uint8_t key[RECKEY_BYTES],
+    struct vs_err *err)
+{
+	struct secret sec = { NULL, 0, 0 };
+	int keep = cli->recovery_key_fd, r;
+	bool rec;
+
+	cli->recovery_key_fd = fd;
+	r = cli_read_unseal_secret(cli, &sec, &rec, err);
+	cli->recovery_key_fd = keep;
+	if (r == VS_OK)
+		r = reckey_decode(sec.s, sec.len, key, err);
+	prompt_free(&sec);
+	return r;
+}
+
+static int
+has_escrow(struct store *st, bool *yes_r, struct vs_err *err)
+{
+	struct store_txn *txn = NULL;
+	uint8_t pk[MAILWRAP_PK_BYTES];
+	int r;
+
+	*yes_r = false;
+	if ((r = store_txn_begin(st, false, &txn, err)) != VS_OK)
+		return r;
+	r = mailwrap_escrow_pk(txn, pk, err);
+	store_txn_abort(&txn);
+	*yes_r = r == VS_OK;
+	return r == VS_ENOTFOUND ? VS_OK : r;
 }
 
 int
@@ -317,15 +372,17 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 	static const struct option lo[] = {
 		{ "recovery-shares", required_argument, NULL, 'S' },
 		{ "recovery-threshold", required_argument, NULL, 'T' },
+		{ "old-recovery-key-fd", required_argument, NULL, 'O' },
 	};
-	struct rotate_opts o = { 0, 0 };
+	struct rotate_opts o = { 0, 0, -1 };
 	struct store *st = NULL;
 	struct vs_err err;
-	uint8_t reckey[RECKEY_BYTES];
+	uint8_t reckey[RECKEY_BYTES], oldkey[RECKEY_BYTES];
+	bool escrow = false;
 	char **pos;
 	int npos, ex, r;
 
-	ex = cmd_parse(cli, "rotate", rotate_help, argc, argv, "", lo, 2,
+	ex = cmd_parse(cli, "rotate", rotate_help, argc, argv, "", lo, 3,
 	    rotate_opt, &o, &pos, &npos);
 	if (ex != CMD_PARSED)
 		return ex;
@@ -338,17 +395,42 @@ cmd_rotate(struct cli *cli, int argc, char **argv)
 		return cli_fail(cli, VS_EINVAL, "rotate runs offline: stop "
 		    "vmsealed (it holds the old key), then 'vmseal --offline "
 		    "rotate'");
-	if ((ex = cli->io->open_store(cli, true, &st)) != EX_VS_OK)
-		return ex;
 	vs_err_clear(&err);
+	if (o.old_fd >= 0 && (r = read_old_reckey(cli, o.old_fd, oldkey,
+	    &err)) != VS_OK)
+		return cli_fail_err(cli, &err);
+	if ((ex = cli->io->open_store(cli, true, &st)) != EX_VS_OK) {
+		sodium_memzero(oldkey, sizeof(oldkey));
+		return ex;
+	}
 	if (cli->last_passphrase.s == NULL) {
 		cli->io->close_store(cli, &st);
+		sodium_memzero(oldkey, sizeof(oldkey));
 		return cli_fail(cli, VS_EINVAL, "rotate needs the passphrase "
 		    "(not the recovery key): it is kept for the new key");
 	}
+	/* The escrow key (password protection of mail keys) is wrapped
+	 * under the recovery key: without the current one it would be
+	 * lost with it. */
+	r = has_escrow(st, &escrow, &err);
+	if (r == VS_OK && escrow && o.old_fd < 0)
+		r = vs_fail(&err, VS_EINVAL, "this store has mail keys in "
+		    "password protection, whose escrow key only the recovery "
+		    "key opens: give the CURRENT recovery key with "
+		    "--old-recovery-key-fd N so that rotate wraps it under "
+		    "the new one");
+	if (r != VS_OK) {
+		cli->io->close_store(cli, &st);
+		sodium_memzero(oldkey, sizeof(oldkey));
+		return cli_fail_err(cli, &err);
+	}
 	rotating_cli = cli;
+	rotating_old = escrow ? oldkey : NULL;
+	rotating_new = reckey;
 	r = store_rotate(st, cli->last_passphrase.s, cli->last_passphrase.len,
 	    reckey, rotate_after, progress, cli, &err);
+	rotating_old = rotating_new = NULL;
+	sodium_memzero(oldkey, sizeof(oldkey));
 	cli->io->close_store(cli, &st);
 	if (r != VS_OK)
 		return cli_fail_err(cli, &err);

@@ -45,6 +45,7 @@ static const char user_help[] =
 "                   [--mail LOCATION] [--quota RULE]\n"
 "                   [app-passwords-only=yes|no]\n"
 "       vmseal [-d DIR] user passwd LOGIN [--password-fd N] [--no-policy]\n"
+"                   [--yes]\n"
 "       vmseal [-d DIR] user del|disable|enable LOGIN\n"
 "       vmseal [-d DIR] user show LOGIN [--json]\n"
 "       vmseal [-d DIR] user list [--json] [--legacy]\n"
@@ -65,6 +66,10 @@ static const char user_help[] =
 "A new password must pass the password policy of vmseal.conf (length,\n"
 "libpwquality's checks; password_policy = off turns it off); --no-policy\n"
 "skips it for this one password, and the audit entry says so.\n"
+"A user whose mail key is in password protection ('vmseal mail-key'):\n"
+"'passwd' without the old password cannot re-wrap the key, so the old\n"
+"mail stays unreadable until 'vmseal --offline mail-key recover' with\n"
+"the recovery key; it is refused unless --yes confirms that.\n"
 "app-passwords-only=yes: mail clients must log in with an app password\n"
 "('vmseal app-password'); the main password then serves web logins and\n"
 "the self-service password change only.\n";
@@ -78,7 +83,8 @@ struct user_opts {
 	uint32_t uid, gid;
 	int password_fd;
 	bool no_password, disabled, legacy;
-	bool mail_keys, generate, no_policy;
+	bool mail_keys, generate, no_policy, yes;
+	bool locked;            /* passwd locked a mail key (audit) */
 	int apppw_only;         /* set: -1 unchanged, 0 no, 1 yes */
 	struct secret pw;       /* asked before the store is opened */
 };
@@ -125,6 +131,7 @@ user_opt(struct cli *cli, void *vctx, int c, const char *arg)
 	case 'K': o->mail_keys = true; return CMD_OPT_OK;
 	case 'g': o->generate = true; return CMD_OPT_OK;
 	case 'y': o->no_policy = true; return CMD_OPT_OK;
+	case 'Y': o->yes = true; return CMD_OPT_OK;
 	}
 	return cli_usage(cli, "user", "unknown option");
 }
@@ -196,7 +203,12 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 		json_key(j, "app_passwords_only"); json_bool(j, u->apppw_only);
 		json_key(j, "mail_keys"); json_bool(j, u->mail_pub != NULL);
 		if (u->mail_pub != NULL) {
-			json_key(j, "mail_keys_protection"); json_str(j, "store");
+			json_key(j, "mail_keys_protection");
+			json_str(j, u->mail_pw ? "password" : "store");
+			json_key(j, "mail_keys_state");
+			json_str(j, vs_user_mailkey_state(u) == MK_PENDING ?
+			    "pending" : vs_user_mailkey_state(u) == MK_LOCKED ?
+			    "locked" : "active");
 			json_key(j, "mail_keys_created");
 			json_time(j, u->mail_key_created);
 		}
@@ -214,7 +226,8 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 	fprintf(cli->out, "login:            %s\n", u->login);
 	fprintf(cli->out, "state:            %s\n", u->enabled ? "enabled" : "disabled");
 	fprintf(cli->out, "password scheme:  %s%s\n", scheme,
-	    u->pwhash && pw_identify(u->pwhash) != PW_ARGON2ID ?
+	    u->pwhash && pw_identify(u->pwhash) != PW_ARGON2ID &&
+	    pw_identify(u->pwhash) != PW_VMSEAL_ARGON2ID ?
 	    " (legacy: replaced at next login)" : "");
 	fprintf(cli->out, "home:             %s\n", u->home ? u->home : "-");
 	if (u->has_uid)
@@ -239,8 +252,9 @@ print_user(struct cli *cli, struct json *j, const struct vs_user *u,
 	    "app-passwords-only)" : "");
 	if (u->mail_pub != NULL) {
 		cli_fmt_time(u->mail_key_created, t1, sizeof(t1));
-		fprintf(cli->out, "mail keys:        yes (protection: store, "
-		    "made %s)\n", t1);
+		fprintf(cli->out, "mail keys:        yes (protection: %s, "
+		    "made %s)\n", vs_mailkey_state_name(
+		    vs_user_mailkey_state(u)), t1);
 	} else {
 		fprintf(cli->out, "mail keys:        none\n");
 	}
@@ -303,6 +317,8 @@ user_check_opts(struct cli *cli, const char *act, const struct user_opts *o)
 	if (!pw && (o->password_fd >= 0 || o->no_policy))
 		return cli_usage(cli, "user", "--password-fd and --no-policy "
 		    "go with 'add' and 'passwd'");
+	if (o->yes && strcmp(act, "passwd") != 0)
+		return cli_usage(cli, "user", "--yes goes with 'passwd'");
 	if (o->legacy && strcmp(act, "list") != 0)
 		return cli_usage(cli, "user", "--legacy goes with 'list'");
 	if (o->generate && strcmp(act, "mail-key") != 0)
@@ -416,6 +432,8 @@ user_audit(struct cli *cli, struct store_txn *txn, const char *act,
 		describe(d, sizeof(d), "generated", NULL);
 	if (o->no_policy && !o->no_password)
 		describe(d, sizeof(d), "password-policy-skipped", NULL);
+	if (o->locked)
+		describe(d, sizeof(d), "mail-key-locked", NULL);
 	return cli_audit(cli, txn, action, err, "%s", d);
 }
 
@@ -426,11 +444,29 @@ user_modify(struct cli *cli, struct store_txn *txn, const char *act,
 	struct vs_user u;
 	int r;
 
-	if (strcmp(act, "passwd") == 0)
-		return store_user_set_password(txn, login, o->pw.s, o->pw.len,
-		    err);
 	if ((r = store_user_get(txn, login, &u, err)) != VS_OK)
 		return r;
+	if (strcmp(act, "passwd") == 0) {
+		/* A key in password protection cannot follow a reset. */
+		if (vs_user_mailkey_state(&u) == MK_PASSWORD && !o->yes)
+			r = vs_fail(err, VS_EINVAL, "%s's mail key is protected "
+			    "by their password: a reset without it leaves "
+			    "their old mail UNREADABLE until 'vmseal --offline "
+			    "mail-key recover %s --recovery-key-fd N' (which "
+			    "sets a new password itself); give --yes to reset "
+			    "anyway", u.login, u.login);
+		else
+			r = store_user_set_password(txn, login, o->pw.s,
+			    o->pw.len, err);
+		o->locked = r == VS_OK &&
+		    vs_user_mailkey_state(&u) == MK_PASSWORD;
+		if (o->locked)
+			fprintf(cli->err, "%s: %s's mail key is locked: their "
+			    "old mail stays unreadable until 'vmseal --offline "
+			    "mail-key recover'\n", cli->prog, u.login);
+		vs_user_clear(&u);
+		return r;
+	}
 	{
 		char *home = u.home, *mail = u.mail, *quota = u.quota;
 
@@ -482,6 +518,7 @@ cmd_user(struct cli *cli, int argc, char **argv)
 		{ "mail-keys", no_argument, NULL, 'K' },
 		{ "generate", no_argument, NULL, 'g' },
 		{ "no-policy", no_argument, NULL, 'y' },
+		{ "yes", no_argument, NULL, 'Y' },
 	};
 	static const char *const actions[] = { "add", "del", "show", "list",
 	    "passwd", "disable", "enable", "set", "mail-key" };

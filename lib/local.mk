@@ -7,7 +7,7 @@ lib_libvmseal_la_SOURCES = \
 	lib/crockford.c lib/crockford.h \
 	lib/reckey.c lib/reckey.h \
 	lib/digest.c lib/digest.h \
-	lib/pwhash.c lib/pwhash.h lib/pwhash_int.h lib/pwhash_legacy.c \
+	lib/pwhash.c lib/pwhash.h lib/pwhash_int.h lib/pwhash_legacy.c lib/pwhash_key.c \
 	lib/import.c lib/import.h \
 	lib/record.c lib/record.h lib/apppw.c lib/apppw.h \
 	lib/kv.h lib/kv_lmdb.c \
@@ -29,7 +29,7 @@ lib_libvmseal_la_SOURCES = \
 lib_libvmseal_la_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(LMDB_CFLAGS) $(CRYPT_CFLAGS)
 lib_libvmseal_la_LIBADD = $(SODIUM_LIBS) $(LMDB_LIBS) $(CRYPT_LIBS)
 # Mail keys for Dovecot's mail_crypt (issue 13): EC P-256 with libcrypto.
-lib_libvmseal_la_SOURCES += lib/mailkey.c lib/mailkey.h
+lib_libvmseal_la_SOURCES += lib/mailkey.c lib/mailkey.h lib/mailwrap.c lib/mailwrap.h
 lib_libvmseal_la_CFLAGS += $(CRYPTO_CFLAGS)
 lib_libvmseal_la_LIBADD += $(CRYPTO_LIBS)
 # The PostgreSQL backend (issue 15), when configure found libpq.

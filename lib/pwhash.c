@@ -38,6 +38,7 @@ static const char *const scheme_names[PW_SCHEME_COUNT] = {
 	[PW_UNKNOWN] = "unknown",
 	[PW_ARGON2ID] = "argon2id",
 	[PW_ARGON2I] = "argon2i",
+	[PW_VMSEAL_ARGON2ID] = "vmseal-argon2id",
 	[PW_DES_CRYPT] = "des-crypt",
 	[PW_MD5_CRYPT] = "md5-crypt",
 	[PW_APR1] = "apr1",
@@ -185,6 +186,8 @@ identify_bare(const char *s)
 {
 	if (has_prefix(s, "$argon2id$"))
 		return PW_ARGON2ID;
+	if (has_prefix(s, PWK_PREFIX))
+		return PW_VMSEAL_ARGON2ID;
 	if (has_prefix(s, "$argon2i$"))
 		return PW_ARGON2I;
 	if (has_prefix(s, "$1$"))
@@ -534,6 +537,9 @@ check(const char *stored, enum pw_scheme *scheme_r, const char **body_r,
 	case PW_ARGON2I:
 		why = check_argon2(body, s);
 		break;
+	case PW_VMSEAL_ARGON2ID:
+		why = pwi_key_check(body);
+		break;
 	case PW_DES_CRYPT:
 		why = check_des(body);
 		break;
@@ -628,7 +634,10 @@ check_cost(enum pw_scheme s, const char *body, const struct pw_cost *own,
 		return VS_OK;
 	case PW_ARGON2ID:
 	case PW_ARGON2I:
-		if (argon2_params(body, s, &m, &t, &p, &q) != NULL)
+	case PW_VMSEAL_ARGON2ID:
+		if (s == PW_VMSEAL_ARGON2ID ?
+		    pwi_key_params(body, &m, &t) != VS_OK :
+		    argon2_params(body, s, &m, &t, &p, &q) != NULL)
 			return vs_fail(err, VS_EINVAL, "malformed %s password "
 			    "hash: bad parameters", pw_scheme_name(s));
 		mem_max = PW_ARGON2_MEM_MAX;
@@ -776,6 +785,8 @@ pw_verify_capped(const char *stored, const char *password, size_t len,
 	case PW_ARGON2ID:
 	case PW_ARGON2I:
 		return verify_argon2(body, s, password, len, err);
+	case PW_VMSEAL_ARGON2ID:
+		return pwi_key_verify(body, password, len, NULL, err);
 	case PW_DES_CRYPT:
 	case PW_MD5_CRYPT:
 	case PW_SHA256_CRYPT:
@@ -815,6 +826,8 @@ pw_needs_upgrade(const char *stored, const struct pw_cost *cost)
 		return true;
 	if (strnlen(stored, PW_HASH_MAX) >= PW_HASH_MAX)
 		return true;
+	if (identify(stored, &body) == PW_VMSEAL_ARGON2ID)
+		return pwi_key_needs_upgrade(body, cost);
 	if (identify(stored, &body) != PW_ARGON2ID)
 		return true;
 	n = strlen(body);

@@ -14,6 +14,8 @@
  *       {MD5} {SHA256-CRYPT} {SHA512-CRYPT} {BLF-CRYPT}, and {ARGON2ID}
  *       {ARGON2I} in front of a $argon2id$/$argon2i$ string
  *   $argon2id$ / $argon2i$ strings (libsodium)
+ *   $vmseal-argon2id$ strings (pwhash_key.c): vmseal's own form, whose
+ *       one Argon2id both verifies and yields a key (pw_hash_key)
  *
  * Aliases as Dovecot reads them: {SHA1} = {SHA}, {CLEAR} = {PLAIN}, and
  * {MD5} followed by a hex or base64 digest = {PLAIN-MD5}.
@@ -70,6 +72,7 @@ enum pw_scheme {
 	PW_MD5,         /* {PLAIN-MD5} / {LDAP-MD5} */
 	PW_SMD5,        /* {SMD5} */
 	PW_PLAIN,       /* {PLAIN} / {CLEARTEXT}: import hashes it at once */
+	PW_VMSEAL_ARGON2ID,     /* $vmseal-argon2id$ (pw_hash_key) */
 	PW_SCHEME_COUNT
 };
 
@@ -141,5 +144,27 @@ int pw_verify_capped(const char *stored, const char *password, size_t len,
  * (libsodium's crypto_pwhash_str_needs_rehash), i.e. a successful login
  * should re-hash the password at the store's current setting. */
 bool pw_needs_upgrade(const char *stored, const struct pw_cost *cost);
+
+/*
+ * The "$vmseal-argon2id$" form (lib/pwhash_key.c): one Argon2id whose
+ * output R gives both the stored verifier and a 32-byte key, never
+ * stored (crypto_kdf subkeys 1 and 2 of R, context "vmsealpw").  Users
+ * whose mail key is in "password" protection have such a hash; the key
+ * wraps their mail private key (lib/mailwrap.h).
+ */
+#define PWK_PREFIX "$vmseal-argon2id$"
+#define PW_WRAPKEY_BYTES 32
+/* Hash a password in that form at the given cost (out: PW_HASH_MAX),
+ * and its key into key_r.  VS_EINVAL (cost out of range, password too
+ * long), VS_ENOMEM. */
+int pw_hash_key(const char *password, size_t len, const struct pw_cost *cost,
+    char out[PW_HASH_MAX], uint8_t key_r[PW_WRAPKEY_BYTES],
+    struct vs_err *err);
+/* pw_verify_capped() for any stored hash; for a $vmseal-argon2id$ one
+ * that matches, also its key (*have_key_r true, key_r filled; else
+ * key_r untouched or wiped). */
+int pw_verify_key(const char *stored, const char *password, size_t len,
+    const struct pw_cost *own, uint8_t key_r[PW_WRAPKEY_BYTES],
+    bool *have_key_r, struct vs_err *err);
 
 #endif

@@ -51,4 +51,13 @@ int pwi_verify_apr1(const char *body, const char *pw, size_t len);
 int pwi_verify_digest(const char *body, enum pw_scheme s, const char *pw,
     size_t len);
 
+/* The $vmseal-argon2id$ form (pwhash_key.c), on a whole string: a fixed
+ * reason or NULL; its cost (m in KiB); verify (as pw_verify, the key
+ * into key_r when given and matching); whether it is not at cost. */
+const char *pwi_key_check(const char *body);
+int pwi_key_params(const char *body, unsigned long *m, unsigned long *t);
+int pwi_key_verify(const char *body, const char *pw, size_t len,
+    uint8_t *key_r, struct vs_err *err);
+bool pwi_key_needs_upgrade(const char *body, const struct pw_cost *cost);
+
 #endif

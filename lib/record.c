@@ -47,6 +47,12 @@ enum {
 	T_APPONLY = 19,
 	T_PW_OPS = 20,
 	T_PW_MEM = 21,
+	/* "password" protection of mail keys (issue 13): the flag, the
+	 * wrapped key and the escrow copy.  Below 0x80 for the same reason
+	 * as the keys themselves. */
+	T_MAIL_PW = 22,
+	T_MAIL_WRAP = 23,
+	T_MAIL_ESCROW = 24,
 	T_OPTIONAL = 0x80,
 };
 
@@ -646,6 +652,10 @@ static const struct rf user_f[] = {
 	    offsetof(struct vs_user, n_apppws), NULL },
 	{ T_APPONLY, RF_FLAGNZ, 1, offsetof(struct vs_user, apppw_only), 0,
 	    NULL },
+	{ T_MAIL_PW, RF_FLAGNZ, 1, offsetof(struct vs_user, mail_pw), 0,
+	    NULL },
+	F(T_MAIL_WRAP, RF_STR, struct vs_user, mail_wrap, NULL),
+	F(T_MAIL_ESCROW, RF_STR, struct vs_user, mail_escrow, NULL),
 };
 static const struct rtype user_t =
     RTYPE(user_f, struct vs_user, "record flags are malformed");
@@ -653,7 +663,7 @@ static const struct rtype user_t =
 int
 rec_user_encode(const struct vs_user *u, struct buf *b)
 {
-	if ((u->mail_pub == NULL) != (u->mail_priv == NULL))
+	if (!vs_user_mailkey_ok(u))
 		return VS_EINVAL;       /* the decoder would refuse it */
 	return rtype_encode(&user_t, u, b);
 }
@@ -664,7 +674,7 @@ rec_user_decode(const uint8_t *data, size_t len, struct vs_user *u,
 {
 	int r = rtype_decode(&user_t, data, len, u, err);
 
-	if (r == VS_OK && (u->mail_pub == NULL) != (u->mail_priv == NULL)) {
+	if (r == VS_OK && !vs_user_mailkey_ok(u)) {
 		vs_user_clear(u);
 		r = vs_fail(err, VS_ECORRUPT, "record has half a mail key "
 		    "pair");

@@ -91,6 +91,16 @@ struct vs_user {
 	struct vs_apppw *apppws;
 	size_t n_apppws;
 	bool apppw_only;
+	/* "password" protection of the mail private key (lib/mailwrap.h):
+	 * mail_pw set means the user is in it.  Then mail_priv is kept only
+	 * until the next verified password moves it ("pending"); after that
+	 * mail_priv is NULL, mail_wrap holds it wrapped under the password's
+	 * key and mail_escrow the escrow copy; mail_wrap NULL with an escrow
+	 * copy is "locked" (an operator's reset: 'mail-key recover').  The
+	 * decoder refuses any other combination. */
+	bool mail_pw;
+	char *mail_wrap;
+	char *mail_escrow;
 };
 
 struct vs_address {
@@ -117,6 +127,20 @@ int rec_domain_encode(const struct vs_domain *d, struct buf *b);
 int rec_domain_decode(const uint8_t *data, size_t len, struct vs_domain *d,
     struct vs_err *err);
 void vs_domain_clear(struct vs_domain *d);
+
+/* The mail key state of u (from the fields above). */
+enum vs_mailkey_state {
+	MK_NONE,                /* no keys */
+	MK_STORE,               /* "store" protection */
+	MK_PENDING,             /* "password", moved at the next login */
+	MK_PASSWORD,            /* "password": wrapped and escrowed */
+	MK_LOCKED,              /* "password", escrow copy only */
+};
+/* (lib/mailwrap.c) The state, its name, and whether u's mail key fields
+ * are one of the states at all (the encoder and decoder refuse others). */
+enum vs_mailkey_state vs_user_mailkey_state(const struct vs_user *u);
+bool vs_user_mailkey_ok(const struct vs_user *u);
+const char *vs_mailkey_state_name(enum vs_mailkey_state s);
 
 int rec_user_encode(const struct vs_user *u, struct buf *b);
 int rec_user_decode(const uint8_t *data, size_t len, struct vs_user *u,

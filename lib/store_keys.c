@@ -29,6 +29,7 @@
 #include "pwhash.h"
 #include "reckey.h"
 #include "store.h"
+#include "mailwrap.h"
 #include "store_int.h"
 
 /* --- unsealing --- */
@@ -546,6 +547,8 @@ store_rotate(struct store *st, const char *pass, size_t len,
 		r = rotate_meta(txn, META_SETTINGS, nk, err);
 	if (r == VS_OK)
 		r = rotate_meta(txn, META_AUDIT_HEAD, nk, err);
+	if (r == VS_OK)
+		r = rotate_meta(txn, MAILWRAP_META, nk, err);
 	if (r != VS_OK)
 		goto fail;
 	/* Slots: every old one goes; the typed passphrase and a new recovery
@@ -652,7 +655,7 @@ static bool
 meta_is_sealed(const struct kv_val *key)
 {
 	static const char *const sealed[] = { META_SETTINGS, META_AUDIT_HEAD,
-	    META_HEAD };
+	    META_HEAD, MAILWRAP_META };
 	size_t i;
 
 	for (i = 0; i < sizeof(sealed) / sizeof(sealed[0]); i++)

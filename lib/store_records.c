@@ -330,6 +330,9 @@ store_user_update(struct store_txn *txn, const struct vs_user *u,
 		nu.mail_pub = old.mail_pub;
 		nu.mail_priv = old.mail_priv;
 		nu.mail_key_created = old.mail_key_created;
+		nu.mail_pw = old.mail_pw;
+		nu.mail_wrap = old.mail_wrap;
+		nu.mail_escrow = old.mail_escrow;
 	}
 	r = sti_put_typed(txn, KV_USERS, u->login, enc_user, &nu, false, err);
 	vs_user_clear(&old);
@@ -384,6 +387,12 @@ store_user_set_password(struct store_txn *txn, const char *login,
 	cost.opslimit = txn->st->settings.pw_opslimit;
 	cost.memlimit = (size_t)txn->st->settings.pw_memlimit;
 	r = pw_hash(password, len, &cost, hash, err);
+	/* A mail key wrapped under the old password cannot follow: locked
+	 * (its escrow copy stays for 'mail-key recover'). */
+	if (r == VS_OK && vs_user_mailkey_state(&u) == MK_PASSWORD) {
+		free(u.mail_wrap);
+		u.mail_wrap = NULL;
+	}
 	if (r == VS_OK) {
 		old = u.pwhash;
 		u.pwhash = hash;

@@ -75,6 +75,7 @@
 
 #include <sodium.h>
 
+#include "authkey.h"
 #include "authproto.h"
 #include "mailkey.h"
 #include "names.h"
@@ -370,6 +371,7 @@ struct snap {
 	int64_t app_expires, app_used;
 	char app_ip[APPPW_IP_MAX + 1];
 	bool apppw_only;
+	struct authkey ak;              /* the mail key, password protection */
 };
 
 /* Look the user up under the key lock (for reading) and copy what the
@@ -429,8 +431,9 @@ take_snap(struct svc *s, const struct auth_request *req, struct snap *sn,
 		snprintf(sn->login, sizeof(sn->login), "%s", u.login);
 		/* The mail private key only for mail: never in the answer
 		 * to a web login or a password change (apppw.h). */
-		sn->fill_ok = fill_ok(okrep, &u,
-		    !apppw_main_allowed(req->service)) == VS_OK;
+		sn->fill_ok = authkey_take(&sn->ak, &u) == VS_OK &&
+		    fill_ok(okrep, &u, !apppw_main_allowed(req->service)) ==
+		    VS_OK;
 		if (sn->too_costly)
 			svc_auth_log_name(s, u.login, true, sn->logname);
 	}
@@ -438,6 +441,13 @@ take_snap(struct svc *s, const struct auth_request *req, struct snap *sn,
 	if (sn->found)
 		vs_user_clear(&u);
 	return VS_OK;
+}
+
+static void
+snap_wipe(struct snap *sn)
+{
+	authkey_clear(&sn->ak);
+	sodium_memzero(sn, sizeof(*sn));
 }
 
 /* Take the key lock again after a hash: true, lock held, if the key made
@@ -453,72 +463,36 @@ relock(struct svc *s, const struct snap *sn)
 	return false;
 }
 
-/* Save newhash (Argon2id at the store's cost) for a user whose stored hash
- * old just verified, under the key lock.  Only if nobody changed it
- * meanwhile (an operator's "user passwd" wins). */
-static void
-save_upgrade(struct svc *s, const char *login, const char *old,
-    const char *newhash)
-{
-	struct store_txn *txn = NULL;
-	enum pw_scheme from = pw_identify(old);
-	char who[SVC_LOG_NAME_BUF];
-	struct vs_user u;
-	struct vs_err err;
-	size_t n = strlen(old);
-	char *prev;
-	int r;
-
-	vs_err_clear(&err);
-	r = store_txn_begin(s->st, true, &txn, &err);
-	if (r == VS_OK)
-		r = store_user_get(txn, login, &u, &err);
-	if (r == VS_OK) {
-		if (u.pwhash != NULL && strlen(u.pwhash) == n &&
-		    sodium_memcmp(u.pwhash, old, n) == 0) {
-			prev = u.pwhash;
-			u.pwhash = (char *)newhash;
-			u.pw_changed = (int64_t)time(NULL);
-			r = store_user_update(txn, &u, &err);
-			u.pwhash = prev;
-		}
-		vs_user_clear(&u);
-	}
-	if (r == VS_OK)
-		r = store_txn_commit(&txn, &err);
-	else
-		store_txn_abort(&txn);
-	svc_auth_log_name(s, login, true, who);  /* we hold the key lock */
-	if (r == VS_OK && from != PW_ARGON2ID)
-		svc_log(LOG_NOTICE, "auth: password hash of %s upgraded from "
-		    "%s to argon2id", who, pw_scheme_name(from));
-	else if (r != VS_OK)
-		svc_log(LOG_ERR, "auth: cannot save the upgraded hash of %s: "
-		    "%s", who, err.msg);
-}
-
 /* Note an app password's use (time and client address), at most once a
  * minute per app password, whatever the address: a login does not cost a
  * disk sync, and a client that changes address at every login cannot
  * turn logins into writes.  Under the key lock; failures are logged, the
  * login stands. */
+struct use_ctx {
+	const char *login, *name, *ip;
+	int64_t now;
+};
+
+static int
+use_fn(struct store_txn *txn, void *vctx, struct vs_err *err)
+{
+	const struct use_ctx *c = vctx;
+
+	return store_user_apppw_used(txn, c->login, c->name, c->now, c->ip,
+	    err);
+}
+
 static void
 save_use(struct svc *s, const struct snap *sn, const char *ip, int64_t now)
 {
-	struct store_txn *txn = NULL;
+	struct use_ctx c = { sn->login, sn->app_name, ip, now };
 	struct vs_err err;
 	int r;
 
 	if (now - sn->app_used < 60)
 		return;
 	vs_err_clear(&err);
-	r = store_txn_begin(s->st, true, &txn, &err);
-	if (r == VS_OK)
-		r = store_user_apppw_used(txn, sn->login, sn->app_name, now, ip,
-		    &err);
-	if (r == VS_OK)
-		r = store_txn_commit(&txn, &err);
-	store_txn_abort(&txn);
+	r = store_write(s->st, use_fn, &c, &err);
 	if (r != VS_OK && r != VS_ENOTFOUND)
 		svc_log(LOG_WARNING, "auth: cannot note the use of an app "
 		    "password: %s", err.msg);
@@ -558,7 +532,7 @@ answer_app(struct svc *s, const struct auth_request *req,
 			save_use(s, sn, req->remote_ip, now);
 		pthread_rwlock_unlock(&s->keylock);
 	}
-	sodium_memzero(sn, sizeof(*sn));
+	snap_wipe(sn);
 }
 
 /*
@@ -598,7 +572,7 @@ verify(struct svc *s, struct auth_job *j)
 		 * (the store was sealed, or the name changed owner, between
 		 * the reservation and now): no hash for a key that was not
 		 * reserved. */
-		sodium_memzero(&sn, sizeof(sn));
+		snap_wipe(&sn);
 		temp(rep, "the user changed during the check, try again");
 		return false;
 	}
@@ -616,19 +590,23 @@ verify(struct svc *s, struct auth_job *j)
 	}
 
 	/* No lock from here to relock(). */
-	ok = pw_verify_capped(sn.hash, req->password, req->password_len,
-	    &sn.cost, &err);
+	ok = pw_verify_key(sn.hash, req->password, req->password_len,
+	    &sn.cost, sn.ak.key, &sn.ak.have_key, &err);
 	/* A malformed hash (VS_EINVAL) was refused before any work. */
 	hashed = ok >= 0 || ok == VS_ENOMEM;
 	if (ok < 0 && ok != VS_EINVAL) {
 		/* Out of memory for Argon2id: later, not "no". */
-		sodium_memzero(&sn, sizeof(sn));
+		snap_wipe(&sn);
 		temp(rep, "vmseal is overloaded");
 		return hashed;
 	}
 	/* Not one Argon2id at the store's cost (legacy, another cost,
 	 * malformed): the dummy's is added below, whatever the answer. */
 	pad = pw_needs_upgrade(sn.hash, &sn.cost);
+	/* Password protection: the key the same Argon2id gave opens the
+	 * mail private key (no second hash); a pending one is moved. */
+	if (sn.found && sn.has_pw && ok == 1 && sn.enabled)
+		(void)authkey_open(&sn.ak, sn.login);
 	if (!sn.found || !sn.has_pw || ok != 1) {
 		sodium_memzero(rep, sizeof(*rep));
 		rep->result = sn.found ? AUTH_FAIL : AUTH_NOUSER;
@@ -638,10 +616,13 @@ verify(struct svc *s, struct auth_job *j)
 	} else if (j->chg != NULL) {
 		/* A password change: the new hash, also without the lock
 		 * (it is the padding of a legacy hash too); the answer says
-		 * only "ok" - no userdb fields, no mail key. */
+		 * only "ok" - no userdb fields, no mail key.  A key in
+		 * password protection is wrapped under the new one. */
 		sodium_memzero(rep, sizeof(*rep));
-		change = pw_hash(j->chg->new_pw, j->chg->new_len, &sn.cost,
-		    newhash, NULL) == VS_OK;
+		change = (authkey_keyed(&sn.ak) ? pw_hash_key(j->chg->new_pw,
+		    j->chg->new_len, &sn.cost, newhash, sn.ak.newkey, NULL) :
+		    pw_hash(j->chg->new_pw, j->chg->new_len, &sn.cost,
+		    newhash, NULL)) == VS_OK;
 		if (!change)
 			temp(rep, "vmseal is overloaded");
 		pad = false;
@@ -654,12 +635,22 @@ verify(struct svc *s, struct auth_job *j)
 		    "takes app passwords only");
 	} else if (!sn.fill_ok) {
 		temp(rep, "user record holds a value Dovecot cannot take");
-	} else if (pad) {
-		/* The new hash, also without the lock: it is the padding. */
-		upgrade = pw_hash(req->password, req->password_len, &sn.cost,
-		    newhash, NULL) == VS_OK;
-		pad = !upgrade;
+	} else if (pad || (sn.ak.state == MK_PENDING && sn.ak.pem)) {
+		/* The new hash, also without the lock: it is the padding
+		 * (a pending mail key's move costs this one extra hash,
+		 * once). */
+		upgrade = (authkey_keyed(&sn.ak) ? pw_hash_key(req->password,
+		    req->password_len, &sn.cost, newhash, sn.ak.newkey,
+		    NULL) : pw_hash(req->password, req->password_len,
+		    &sn.cost, newhash, NULL)) == VS_OK;
+		pad = pad && !upgrade;
 	}
+	if (rep->result == AUTH_OK && j->chg == NULL &&
+	    sn.ak.state == MK_PASSWORD && sn.ak.pem != NULL &&
+	    !apppw_main_allowed(req->service) &&
+	    key_field(rep, "mail_crypt_global_private_key", sn.ak.pem) !=
+	    VS_OK)
+		temp(rep, "user record holds a value Dovecot cannot take");
 	if (pad) {
 		/* The same cost as everyone's "no": one Argon2id at the
 		 * store's cost, its answer unused. */
@@ -672,10 +663,13 @@ verify(struct svc *s, struct auth_job *j)
 		/* The key went while we hashed: it is not ours to answer. */
 		temp(rep, "vmseal is sealed");
 	} else {
+		const char *pem = authkey_keyed(&sn.ak) ? sn.ak.pem : NULL;
+
 		if (upgrade)
-			save_upgrade(s, sn.login, sn.hash, newhash);
+			authkey_save_upgrade(s, sn.login, sn.hash, newhash,
+			    pem, sn.ak.newkey);
 		if (change && svc_passwd_save(s, sn.login, sn.hash, newhash,
-		    j->chg, &err) != VS_OK) {
+		    pem, sn.ak.newkey, j->chg, &err) != VS_OK) {
 			svc_log(LOG_ERR, "passwd: the new password of %s "
 			    "was not saved: %s", sn.logname[0] ? sn.logname :
 			    "a user", err.msg);
@@ -687,7 +681,7 @@ verify(struct svc *s, struct auth_job *j)
 		pthread_rwlock_unlock(&s->keylock);
 	}
 	sodium_memzero(newhash, sizeof(newhash));
-	sodium_memzero(&sn, sizeof(sn));
+	snap_wipe(&sn);
 	return hashed;
 }
 

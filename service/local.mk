@@ -4,7 +4,8 @@ service_vmsealed_SOURCES = \
 	service/vmsealed.c service/service.h \
 	service/conn.c service/conn.h service/log.c service/log.h \
 	service/postfix.c service/admin.c service/cmd_service.c \
-	service/auth.c service/guard.c service/passwd.c
+	service/auth.c service/authkey.c service/authkey.h service/guard.c \
+	service/passwd.c
 service_vmsealed_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin
 service_vmsealed_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS) $(PTHREAD_CFLAGS)
 service_vmsealed_LDADD = admin/libvmsealadmin.la -lpthread

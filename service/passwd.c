@@ -23,7 +23,8 @@
  *      if the stored hash is still the one it checked, with an audit entry
  *      "user-passwd" made by the user, in the same transaction; the mail
  *      keys stay (store protection: sealed under the root key, untouched
- *      by a password change).
+ *      by a password change; password protection: re-wrapped under the
+ *      new password's key, from the same Argon2id that hashed it).
  * The reservation is settled with the worker's answer (a wrong current
  * password is a failure; the right one clears the login's count).
  *
@@ -42,6 +43,7 @@
 #include <sodium.h>
 
 #include "audit.h"
+#include "authkey.h"
 #include "authproto.h"
 #include "pwpolicy.h"
 #include "service.h"
@@ -181,48 +183,67 @@ svc_passwd_change(struct svc *s, const struct passwd_change *c, char *msg,
 	return res;
 }
 
-int
-svc_passwd_save(struct svc *s, const char *login, const char *oldhash,
-    const char *newhash, const struct passwd_change *c, struct vs_err *err)
+struct save_ctx {
+	const char *login, *oldhash, *newhash, *pem;
+	const uint8_t *newkey;
+	const struct passwd_change *c;
+	uint32_t uid;
+};
+
+/* One attempt (store_write() runs it again after a conflict with another
+ * host; not after its own VS_EBUSY below). */
+static int
+save_fn(struct store_txn *txn, void *vctx, struct vs_err *err)
 {
-	struct store_txn *txn = NULL;
-	struct vs_user u;
+	const struct save_ctx *x = vctx;
+	const struct passwd_change *c = x->c;
 	char detail[AUDIT_DETAIL_MAX], *prev;
-	size_t n = strlen(oldhash);
+	size_t n = strlen(x->oldhash);
+	struct vs_user u;
 	int r;
 
-	r = store_txn_begin(s->st, true, &txn, err);
-	if (r == VS_OK)
-		r = store_user_get(txn, login, &u, err);
-	if (r != VS_OK) {
-		store_txn_abort(&txn);
+	if ((r = store_user_get(txn, x->login, &u, err)) != VS_OK)
 		return r;
-	}
 	if (u.pwhash == NULL || strlen(u.pwhash) != n ||
-	    sodium_memcmp(u.pwhash, oldhash, n) != 0) {
+	    sodium_memcmp(u.pwhash, x->oldhash, n) != 0) {
 		/* Changed (or removed) since the check: the operator's
 		 * "user passwd" or another change wins. */
 		vs_user_clear(&u);
-		store_txn_abort(&txn);
 		return vs_fail(err, VS_EBUSY, "the password changed during "
 		    "the request, try again");
 	}
+	/* Password protection: the key wrapped under the new password's
+	 * key (or, pending, moved); without the key, locked. */
+	if (x->pem != NULL && x->newkey != NULL)
+		r = authkey_apply(txn, &u, x->pem, x->newkey, err);
+	else
+		authkey_lock(&u);
 	prev = u.pwhash;
-	u.pwhash = (char *)newhash;
+	u.pwhash = (char *)x->newhash;
 	u.pw_changed = (int64_t)time(NULL);
-	r = store_user_update(txn, &u, err);
+	if (r == VS_OK)
+		r = store_user_update(txn, &u, err);
 	u.pwhash = prev;
 	vs_user_clear(&u);
 	snprintf(detail, sizeof(detail), "%s by the user via %s from %s",
-	    login, c->via ? c->via : "self-service",
+	    x->login, c->via ? c->via : "self-service",
 	    c->remote_ip && *c->remote_ip ? c->remote_ip : "a local socket");
 	audit_sanitize(detail);
 	if (r == VS_OK)
-		r = audit_append(txn, (uint32_t)s->run_uid, "user-passwd",
-		    detail, err);
-	if (r == VS_OK)
-		r = store_txn_commit(&txn, err);
-	store_txn_abort(&txn);
+		r = audit_append(txn, x->uid, "user-passwd", detail, err);
+	return r;
+}
+
+int
+svc_passwd_save(struct svc *s, const char *login, const char *oldhash,
+    const char *newhash, const char *pem, const uint8_t *newkey,
+    const struct passwd_change *c, struct vs_err *err)
+{
+	struct save_ctx x = { login, oldhash, newhash, pem, newkey, c,
+	    (uint32_t)s->run_uid };
+	int r;
+
+	r = store_write(s->st, save_fn, &x, err);
 	if (r == VS_OK)
 		svc_log_head(s);
 	return r;

@@ -184,9 +184,12 @@ enum passwd_result svc_passwd_change(struct svc *s,
     const struct passwd_change *c, char *msg, size_t msgsize);
 /* The hash worker's last step of a change (auth.c, key lock held): save
  * newhash for login if its stored hash is still oldhash, with the audit
- * entry; VS_EBUSY if it changed meanwhile. */
+ * entry; VS_EBUSY if it changed meanwhile.  pem (not NULL): the mail
+ * private key in password protection, wrapped under newkey (newhash's
+ * key) in the same transaction; without it a wrapped key is locked. */
 int svc_passwd_save(struct svc *s, const char *login, const char *oldhash,
-    const char *newhash, const struct passwd_change *c, struct vs_err *err);
+    const char *newhash, const char *pem, const uint8_t *newkey,
+    const struct passwd_change *c, struct vs_err *err);
 
 /* guard.c: failed-login throttle, events, log lines. */
 int svc_guard_init(struct svc *s, struct vs_err *err);

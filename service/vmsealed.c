@@ -538,21 +538,30 @@ unseal_from_keyfile(void)
  * must not keep the service sealed (mail would wait) nor keep the key in
  * memory, so a failure is logged and returned for the caller to report.
  */
+struct audit_ctx {
+	uint32_t uid;
+	const char *action, *detail;
+};
+
+static int
+audit_fn(struct store_txn *txn, void *vctx, struct vs_err *err)
+{
+	const struct audit_ctx *c = vctx;
+
+	return audit_append(txn, c->uid, c->action, c->detail, err);
+}
+
 int
 svc_audit(struct svc *s, uint32_t uid, const char *action,
     const char *detail)
 {
-	struct store_txn *txn = NULL;
+	struct audit_ctx c = { uid, action, detail };
 	struct vs_err e;
 	int r;
 
 	vs_err_clear(&e);
-	r = store_txn_begin(s->st, true, &txn, &e);
-	if (r == VS_OK)
-		r = audit_append(txn, uid, action, detail, &e);
-	if (r == VS_OK)
-		r = store_txn_commit(&txn, &e);
-	store_txn_abort(&txn);
+	/* run again after a conflict with another host (PostgreSQL) */
+	r = store_write(s->st, audit_fn, &c, &e);
 	if (r != VS_OK)
 		svc_log(LOG_ERR, "%s by uid %u not recorded in the audit "
 		    "trail: %s", action, (unsigned)uid, e.msg);

@@ -43,8 +43,19 @@
 -- unreachable or silent vmsealed and any malformed reply are an internal
 -- failure, which Dovecot answers as a temporary one - never "unknown
 -- user".  Only the known userdb fields home, uid, gid, mail and quota_rule
--- are passed on: a reply can never set a passdb field with a meaning for
--- Dovecot (nopassword, proxy, allow_nets, ...).
+-- are passed on, and mail_crypt's keys (below): a reply can never set a
+-- passdb field with a meaning for Dovecot (nopassword, proxy, allow_nets,
+-- ...).
+--
+-- Mail keys (doc/mail-crypt.md): mail_crypt_save_version and
+-- mail_crypt_global_public_key pass with every "ok";
+-- mail_crypt_global_private_key only with the "ok" of a verified password
+-- (vmsealed sends it nowhere else; the script drops it anywhere else).  On
+-- Dovecot 2.4 they become its settings, as the native driver makes them:
+-- crypt_write_algorithm = aes-256-gcm-sha256 (save version 2),
+-- crypt_global_public_key_file = inline:KEY, crypt_global_private_key =
+-- vmseal and crypt_global_private_key/vmseal/crypt_private_key_file =
+-- inline:KEY.
 --
 -- Connections: one per auth process (Dovecot runs Lua passdbs and userdbs
 -- in auth-worker processes, one request at a time), kept for the next
@@ -77,12 +88,16 @@ local TEXT_MAX = 63             -- service and IP items (64-byte buffers)
 local REASON_MAX = 255
 
 local USERDB_FIELDS = { home = true, uid = true, gid = true, mail = true,
-    quota_rule = true }
+    quota_rule = true, mail_crypt_save_version = true,
+    mail_crypt_global_public_key = true,
+    mail_crypt_global_private_key = true }
+local PRIVATE_KEY_FIELD = "mail_crypt_global_private_key"
 
 local conf = {
 	socket = "/run/vmseal/auth",
 	timeout = 5,
 	split_mail = false,
+	dovecot24 = false,
 }
 local conn = nil                -- the kept connection
 
@@ -120,6 +135,7 @@ end
 function script_init(args)
 	local dovecot24 = type(args) == "table"
 	conf.split_mail = dovecot24
+	conf.dovecot24 = dovecot24
 	set_conf(vmseal_settings)
 	if dovecot24 then
 		set_conf(args)
@@ -381,8 +397,32 @@ local function split_mail(loc, fields, user, home)
 	return true
 end
 
+-- mail_crypt's 2.3 fields as 2.4's settings (the native driver's
+-- vmseal_crypt_setting()).
+local function crypt_settings(out)
+	local v = out.mail_crypt_save_version
+	local pub = out.mail_crypt_global_public_key
+	local priv = out[PRIVATE_KEY_FIELD]
+	out.mail_crypt_save_version = nil
+	out.mail_crypt_global_public_key = nil
+	out[PRIVATE_KEY_FIELD] = nil
+	if v == "2" then
+		out.crypt_write_algorithm = "aes-256-gcm-sha256"
+	end
+	if pub ~= nil then
+		out.crypt_global_public_key_file = "inline:" .. pub
+	end
+	if priv ~= nil then
+		out.crypt_global_private_key = "vmseal"
+		out["crypt_global_private_key/vmseal/crypt_private_key_file"] =
+		    "inline:" .. priv
+	end
+end
+
 -- The fields of an "ok" reply for Dovecot: nil, why if malformed.
-local function reply_fields(items, req, passdb)
+-- verified: the answer to a verified password (it alone may carry the
+-- mail private key).
+local function reply_fields(items, req, passdb, verified)
 	local user = items[2]
 	if not login_ok(user) then
 		return nil, "malformed user in reply"
@@ -397,9 +437,12 @@ local function reply_fields(items, req, passdb)
 		if not USERDB_FIELDS[name] then
 			req:log_debug("vmseal: ignoring unknown field " ..
 			    item_or_empty(name))
-		else
+		elseif name ~= PRIVATE_KEY_FIELD or verified then
 			out[name] = value
 		end
+	end
+	if conf.dovecot24 then
+		crypt_settings(out)
 	end
 	if out.mail ~= nil and conf.split_mail then
 		local mail = out.mail
@@ -454,7 +497,7 @@ function auth_password_verify(req, pass)
 	pass = nil
 	local r = items and items[1]
 	if r == "ok" then
-		local fields, why = reply_fields(items, req, true)
+		local fields, why = reply_fields(items, req, true, true)
 		if fields == nil then
 			return P.PASSDB_RESULT_INTERNAL_FAILURE, "vmseal: " .. why
 		end
@@ -487,7 +530,7 @@ function auth_passdb_lookup(req)
 	if err == "nouser" or (r == "nouser" and #items == 1) then
 		return P.PASSDB_RESULT_USER_UNKNOWN, "unknown user"
 	elseif r == "ok" then
-		local fields, why = reply_fields(items, req, true)
+		local fields, why = reply_fields(items, req, true, false)
 		if fields == nil then
 			return P.PASSDB_RESULT_INTERNAL_FAILURE, "vmseal: " .. why
 		end
@@ -506,7 +549,7 @@ function auth_userdb_lookup(req)
 	if err == "nouser" or (r == "nouser" and #items == 1) then
 		return P.USERDB_RESULT_USER_UNKNOWN, "unknown user"
 	elseif r == "ok" then
-		local fields, why = reply_fields(items, req, false)
+		local fields, why = reply_fields(items, req, false, false)
 		if fields == nil then
 			return P.USERDB_RESULT_INTERNAL_FAILURE, "vmseal: " .. why
 		end

@@ -5,7 +5,8 @@
  * settings); the rest is the record.  Every decoder must refuse or accept
  * without reading past the input; accepted records are re-encoded and
  * decoded again, and must give the same result (a user's mail keys
- * included: both or neither, the same bytes and time; and the user's app
+ * included: one of the states, the same bytes and time, and their password
+ * protection - flag, wrapped form, escrow copy, state; and the user's app
  * passwords: names, services, times, address, hash, and the flag).
  */
 #include <stdbool.h>
@@ -35,6 +36,10 @@ user_again(const struct vs_user *u)
 		    d.n_addresses != u->n_addresses || d.enabled != u->enabled ||
 		    !same_str(d.mail_pub, u->mail_pub) ||
 		    !same_str(d.mail_priv, u->mail_priv) ||
+		    d.mail_pw != u->mail_pw ||
+		    !same_str(d.mail_wrap, u->mail_wrap) ||
+		    !same_str(d.mail_escrow, u->mail_escrow) ||
+		    vs_user_mailkey_state(&d) != vs_user_mailkey_state(u) ||
 		    d.mail_key_created != u->mail_key_created ||
 		    d.n_apppws != u->n_apppws || d.apppw_only != u->apppw_only)
 			__builtin_trap();
@@ -73,8 +78,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	case 1:
 		if (rec_user_decode(data + 1, size - 1, &r.u, &err) == VS_OK) {
-			/* the decoder's promise: both halves or neither */
-			if ((r.u.mail_pub == NULL) != (r.u.mail_priv == NULL))
+			/* the decoder's promise: the mail key fields are one
+			 * of the states (record.h) */
+			if (!vs_user_mailkey_ok(&r.u))
 				__builtin_trap();
 			user_again(&r.u);
 			vs_user_clear(&r.u);

@@ -29,7 +29,9 @@
 #     next message is encrypted and he reads both;
 #   - no private key (its base64, nor a line of its PEM) in Dovecot's log
 #     or vmsealed's log.
-# Dovecot 2.4 (no checkpassword there: the driver only) names the
+# The same through Dovecot's Lua passdb/userdb (vmseal-auth.lua) when
+# dovecot-auth-lua and lua-socket are installed.
+# Dovecot 2.4 (no checkpassword there: the driver and Lua) names the
 # settings differently: the driver turns the fields into
 # crypt_global_public_key_file, crypt_global_private_key/vmseal/
 # crypt_private_key_file (inline file contents) and crypt_write_algorithm;
@@ -84,6 +86,15 @@ if [ -f "$VMSEAL_PLUGIN" ] && ! ldd "$VMSEAL_PLUGIN" 2>/dev/null | grep -q libas
 then
 	MODES="plugin $MODES"
 fi
+# Dovecot's Lua passdb and userdb with contrib/dovecot/vmseal-auth.lua,
+# when dovecot-auth-lua and lua-socket are installed
+VMSEAL_LUA=${VMSEAL_LUA:-$TOP_SRCDIR/contrib/dovecot/vmseal-auth.lua}
+for f in /usr/lib/*/lua/5.*/socket/unix.so /usr/lib/lua/5.*/socket/unix.so; do
+	if [ -f "$f" ] && [ -f "$AUTH_MODULE_DIR/libauthdb_lua.so" ]; then
+		MODES="$MODES lua"
+		break
+	fi
+done
 if [ -n "$DC24" ] && [ -z "$MODES" ]; then
 	skip "Dovecot 2.4: the plugin ($VMSEAL_PLUGIN) is not built"
 fi

@@ -1,8 +1,9 @@
 #!/bin/bash
 # mailkey_cli.sh - "vmseal mail-key enable|status" (issue 13), offline, on a
 # throwaway store: keys made for a user or every user who has none, never
-# replaced (exit 5), unknown user (exit 1), usage errors (exit 2: the
-# password protection that is not built yet said so plainly, options of
+# replaced (exit 5), unknown user (exit 1), usage errors (exit 2: password
+# protection without the store's escrow key says how to make it (the rest
+# of password protection: mailkey_pw.sh), options of
 # the wrong action, "user set --mail-keys"), status in text and JSON, the
 # audit entries, no private key in any output, and rotate keeping every
 # key pair as it was (the keys are re-sealed, never made again).
@@ -42,8 +43,8 @@ check "... says so" grep -qx "mail keys made for ben" "$WORK/out"
 ex 5 "mail-key enable ben again (keys are never replaced)" mail-key enable ben
 check "... says why" grep -q "never replaced" "$WORK/out"
 ex 1 "mail-key enable of an unknown user" mail-key enable nosuch
-ex 2 "mail-key enable --protection password (not built yet)" mail-key enable cid --protection password
-check "... says it is not built yet" grep -q "password is not built yet" "$WORK/out"
+ex 2 "mail-key enable --protection password without the store's escrow key or the recovery key" mail-key enable cid --protection password
+check "... says the first one needs the recovery key" grep -q "no mail escrow key yet: the first" "$WORK/out"
 ex 2 "mail-key enable --protection foo" mail-key enable cid --protection foo
 ex 2 "mail-key enable without LOGIN or --all" mail-key enable
 ex 2 "mail-key enable LOGIN --all" mail-key enable cid --all

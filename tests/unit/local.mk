@@ -23,6 +23,7 @@ UNIT_TESTS = \
 	tests/unit/test_ipc \
 	tests/unit/test_buf \
 	tests/unit/test_mailkey \
+	tests/unit/test_mailwrap \
 	tests/unit/test_json \
 	tests/unit/test_apppw
 check_PROGRAMS += $(UNIT_TESTS)
@@ -92,6 +93,11 @@ tests_unit_test_mailkey_SOURCES = tests/unit/test_mailkey.c $(STORE_FX)
 tests_unit_test_mailkey_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
 tests_unit_test_mailkey_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_mailkey_LDADD = $(UNIT_LDADD)
+# Password protection of mail keys (lib/mailwrap.c, lib/pwhash_key.c).
+tests_unit_test_mailwrap_SOURCES = tests/unit/test_mailwrap.c $(STORE_FX)
+tests_unit_test_mailwrap_CPPFLAGS = $(AM_CPPFLAGS) $(LMDB_CFLAGS)
+tests_unit_test_mailwrap_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_mailwrap_LDADD = $(UNIT_LDADD)
 tests_unit_test_apppw_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_apppw_LDADD = $(UNIT_LDADD)
 endif
