@@ -47,6 +47,10 @@ VMSEAL_TEST_DEPS="$VMSEAL_TEST_DEPS apache2 libapache2-mod-authnz-external curl"
 # install_deps (nothing is configured), and roundcube-sqlite3 satisfies its
 # database dependency without a MySQL client.
 VMSEAL_TEST_DEPS="$VMSEAL_TEST_DEPS php-cli roundcube-plugins roundcube-sqlite3"
+# The end-to-end PostgreSQL benchmark (tests/bench/pg_e2e.sh) compares
+# vmseal's socketmap with PostfixAdmin-style proxy:pgsql maps: Postfix's
+# pgsql map type.
+VMSEAL_TEST_DEPS="$VMSEAL_TEST_DEPS postfix-pgsql"
 
 # install_deps [PACKAGE...]: the build and runtime packages, and these.
 install_deps() {

@@ -22,13 +22,22 @@
 # 2:19456), BENCH_WORKERS, BENCH_DISTINCT (default 200000, 0 skips that
 # part) and BENCH_DISTINCT_SECONDS (its time limit, default 40):
 #   make bench BENCH_DISTINCT=0 BENCH_FLOOD_CONNS=8
+# mailcrypt.sh (users with mail keys against users without: logins/s on
+# vmsealed's socket and through Dovecot's auth, LMTP deliveries/s into a
+# Dovecot with mail_crypt; needs root and Dovecot, says "skipped"
+# otherwise) takes BENCH_SECONDS (default 3), BENCH_ROUNDS (default 3),
+# BENCH_COST, BENCH_WORKERS, BENCH_AUTH_CONNS, BENCH_MSGS (default 200),
+# BENCH_MSG_KIB (default 10) and BENCH_LMTP_CONNS (default 2):
+#   make bench BENCH_MSGS=1000
 BENCHMARKS = \
 	tests/bench/import.sh \
 	tests/bench/socketmap.sh \
 	tests/bench/auth.sh \
 	tests/bench/throttle.sh \
 	tests/bench/apppw.sh \
-	tests/bench/rotate.sh
+	tests/bench/rotate.sh \
+	tests/bench/mailcrypt.sh \
+	tests/bench/pg_e2e.sh
 EXTRA_DIST += $(BENCHMARKS) tests/bench/lib.sh
 
 # The benchmarks' programs: built by 'make bench' only (not by

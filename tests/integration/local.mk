@@ -58,8 +58,18 @@ tests_integration_kvconform_SOURCES = tests/integration/kvconform.c
 tests_integration_kvconform_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_kvconform_LDADD = lib/libvmseal.la
 INTEGRATION_TESTS += tests/integration/migrate.sh
+# Mail keys in password protection (issue 13, lib/mailwrap.c).
+INTEGRATION_TESTS += tests/integration/mailkey_pw.sh
 INTEGRATION_TESTS += tests/integration/apache.sh
 INTEGRATION_TESTS += tests/integration/apppw.sh
 INTEGRATION_TESTS += tests/integration/selfservice.sh
 INTEGRATION_TESTS += tests/integration/mailkey_cli.sh
+# A real Postfix delivering over LMTP to a Dovecot with mail_crypt, keys
+# from vmsealed: encrypted at rest, sealed = deferred, reset keeps the
+# mail, doveadm fetch without the password (issue 13).
+INTEGRATION_TESTS += tests/integration/mailcrypt_e2e.sh
 INTEGRATION_TESTS += tests/integration/pg_service.sh
+# Two vmsealed (and two mail hosts) writing one PostgreSQL store (issue 15).
+INTEGRATION_TESTS += tests/integration/pg_hosts.sh
+# pg_dump shows nothing, a kill -9 mid-import, a standby promoted (issue 15).
+INTEGRATION_TESTS += tests/integration/pg_faults.sh
