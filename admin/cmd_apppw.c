@@ -28,6 +28,7 @@
 #include "cli.h"
 #include "cmd_opts.h"
 #include "json.h"
+#include "mailwrap.h"
 #include "names.h"
 
 static const char apppw_help[] =
@@ -170,6 +171,13 @@ do_add(struct cli *cli, struct store_txn *txn, const char *login,
 		    APPPW_MAX);
 	else if (r != VS_OK)
 		r = vs_fail(err, r, "out of memory");
+	/* A key pending for password protection is at hand: its copy for
+	 * this app password now (else at the next main-password login). */
+	if (r == VS_OK && u.mail_pw && u.mail_priv != NULL) {
+		size_t made;
+
+		r = mailwrap_app_copies(&u, u.mail_priv, &made, err);
+	}
 	if (r == VS_OK)
 		r = store_user_update(txn, &u, err);
 	apppw_services_format(services, svc, sizeof(svc));

@@ -369,8 +369,13 @@ recover_user(struct store *st, struct store_txn *txn, const char *login,
 	if (r == VS_OK)
 		r = mailwrap_seal(pem, u.login, key, &wrap, err);
 	if (r == VS_OK) {
+		size_t made;
+
 		free(u.mail_wrap);
 		u.mail_wrap = wrap;
+		r = mailwrap_app_copies(&u, pem, &made, err);
+	}
+	if (r == VS_OK) {
 		prev = u.pwhash;
 		u.pwhash = hash;
 		u.pw_changed = (int64_t)time(NULL);

@@ -28,7 +28,21 @@ vs_apppw_clear(struct vs_apppw *e)
 {
 	free(e->name);
 	free(e->last_ip);
+	free(e->mail_copy);
 	sodium_memzero(e, sizeof(*e));
+}
+
+void
+apppw_mail_keypair(const char sym[APPPW_SYMBOLS], uint8_t pk[32],
+    uint8_t sk[32])
+{
+	static const char ctx[] = "vmseal-app-password-mail-v1";
+	uint8_t seed[crypto_box_SEEDBYTES];
+
+	crypto_generichash(seed, sizeof(seed), (const uint8_t *)ctx,
+	    sizeof(ctx) - 1, (const uint8_t *)sym, APPPW_SYMBOLS);
+	crypto_box_seed_keypair(pk, sk, seed);
+	sodium_memzero(seed, sizeof(seed));
 }
 
 static void
@@ -71,6 +85,13 @@ apppw_generate(char text[APPPW_TEXT_BUF], struct vs_apppw *e)
 	text[o] = '\0';
 	randombytes_buf(e->salt, sizeof(e->salt));
 	hash_sym(sym, e->salt, e->hash);
+	{
+		uint8_t sk[32];
+
+		apppw_mail_keypair(sym, e->mail_pk, sk);
+		e->has_mail_pk = true;
+		sodium_memzero(sk, sizeof(sk));
+	}
 	sodium_memzero(raw, sizeof(raw));
 	sodium_memzero(sym, sizeof(sym));
 	acc = 0;

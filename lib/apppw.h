@@ -63,19 +63,34 @@ struct vs_apppw {
 	int64_t expires;                /* 0: never */
 	int64_t last_used;              /* 0: never */
 	char *last_ip;                  /* NULL: unknown or never used */
+	/* Its own copy of the user's mail private key, for a key in
+	 * "password" protection (lib/mailwrap.h): the public half of an
+	 * X25519 pair whose secret half only the app password gives
+	 * (apppw_mail_keypair; app passwords made before this have none),
+	 * and the key sealed to it (NULL: not made yet). */
+	bool has_mail_pk;
+	uint8_t mail_pk[32];
+	char *mail_copy;
 };
 
 /* Wipe and free what e holds; e is zeroed. */
 void vs_apppw_clear(struct vs_apppw *e);
 
 /* A new app password: text (shown once to the operator, then wiped by the
- * caller) and its salt and hash in e (name etc. untouched). */
+ * caller), its salt and hash, and the public half of its mail key pair in
+ * e (name etc. untouched). */
 void apppw_generate(char text[APPPW_TEXT_BUF], struct vs_apppw *e);
 
 /* The canonical symbols of a typed password when it has the app password
  * form (upper case, NUL-terminated); false otherwise. */
 bool apppw_read(const char *pw, size_t len, char sym[APPPW_SYMBOLS + 1]);
 
+/* The X25519 pair of an app password's mail key copy, from its canonical
+ * symbols: seed = BLAKE2b-256(key = the 32 symbols,
+ * "vmseal-app-password-mail-v1"); never stored.  160 random bits need no
+ * stretching.  Wipe sk after use. */
+void apppw_mail_keypair(const char sym[APPPW_SYMBOLS], uint8_t pk[32],
+    uint8_t sk[32]);
 /* Which of list[0..n) the typed password is: its index, or -1 (not an app
  * password's form, or none matches).  Every entry is hashed and compared
  * (sodium_memcmp), whichever matches. */

@@ -195,6 +195,55 @@ mailwrap_escrow_open(const char *escrow, const char *login,
 	return r;
 }
 
+/* --- app passwords' copies --- */
+
+int
+mailwrap_app_copies(struct vs_user *u, const char *pem, size_t *made_r,
+    struct vs_err *err)
+{
+	struct vs_apppw *e;
+	size_t i;
+	int r;
+
+	*made_r = 0;
+	for (i = 0; i < u->n_apppws; i++) {
+		e = &u->apppws[i];
+		if (!e->has_mail_pk || e->mail_copy != NULL)
+			continue;
+		r = mailwrap_escrow_seal(pem, u->login, e->mail_pk,
+		    &e->mail_copy, err);
+		if (r != VS_OK)
+			return r;
+		(*made_r)++;
+	}
+	return VS_OK;
+}
+
+int
+mailwrap_app_open(const struct vs_apppw *e, const char *login,
+    const char *pw, size_t len, char **pem_r, struct vs_err *err)
+{
+	char sym[APPPW_SYMBOLS + 1];
+	uint8_t pk[32], sk[32];
+	int r;
+
+	*pem_r = NULL;
+	if (!e->has_mail_pk || e->mail_copy == NULL)
+		return vs_fail(err, VS_ENOTFOUND, "the app password has no "
+		    "copy of the mail key");
+	if (!apppw_read(pw, len, sym))
+		return vs_fail(err, VS_EBADKEY, "not an app password");
+	apppw_mail_keypair(sym, pk, sk);
+	sodium_memzero(sym, sizeof(sym));
+	if (sodium_memcmp(pk, e->mail_pk, sizeof(pk)) != 0)
+		r = vs_fail(err, VS_EBADKEY, "not this app password");
+	else
+		r = mailwrap_escrow_open(e->mail_copy, login, pk, sk, pem_r,
+		    err);
+	sodium_memzero(sk, sizeof(sk));
+	return r;
+}
+
 /* --- the states of a user's mail keys (record.h) --- */
 
 /* Which combinations of the mail key fields are a state (record.h). */

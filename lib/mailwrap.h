@@ -15,6 +15,9 @@
  *   escrow:  base64 of u8 1 || crypto_box_seal(login NUL PEM, escrow pk)
  *            (X25519, XSalsa20-Poly1305; the login inside is checked
  *            when opened, so a copy moved to another user is refused).
+ *   app password copy: the escrow form, sealed to the app password's own
+ *            X25519 public key (apppw_mail_keypair()), so that its login
+ *            opens the key without the main password or an Argon2id.
  *   escrow key (meta entry "mail-escrow", sealed like every meta value):
  *            u8 1 || pk (32) || nonce (24) ||
  *            XChaCha20-Poly1305(sk) under BLAKE2b-256(key = recovery
@@ -58,6 +61,15 @@ int mailwrap_escrow_seal(const char *pem, const char *login,
 int mailwrap_escrow_open(const char *escrow, const char *login,
     const uint8_t pk[MAILWRAP_PK_BYTES], const uint8_t sk[MAILWRAP_SK_BYTES],
     char **pem_r, struct vs_err *err);
+
+/* App passwords' own copies (lib/apppw.h): seal pem to every app password
+ * of u that has a mail key pair and no copy yet (*made_r: how many); open
+ * the copy of e with the typed app password pw (VS_EBADKEY: not its
+ * password or not its copy; VS_ENOTFOUND: e has no copy). */
+int mailwrap_app_copies(struct vs_user *u, const char *pem, size_t *made_r,
+    struct vs_err *err);
+int mailwrap_app_open(const struct vs_apppw *e, const char *login,
+    const char *pw, size_t len, char **pem_r, struct vs_err *err);
 
 /* The store's escrow key: its public half (VS_ENOTFOUND: none made yet);
  * both halves, sk opened with the recovery key (VS_EBADKEY: another

@@ -274,12 +274,13 @@ free_list(char **l, size_t n)
 /*
  * An app password as a nested record (the value of one T_APPPW field):
  * its own version byte and fields, A_NAME, A_KEY (salt || hash),
- * A_SERVICES, A_CREATED, then A_EXPIRES, A_USED, A_IP when set.  The
+ * A_SERVICES, A_CREATED, then A_EXPIRES, A_USED, A_IP, A_MAILPK (32
+ * bytes) and A_MAILCOPY (a mail key copy needs the pk) when set.  The
  * same rules as a record: in order, no repeats, unknown tags below 0x80
  * refused.
  */
 enum { A_NAME = 1, A_KEY = 2, A_SERVICES = 3, A_CREATED = 4, A_EXPIRES = 5,
-    A_USED = 6, A_IP = 7 };
+    A_USED = 6, A_IP = 7, A_MAILPK = 8, A_MAILCOPY = 9 };
 
 static int
 apppw_encode(struct buf *b, uint8_t tag, const struct vs_apppw *e)
@@ -299,7 +300,10 @@ apppw_encode(struct buf *b, uint8_t tag, const struct vs_apppw *e)
 	    (r = rec_add_i64(&nb, A_EXPIRES, e->expires)) == 0) &&
 	    (e->last_used == 0 ||
 	    (r = rec_add_i64(&nb, A_USED, e->last_used)) == 0) &&
-	    (r = rec_add_str(&nb, A_IP, e->last_ip)) == 0)
+	    (r = rec_add_str(&nb, A_IP, e->last_ip)) == 0 &&
+	    (!e->has_mail_pk ||
+	    (r = rec_add(&nb, A_MAILPK, e->mail_pk, 32)) == 0) &&
+	    (r = rec_add_str(&nb, A_MAILCOPY, e->mail_copy)) == 0)
 		r = rec_add(b, tag, nb.data, nb.len);
 	sodium_memzero(key, sizeof(key));
 	buf_free(&nb);
@@ -353,6 +357,18 @@ apppw_decode(const struct rec_field *outer, struct vs_apppw *e,
 		case A_IP:
 			r = get_str(&f[i], &e->last_ip, err);
 			break;
+		case A_MAILPK:
+			if (f[i].len != 32) {
+				r = vs_fail(err, VS_ECORRUPT, "app password "
+				    "record is malformed");
+				break;
+			}
+			memcpy(e->mail_pk, f[i].val, 32);
+			e->has_mail_pk = true;
+			break;
+		case A_MAILCOPY:
+			r = get_str(&f[i], &e->mail_copy, err);
+			break;
 		default:
 			if (!(f[i].tag & T_OPTIONAL))
 				r = vs_fail(err, VS_ECORRUPT, "app password "
@@ -361,7 +377,8 @@ apppw_decode(const struct rec_field *outer, struct vs_apppw *e,
 		}
 	}
 	free(f);
-	if (r == VS_OK && (e->name == NULL || e->services == 0))
+	if (r == VS_OK && (e->name == NULL || e->services == 0 ||
+	    (e->mail_copy != NULL && !e->has_mail_pk)))
 		r = vs_fail(err, VS_ECORRUPT, "app password record is "
 		    "incomplete");
 	if (r != VS_OK)
@@ -749,9 +766,10 @@ vs_user_add_apppw(struct vs_user *u, const struct vs_apppw *e)
 	c = *e;
 	c.name = vs_strdup(e->name);
 	c.last_ip = e->last_ip ? vs_strdup(e->last_ip) : NULL;
+	c.mail_copy = e->mail_copy ? vs_strdup(e->mail_copy) : NULL;
 	nl = realloc(u->apppws, (u->n_apppws + 1) * sizeof(*nl));
 	if (c.name == NULL || (e->last_ip && c.last_ip == NULL) ||
-	    nl == NULL) {
+	    (e->mail_copy && c.mail_copy == NULL) || nl == NULL) {
 		if (nl != NULL)
 			u->apppws = nl;
 		vs_apppw_clear(&c);

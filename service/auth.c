@@ -257,20 +257,6 @@ svc_auth_user_exists(struct svc *s, const char *login)
 	return r == VS_OK;
 }
 
-/* A mail key (PEM) as a reply field: base64, the scratch copy wiped. */
-static int
-key_field(struct auth_reply *rep, const char *name, const char *pem)
-{
-	char b64[MAILKEY_B64_MAX];
-	int r;
-
-	r = mailkey_b64(pem, b64, sizeof(b64), NULL);
-	if (r == VS_OK)
-		r = auth_reply_field(rep, name, b64);
-	sodium_memzero(b64, sizeof(b64));
-	return r;
-}
-
 /* The "ok" reply for u; with_private (a verified password only) adds the
  * mail private key. */
 static int
@@ -301,9 +287,9 @@ fill_ok(struct auth_reply *rep, const struct vs_user *u, bool with_private)
 	if (r == VS_OK && u->mail_pub != NULL)
 		r = auth_reply_field(rep, "mail_crypt_save_version", "2");
 	if (r == VS_OK && u->mail_pub != NULL)
-		r = key_field(rep, "mail_crypt_global_public_key", u->mail_pub);
+		r = authkey_field(rep, "mail_crypt_global_public_key", u->mail_pub);
 	if (r == VS_OK && with_private && u->mail_priv != NULL)
-		r = key_field(rep, "mail_crypt_global_private_key",
+		r = authkey_field(rep, "mail_crypt_global_private_key",
 		    u->mail_priv);
 	return r;
 }
@@ -431,7 +417,7 @@ take_snap(struct svc *s, const struct auth_request *req, struct snap *sn,
 		snprintf(sn->login, sizeof(sn->login), "%s", u.login);
 		/* The mail private key only for mail: never in the answer
 		 * to a web login or a password change (apppw.h). */
-		sn->fill_ok = authkey_take(&sn->ak, &u) == VS_OK &&
+		sn->fill_ok = authkey_take(&sn->ak, &u, sn->app) == VS_OK &&
 		    fill_ok(okrep, &u, !apppw_main_allowed(req->service)) ==
 		    VS_OK;
 		if (sn->too_costly)
@@ -525,6 +511,10 @@ answer_app(struct svc *s, const struct auth_request *req,
 		snprintf(rep->reason, sizeof(rep->reason), "%s", why);
 	}
 	snprintf(rep->app, sizeof(rep->app), "%s", sn->app_name);
+	/* password protection: the app password's own copy of the key */
+	if (rep->result == AUTH_OK)
+		authkey_app_reply(&sn->ak, sn->login, req->password,
+		    req->password_len, rep);
 	if (!relock(s, sn)) {
 		temp(rep, "vmseal is sealed");
 	} else {
@@ -648,7 +638,7 @@ verify(struct svc *s, struct auth_job *j)
 	if (rep->result == AUTH_OK && j->chg == NULL &&
 	    sn.ak.state == MK_PASSWORD && sn.ak.pem != NULL &&
 	    !apppw_main_allowed(req->service) &&
-	    key_field(rep, "mail_crypt_global_private_key", sn.ak.pem) !=
+	    authkey_field(rep, "mail_crypt_global_private_key", sn.ak.pem) !=
 	    VS_OK)
 		temp(rep, "user record holds a value Dovecot cannot take");
 	if (pad) {
@@ -668,6 +658,9 @@ verify(struct svc *s, struct auth_job *j)
 		if (upgrade)
 			authkey_save_upgrade(s, sn.login, sn.hash, newhash,
 			    pem, sn.ak.newkey);
+		else if (rep->result == AUTH_OK && !change && pem != NULL &&
+		    sn.ak.apps_missing > 0)
+			authkey_save_copies(s, sn.login, pem);
 		if (change && svc_passwd_save(s, sn.login, sn.hash, newhash,
 		    pem, sn.ak.newkey, j->chg, &err) != VS_OK) {
 			svc_log(LOG_ERR, "passwd: the new password of %s "

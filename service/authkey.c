@@ -3,6 +3,11 @@
  * (what and why: authkey.h), and the write a successful login may make:
  * the upgraded hash, with the key moved or re-wrapped under it.
  *
+ * App passwords: each new one has an X25519 pair only it gives
+ * (lib/apppw.h); the key is sealed to it whenever the PEM is at hand (a
+ * move, a re-wrap, or a main-password login that finds one without a
+ * copy), and its own login opens that copy - no Argon2id.
+ *
  * Security: the PEM and the keys are copied only into memory wiped by
  * authkey_clear(); a wrap that does not open is logged as "locked"
  * without any key material; the save compares the stored hash with the
@@ -23,8 +28,11 @@
 #include "service.h"
 
 int
-authkey_take(struct authkey *k, const struct vs_user *u)
+authkey_take(struct authkey *k, const struct vs_user *u, int app)
 {
+	const struct vs_apppw *e;
+	size_t i;
+
 	memset(k, 0, sizeof(*k));
 	k->state = vs_user_mailkey_state(u);
 	if (k->state == MK_PASSWORD &&
@@ -33,7 +41,49 @@ authkey_take(struct authkey *k, const struct vs_user *u)
 	if (k->state == MK_PENDING &&
 	    (k->pem = vs_strdup(u->mail_priv)) == NULL)
 		return VS_ENOMEM;
+	for (i = 0; i < u->n_apppws; i++)
+		k->apps_missing += u->apppws[i].has_mail_pk &&
+		    u->apppws[i].mail_copy == NULL;
+	if (k->state == MK_PASSWORD && app >= 0 && (size_t)app < u->n_apppws) {
+		e = &u->apppws[app];
+		k->app.has_mail_pk = e->has_mail_pk;
+		memcpy(k->app.mail_pk, e->mail_pk, sizeof(e->mail_pk));
+		if (e->mail_copy != NULL &&
+		    (k->app.mail_copy = vs_strdup(e->mail_copy)) == NULL)
+			return VS_ENOMEM;
+	}
 	return VS_OK;
+}
+
+int
+authkey_field(struct auth_reply *rep, const char *name, const char *pem)
+{
+	char b64[MAILKEY_B64_MAX];
+	int r;
+
+	r = mailkey_b64(pem, b64, sizeof(b64), NULL);
+	if (r == VS_OK)
+		r = auth_reply_field(rep, name, b64);
+	sodium_memzero(b64, sizeof(b64));
+	return r;
+}
+
+void
+authkey_app_reply(struct authkey *k, const char *login, const char *pw,
+    size_t len, struct auth_reply *rep)
+{
+	char *pem = NULL;
+
+	if (k->state != MK_PASSWORD || k->app.mail_copy == NULL)
+		return;
+	if (mailwrap_app_open(&k->app, login, pw, len, &pem, NULL) == VS_OK &&
+	    authkey_field(rep, "mail_crypt_global_private_key", pem) != VS_OK) {
+		sodium_memzero(rep, sizeof(*rep));
+		rep->result = AUTH_TEMP;
+		snprintf(rep->reason, sizeof(rep->reason), "user record holds "
+		    "a value Dovecot cannot take");
+	}
+	vs_freestr(pem);
 }
 
 bool
@@ -58,6 +108,7 @@ authkey_keyed(const struct authkey *k)
 void
 authkey_clear(struct authkey *k)
 {
+	free(k->app.mail_copy);
 	free(k->wrap);
 	vs_freestr(k->pem);
 	sodium_memzero(k, sizeof(*k));
@@ -92,7 +143,11 @@ authkey_apply(struct store_txn *txn, struct vs_user *u, const char *pem,
 	}
 	vs_freestr(u->mail_priv);
 	u->mail_priv = NULL;
-	return VS_OK;
+	{
+		size_t made;
+
+		return mailwrap_app_copies(u, pem, &made, err);
+	}
 }
 
 void
@@ -170,4 +225,47 @@ authkey_save_upgrade(struct svc *s, const char *login, const char *old,
 	if (c.saved && pem != NULL && c.was == MK_PENDING)
 		svc_log(LOG_NOTICE, "auth: mail key of %s moved to password "
 		    "protection", who);
+}
+
+struct copies_ctx {
+	const char *login, *pem;
+	size_t made;                    /* out */
+};
+
+static int
+copies_fn(struct store_txn *txn, void *vctx, struct vs_err *err)
+{
+	struct copies_ctx *c = vctx;
+	struct vs_user u;
+	int r;
+
+	c->made = 0;
+	if ((r = store_user_get(txn, c->login, &u, err)) != VS_OK)
+		return r;
+	if (vs_user_mailkey_state(&u) == MK_PASSWORD &&
+	    (r = mailkey_check(u.mail_pub, c->pem, err)) == VS_OK &&
+	    (r = mailwrap_app_copies(&u, c->pem, &c->made, err)) == VS_OK &&
+	    c->made > 0)
+		r = store_user_update(txn, &u, err);
+	vs_user_clear(&u);
+	return r;
+}
+
+void
+authkey_save_copies(struct svc *s, const char *login, const char *pem)
+{
+	struct copies_ctx c = { login, pem, 0 };
+	char who[SVC_LOG_NAME_BUF];
+	struct vs_err err;
+	int r;
+
+	vs_err_clear(&err);
+	r = store_write(s->st, copies_fn, &c, &err);
+	svc_auth_log_name(s, login, true, who);  /* we hold the key lock */
+	if (r != VS_OK)
+		svc_log(LOG_WARNING, "auth: cannot seal the mail key to the app "
+		    "passwords of %s: %s", who, err.msg);
+	else if (c.made > 0)
+		svc_log(LOG_NOTICE, "auth: mail key of %s sealed to %zu app "
+		    "password(s)", who, c.made);
 }

@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 #include "pwhash.h"
+#include "authproto.h"
 #include "record.h"
 #include "store.h"
 
@@ -31,10 +32,14 @@ struct authkey {
 	uint8_t key[PW_WRAPKEY_BYTES];  /* the verified password's key */
 	bool have_key;
 	uint8_t newkey[PW_WRAPKEY_BYTES];       /* the new hash's key */
+	size_t apps_missing;            /* app passwords without a copy */
+	struct vs_apppw app;            /* the app password logging in:
+	                                   its pk and copy (MK_PASSWORD) */
 };
 
-/* Copy what a login needs from u (under the key lock).  VS_ENOMEM. */
-int authkey_take(struct authkey *k, const struct vs_user *u);
+/* Copy what a login needs from u (under the key lock); app: the index of
+ * the app password typed, or -1.  VS_ENOMEM. */
+int authkey_take(struct authkey *k, const struct vs_user *u, int app);
 /* MK_PASSWORD with the login's key: open the wrap into k->pem.  false
  * when it does not open (the state is then treated as locked). */
 bool authkey_open(struct authkey *k, const char *login);
@@ -42,6 +47,14 @@ bool authkey_open(struct authkey *k, const char *login);
  * key is at hand to wrap under it). */
 bool authkey_keyed(const struct authkey *k);
 void authkey_clear(struct authkey *k);
+
+/* A mail key (PEM) as a reply field: base64, the scratch copy wiped. */
+int authkey_field(struct auth_reply *rep, const char *name, const char *pem);
+/* The "ok" of an app password (MK_PASSWORD): its own copy of the key,
+ * opened with the typed password, as the private key field; nothing when
+ * it has none (made before its first main-password login since). */
+void authkey_app_reply(struct authkey *k, const char *login, const char *pw,
+    size_t len, struct auth_reply *rep);
 
 /* In a write transaction: put u's key (pem, checked against u's public
  * key) into password protection under key - the wrap; the escrow copy
@@ -58,5 +71,8 @@ void authkey_lock(struct vs_user *u);
  * transaction.  Logs what it did. */
 void authkey_save_upgrade(struct svc *s, const char *login, const char *old,
     const char *newhash, const char *pem, const uint8_t *newkey);
+/* After a verified main password (key lock held): seal pem to the app
+ * passwords that have no copy yet. */
+void authkey_save_copies(struct svc *s, const char *login, const char *pem);
 
 #endif

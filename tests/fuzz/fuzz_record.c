@@ -7,7 +7,8 @@
  * decoded again, and must give the same result (a user's mail keys
  * included: one of the states, the same bytes and time, and their password
  * protection - flag, wrapped form, escrow copy, state; and the user's app
- * passwords: names, services, times, address, hash, and the flag).
+ * passwords: names, services, times, address, hash, mail key copy, and
+ * the flag).
  */
 #include <stdbool.h>
 #include <stddef.h>
@@ -49,6 +50,11 @@ user_again(const struct vs_user *u)
 			    d.apppws[i].expires != u->apppws[i].expires ||
 			    d.apppws[i].last_used != u->apppws[i].last_used ||
 			    !same_str(d.apppws[i].last_ip, u->apppws[i].last_ip) ||
+			    d.apppws[i].has_mail_pk != u->apppws[i].has_mail_pk ||
+			    memcmp(d.apppws[i].mail_pk, u->apppws[i].mail_pk,
+			    sizeof(d.apppws[i].mail_pk)) != 0 ||
+			    !same_str(d.apppws[i].mail_copy,
+			    u->apppws[i].mail_copy) ||
 			    memcmp(d.apppws[i].hash, u->apppws[i].hash,
 			    APPPW_HASH_BYTES) != 0)
 				__builtin_trap();

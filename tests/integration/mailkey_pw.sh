@@ -25,6 +25,9 @@
 #     vmseal-argon2id and his key in password protection;
 #   - carol changes her own password over poppassd: the old one is
 #     refused, the new one reads the old mail;
+#   - an app password added for carol logs in but gets no key until her
+#     next main-password login seals a copy to it (logged); then it reads
+#     the old mail with no Argon2id;
 #   - the operator's 'user passwd carol' is refused without --yes (and
 #     says the mail stays unreadable); with --yes carol logs in with the
 #     new password but cannot read the old mail ("locked");
@@ -255,6 +258,24 @@ PRIV=$(sed -n -e 's/^ *mail_crypt_global_private_key[ =:]*\s*//p' \
 check "a verified password (doveadm auth login) carries the private key" \
     test -n "$PRIV"
 
+# --- an app password gets its own copy -----------------------------------
+vs_svc app-password add carol --name phone --services imap \
+    >"$WORK/app.out" 2>&1
+APP=$(sed -n 's/^    \([0-9a-z-]\{39\}\)$/\1/p' "$WORK/app.out")
+check "app-password add carol (key in password protection)" test -n "$APP"
+rd carol "$APP" >"$WORK/ra1.out"
+expect_in "$WORK/ra1.out" "LOGIN OK" "the app password logs in"
+expect_not_in "$WORK/ra1.out" "BODY $M1" \
+    "... but has no copy of the key before carol's next main-password login"
+rd carol "$CAROL_PW" >/dev/null
+grep -q 'mail key of carol sealed to 1 app password' "$SVCLOG"
+check "carol's next login seals the key to the app password (log)" test $? -eq 0
+h0=$(hashes)
+rd carol "$APP" >"$WORK/ra2.out"
+h1=$(hashes)
+expect_in "$WORK/ra2.out" "BODY $M1" "now the app password reads the old mail"
+check "... with no Argon2id ($h0 -> $h1)" test "$h0" -eq "$h1"
+
 # --- dave: DES, first login ------------------------------------------------
 rd dave "$DAVE_PW" >"$WORK/r4.out"
 expect_in "$WORK/r4.out" "BODY $M2" "dave (DES-crypt) reads his mail at his first login"
@@ -327,6 +348,8 @@ expect_in "$WORK/audit.out" "mail-key-recover" "the audit trail has the recovery
 t_svc_start "$CONF" "restart"
 rd carol "$CAROL_REC" >"$WORK/r10.out"
 expect_in "$WORK/r10.out" "BODY $M1" "after the restart carol reads her old mail with the recovered password"
+rd carol "$APP" >"$WORK/ra3.out"
+expect_in "$WORK/ra3.out" "BODY $M1" "... and her app password still reads it (its copy outlives the reset)"
 
 # a second reset, recovered with a wrong share set, then with shares 2, 3
 vs_svc user passwd carol --no-policy --yes --password-fd 4 4<<<"$CAROL_RESET" \

@@ -329,13 +329,16 @@ t_record(void **state)
 				    "record flags are malformed");
 			}
 			if (b.data[i] == 18 && !seen18) {
-				/* dev0's last field is A_CREATED (8 bytes) */
+				/* dev0's last fields: A_CREATED (8 bytes),
+				 * A_MAILPK (32 bytes) */
 				size_t vl = vs_get_u32be(b.data + i + 1);
-				size_t kp = i + 5 + vl - 13;
+				size_t kp = i + 5 + vl - 37 - 13;
 
 				seen18 = true;
 				memcpy(c, b.data, n);
 				assert_int_equal(c[kp], 4);
+				kp += 13;       /* the last one */
+				assert_int_equal(c[kp], 8);
 				c[kp] = 0x7f;   /* an unknown mandatory tag */
 				assert_int_equal(rec_user_decode(c, n, &d, &err),
 				    VS_ECORRUPT);
@@ -344,7 +347,8 @@ t_record(void **state)
 				c[kp] = 0x81;   /* an unknown optional one */
 				assert_int_equal(rec_user_decode(c, n, &d, &err),
 				    VS_OK);
-				assert_int_equal(d.apppws[0].created, 0);
+				assert_false(d.apppws[0].has_mail_pk);
+				assert_int_equal(d.apppws[0].created, 100);
 				vs_user_clear(&d);
 				c[kp] = 1;      /* a repeated name */
 				assert_int_equal(rec_user_decode(c, n, &d, &err),

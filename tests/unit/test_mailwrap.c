@@ -1,7 +1,8 @@
 /*
  * test_mailwrap.c - "password" protection of mail keys: the
  * $vmseal-argon2id$ hash and its key (lib/pwhash_key.c), the wrapped form
- * and the escrow copy (lib/mailwrap.c), the store's escrow key made,
+ * and the escrow copy (lib/mailwrap.c), app passwords' own copies, the
+ * store's escrow key made,
  * opened and re-wrapped with the recovery key, and the record's mail key
  * states (lib/record.c: which combinations encode and decode).
  */
@@ -206,6 +207,95 @@ test_escrow(void **state)
 	vs_freestr(priv);
 }
 
+/* App passwords' own copies: sealed to each app password with a pair and
+ * no copy, opened only with that app password (typed in any case), kept
+ * through the record's encoding. */
+static void
+test_app_copies(void **state)
+{
+	char text[APPPW_TEXT_BUF], text2[APPPW_TEXT_BUF], upper[APPPW_TEXT_BUF];
+	struct vs_apppw e, e2, old;
+	struct vs_user u, d;
+	struct buf b = { 0 };
+	struct vs_err err;
+	char *pub, *priv, *back;
+	size_t made, i;
+
+	(void)state;
+	assert_int_equal(mailkey_generate(&pub, &priv, NULL), VS_OK);
+	memset(&u, 0, sizeof(u));
+	u.login = "carol";
+	u.enabled = true;
+	memset(&e, 0, sizeof(e));
+	e.name = "phone";
+	e.services = APPPW_IMAP;
+	apppw_generate(text, &e);
+	assert_true(e.has_mail_pk);
+	memset(&e2, 0, sizeof(e2));
+	e2.name = "laptop";
+	e2.services = APPPW_ALL;
+	apppw_generate(text2, &e2);
+	memset(&old, 0, sizeof(old));   /* made before copies existed */
+	old.name = "old";
+	old.services = APPPW_ALL;
+	apppw_generate(upper, &old);
+	old.has_mail_pk = false;
+	memset(old.mail_pk, 0, sizeof(old.mail_pk));
+	assert_int_equal(vs_user_add_apppw(&u, &e), VS_OK);
+	assert_int_equal(vs_user_add_apppw(&u, &e2), VS_OK);
+	assert_int_equal(vs_user_add_apppw(&u, &old), VS_OK);
+	vs_err_clear(&err);
+	assert_int_equal(mailwrap_app_copies(&u, priv, &made, &err), VS_OK);
+	assert_int_equal(made, 2);
+	assert_null(u.apppws[2].mail_copy);
+	assert_int_equal(mailwrap_app_copies(&u, priv, &made, &err), VS_OK);
+	assert_int_equal(made, 0);
+	/* each opens with its own password only; case does not matter */
+	assert_int_equal(mailwrap_app_open(&u.apppws[0], "carol", text,
+	    strlen(text), &back, &err), VS_OK);
+	assert_string_equal(back, priv);
+	vs_freestr(back);
+	for (i = 0; text[i]; i++)
+		upper[i] = (char)(text[i] >= 'a' && text[i] <= 'z' ?
+		    text[i] - 32 : text[i]);
+	upper[i] = '\0';
+	assert_int_equal(mailwrap_app_open(&u.apppws[0], "carol", upper,
+	    strlen(upper), &back, &err), VS_OK);
+	vs_freestr(back);
+	assert_int_equal(mailwrap_app_open(&u.apppws[0], "carol", text2,
+	    strlen(text2), &back, &err), VS_EBADKEY);
+	assert_null(back);
+	assert_int_equal(mailwrap_app_open(&u.apppws[0], "carl", text,
+	    strlen(text), &back, &err), VS_EBADKEY);
+	assert_int_equal(mailwrap_app_open(&u.apppws[0], "carol", "main pw", 7,
+	    &back, &err), VS_EBADKEY);
+	assert_int_equal(mailwrap_app_open(&u.apppws[2], "carol", text,
+	    strlen(text), &back, &err), VS_ENOTFOUND);
+	/* through the record */
+	u.mail_pub = pub;
+	u.mail_pw = true;
+	u.mail_wrap = "AQ";
+	u.mail_escrow = "AQ";
+	u.mail_key_created = 1;
+	assert_int_equal(rec_user_encode(&u, &b), VS_OK);
+	assert_int_equal(rec_user_decode(b.data, b.len, &d, &err), VS_OK);
+	assert_int_equal(d.n_apppws, 3);
+	assert_true(d.apppws[1].has_mail_pk);
+	assert_false(d.apppws[2].has_mail_pk);
+	assert_int_equal(mailwrap_app_open(&d.apppws[1], "carol", text2,
+	    strlen(text2), &back, &err), VS_OK);
+	assert_string_equal(back, priv);
+	vs_freestr(back);
+	vs_user_clear(&d);
+	buf_free(&b);
+	for (i = 0; i < u.n_apppws; i++)
+		vs_apppw_clear(&u.apppws[i]);
+	free(u.apppws);
+	e.name = e2.name = old.name = NULL;
+	free(pub);
+	vs_freestr(priv);
+}
+
 /* Which mail key field combinations are a state (record.h). */
 static void
 test_record_states(void **state)
@@ -283,6 +373,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_escrow, store_fx_setup,
 		    store_fx_teardown),
 		cmocka_unit_test(test_record_states),
+		cmocka_unit_test(test_app_copies),
 	};
 
 	if (sodium_init() < 0)
