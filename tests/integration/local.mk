@@ -30,7 +30,8 @@ check_PROGRAMS += tests/integration/planthash
 tests_integration_planthash_SOURCES = tests/integration/planthash.c
 tests_integration_planthash_CFLAGS = $(AM_CFLAGS) $(SODIUM_CFLAGS)
 tests_integration_planthash_LDADD = lib/libvmseal.la
-EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh
+EXTRA_DIST += $(INTEGRATION_TESTS) tests/integration/lib.sh \
+	tests/integration/vsclient.py
 TEST_EXTENSIONS = .sh
 SH_LOG_COMPILER = $(SHELL)
 # TAP: each "ok"/"not ok"/"# SKIP" line is one result in test-suite.log;

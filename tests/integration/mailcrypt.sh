@@ -252,7 +252,7 @@ PY
 b64pem() { printf '%s' "$1" | base64 -d >"$2" 2>/dev/null; }
 
 # run_mode MODE [with-bob]: a Dovecot whose passdb and userdb are vmseal
-# through MODE (plugin or checkpassword), and the checks above.
+# through MODE (plugin, checkpassword or lua), and the checks above.
 run_mode() {
 	local mode=$1 pub priv marker f lg
 	AUTH_MODE=$mode
@@ -262,110 +262,7 @@ run_mode() {
 	read -r IMAP_PORT LMTP_PORT < <(t_free_ports 2)
 	[ -n "${LMTP_PORT:-}" ] || bail "no free ports found"
 	t_dovecot_auth_setup || bail "$T_SETUP_ERR"
-	mkdir -p "$WORK/dc-state-$mode"
-	if [ -n "$DC24" ]; then
-		cat >"$DCCONF" <<EOF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-instance_name = vmseal-mc-$mode-$$
-base_dir = $DCBASE
-state_dir = $WORK/dc-state-$mode
-log_path = $DCLOG
-listen = 127.0.0.1
-protocols = imap lmtp
-ssl = no
-auth_allow_cleartext = yes
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-default_vsz_limit = unlimited
-first_valid_uid = 1
-first_valid_gid = 1
-mail_plugins {
-  mail_crypt = yes
-}
-# read only by default: users without keys get their mail in the clear;
-# the driver sets crypt_write_algorithm for users with keys
-crypt_write_algorithm =
-$DB
-service imap-login {
-  inet_listener imap {
-    listen = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    listen = 127.0.0.1
-    port = $LMTP_PORT
-  }
-}
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-EOF
-	else
-		cat >"$DCCONF" <<EOF
-instance_name = vmseal-mc-$mode-$$
-base_dir = $DCBASE
-state_dir = $WORK/dc-state-$mode
-log_path = $DCLOG
-listen = 127.0.0.1
-protocols = imap lmtp
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-default_vsz_limit = 0
-first_valid_uid = 1
-first_valid_gid = 1
-mail_plugins = \$mail_plugins mail_crypt
-# read only by default: users without keys get their mail in the clear;
-# vmsealed sends mail_crypt_save_version=2 for users with keys
-plugin {
-  mail_crypt_save_version = 0
-}
-$DB
-service imap-login {
-  inet_listener imap {
-    address = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    address = 127.0.0.1
-    port = $LMTP_PORT
-  }
-}
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-EOF
-	fi
-	dovecot -c "$DCCONF" </dev/null >"$WORK/dcstart.out" 2>&1 ||
-	    { sed 's/^/#   /' "$WORK/dcstart.out"; bail "$mode: dovecot -c $DCCONF"; }
-	DC_STARTED=1
-	ready=
-	for _ in $(seq 100); do
-		if [ -S "$DCBASE/auth-client" ] && timeout 10 doveadm -c "$DCCONF" \
-		    auth test alice "$ALICE_PW" >"$WORK/authtest.out" 2>&1; then
-			ready=1; break
-		fi
-		sleep 0.1
-	done
-	[ -n "$ready" ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "$mode: doveadm auth test alice succeeds within 10 s"; }
+	t_dovecot_start_mailcrypt alice "$ALICE_PW"
 	t_ok "$mode: Dovecot $DC_VERSION with mail_crypt started, alice's login verified"
 
 	# the userdb lookup: public key only

@@ -142,83 +142,8 @@ hashes() {
 
 # --- Dovecot: imap + lmtp, Maildir, mail_crypt read only by default ---
 t_dovecot_auth_setup || bail "$T_SETUP_ERR"
-mkdir -p "$WORK/dc-state"
-if [ -n "$DC24" ]; then
-	cat >"$DCCONF" <<EOF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-auth_allow_cleartext = yes
-default_vsz_limit = unlimited
-mail_plugins {
-  mail_crypt = yes
-}
-# read only by default: users without keys get their mail in the clear;
-# the driver sets crypt_write_algorithm for users with keys
-crypt_write_algorithm =
-EOF
-	ADDR=listen
-else
-	cat >"$DCCONF" <<EOF
-disable_plaintext_auth = no
-default_vsz_limit = 0
-mail_plugins = \$mail_plugins mail_crypt
-# read only by default: users without keys get their mail in the clear;
-# vmsealed sends mail_crypt_save_version=2 for users with keys
-plugin {
-  mail_crypt_save_version = 0
-}
-EOF
-	ADDR=address
-fi
-cat >>"$DCCONF" <<EOF
-# A throwaway Dovecot for vmseal's mailcrypt_e2e.sh.
-instance_name = vmseal-mce-$$
-base_dir = $DCBASE
-state_dir = $WORK/dc-state
-log_path = $DCLOG
-listen = 127.0.0.1
-protocols = imap lmtp
-ssl = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-first_valid_uid = 1
-first_valid_gid = 1
-$DB
-service imap-login {
-  inet_listener imap {
-    $ADDR = 127.0.0.1
-    port = $IMAP_PORT
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service lmtp {
-  inet_listener lmtp {
-    $ADDR = 127.0.0.1
-    port = $LMTP_PORT
-  }
-}
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-EOF
-dovecot -c "$DCCONF" </dev/null >"$WORK/dcstart.out" 2>&1 ||
-    { sed 's/^/#   /' "$WORK/dcstart.out"; bail "dovecot -c $DCCONF"; }
-DC_STARTED=1
 # ready: bob's login works (alice must not log in before her mail comes)
-ready=
-for _ in $(seq 100); do
-	if [ -S "$DCBASE/auth-client" ] && timeout 10 doveadm -c "$DCCONF" \
-	    auth test bob "$BOB_PW" >"$WORK/authtest.out" 2>&1; then
-		ready=1; break
-	fi
-	sleep 0.1
-done
-[ -n "$ready" ] || { sed 's/^/#   /' "$WORK/authtest.out"; bail "Dovecot ready: doveadm auth test bob passes within 10 s"; }
+t_dovecot_start_mailcrypt bob "$BOB_PW"
 t_ok "Dovecot $DC_VERSION started (plugin; imap $IMAP_PORT, lmtp $LMTP_PORT, mail_crypt)"
 
 # --- Postfix: static maps, LMTP to Dovecot ---

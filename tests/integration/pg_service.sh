@@ -69,52 +69,8 @@ t_svc_start "$CONF" "start"
 t_ok "vmsealed on the PostgreSQL store, unsealed"
 vsc() { timeout 30 "$VMSEAL" -c "$CONF" "$@"; }
 
-cat >"$WORK/cl.py" <<'PY'
-import socket, sys
-
-def ns(b):
-    return str(len(b)).encode() + b":" + b + b","
-
-def read_ns(s):
-    buf = b""
-    while b":" not in buf:
-        c = s.recv(1)
-        if not c:
-            raise EOFError
-        buf += c
-    n = int(buf[:-1])
-    data = b""
-    while len(data) < n + 1:
-        c = s.recv(n + 1 - len(data))
-        if not c:
-            raise EOFError
-        data += c
-    return data[:-1]
-
-def items(b):
-    out = []
-    while b:
-        n, rest = b.split(b":", 1)
-        out.append(rest[:int(n)].decode())
-        b = rest[int(n) + 1:]
-    return out
-
-cmd, path = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(path)
-if cmd == "sm":                 # sm SOCKET MAP KEY
-    s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
-    print(read_ns(s).decode().split(" ")[0])
-else:                           # verify SOCKET LOGIN (password on stdin)
-    pw = sys.stdin.readline().rstrip("\n")
-    s.sendall(ns(b"".join(ns(x.encode()) for x in
-                          ("verify", sys.argv[3], pw, "imap", "192.0.2.7",
-                           "127.0.0.1", "1"))))
-    print(items(read_ns(s))[0])
-PY
-sm() { timeout 40 python3 "$WORK/cl.py" sm "$WORK/run/socketmap" "$1" "$2" 2>&1; }
-verify() { printf '%s\n' "$2" | timeout 40 python3 "$WORK/cl.py" verify "$WORK/run/auth" "$1" 2>&1; }
+sm() { timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" sm "$WORK/run/socketmap" "$1" "$2" 2>&1; }
+verify() { printf '%s\n' "$2" | timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" verify "$WORK/run/auth" "$1" 2>&1; }
 health() {
 	vsc status --json 2>/dev/null | python3 -c '
 import json, sys; d = json.load(sys.stdin)
