@@ -69,6 +69,8 @@ INTEGRATION_TESTS += tests/integration/mailkey_cli.sh
 # from vmsealed: encrypted at rest, sealed = deferred, reset keeps the
 # mail, doveadm fetch without the password (issue 13).
 INTEGRATION_TESTS += tests/integration/mailcrypt_e2e.sh
+# Encrypting mail stored before the keys: dsync with the public key only (issue 13).
+INTEGRATION_TESTS += tests/integration/mailcrypt_existing.sh
 INTEGRATION_TESTS += tests/integration/pg_service.sh
 # Two vmsealed (and two mail hosts) writing one PostgreSQL store (issue 15).
 INTEGRATION_TESTS += tests/integration/pg_hosts.sh
