@@ -3,7 +3,8 @@
  * libpq: several mail hosts, one store.  This file holds the handle, the
  * error messages, the connection pool, the transactions, and open, close
  * and the schema; the statements (get, put, del, iter, last, count, copy)
- * are in kv_pg_stmt.c, and what the two share is in kv_pg_int.h.
+ * and the sending of every statement within the answer deadline are in
+ * kv_pg_stmt.c, and what the two share is in kv_pg_int.h.
  *
  * Schema: one table for the seven kv tables,
  *     vmseal_kv (tbl smallint, k bytea, v bytea, primary key (tbl, k))
@@ -47,6 +48,19 @@
  * VS_EIO ("connection lost") and is never reused; a loss during COMMIT is
  * VS_EIO saying the outcome is unknown.  No failure is ever VS_ENOTFOUND,
  * which means only "the key is absent" (or, at open, "no vmseal table").
+ * A server that does not answer (stopped, hung, or a network dropping
+ * packets without a reset) never holds a caller longer than the answer
+ * deadline (KV_PG_ANSWER_TIMEOUT_MS, 5 s, or VMSEAL_PG_ANSWER_TIMEOUT
+ * seconds read at open; kv_pg_int.h): every statement is sent on a
+ * non-blocking connection and awaited with poll() on its socket; at the
+ * deadline the statement is abandoned (no PQcancel: libpq's blocks
+ * without a limit), the connection closed and never reused, and the
+ * call is VS_EIO "PostgreSQL did not answer within N s" - at BEGIN not
+ * retried on a new connection, at COMMIT "committed or not: unknown".
+ * Making a connection is bounded by connect_timeout, defaulted to 10 s
+ * or the deadline when shorter (the conninfo's own wins), and TCP
+ * keepalives and tcp_user_timeout are defaulted the same way
+ * (connect_new()).
  *
  * Security: all data travels as binary parameters and binary results,
  * every field the server returns is checked before use (kv_pg_stmt.c).
@@ -191,14 +205,44 @@ static int
 connect_new(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
 {
 	/* The conninfo is expanded from "dbname" (libpq's rule for
-	 * expand_dbname); what it sets overrides the defaults before it. */
-	const char *const keys[] = { "connect_timeout",
-	    "fallback_application_name", "dbname", NULL };
-	const char *const vals[] = { "10", "vmseal", pg->conninfo, NULL };
+	 * expand_dbname); what it sets overrides the defaults before it.
+	 * connect_timeout bounds the making of a connection (per host): 10 s,
+	 * or the answer deadline when that is shorter, so that a caller
+	 * waits no longer for a new connection than for an answer; the
+	 * keepalives (TCP only: libpq ignores them on a Unix socket) let the
+	 * kernel find a peer gone silent under an idle pooled connection
+	 * within about a minute (30 s idle, then 3 probes 10 s apart), and
+	 * tcp_user_timeout (ms; a key libpq knows from 12 on: older ones
+	 * refuse it, so it is left out) closes a connection whose data stays
+	 * unacknowledged for 30 s. */
+	static const struct { const char *key, *val; int since; } defs[] = {
+		{ "connect_timeout", NULL, 0 },
+		{ "fallback_application_name", "vmseal", 0 },
+		{ "keepalives", "1", 0 },
+		{ "keepalives_idle", "30", 0 },
+		{ "keepalives_interval", "10", 0 },
+		{ "keepalives_count", "3", 0 },
+		{ "tcp_user_timeout", "30000", 120000 },
+	};
+	const char *k[sizeof(defs) / sizeof(defs[0]) + 2];
+	const char *v[sizeof(defs) / sizeof(defs[0]) + 2];
+	char ct[16];
+	unsigned cts = pg->answer_ms / 1000;
 	PGconn *conn;
+	size_t i, n = 0;
 	int r;
 
-	conn = PQconnectdbParams(keys, vals, 1);
+	snprintf(ct, sizeof(ct), "%u", cts > 0 && cts < 10 ? cts : 10);
+	for (i = 0; i < sizeof(defs) / sizeof(defs[0]); i++)
+		if (PQlibVersion() >= defs[i].since) {
+			k[n] = defs[i].key;
+			v[n++] = defs[i].val != NULL ? defs[i].val : ct;
+		}
+	k[n] = "dbname";
+	v[n++] = pg->conninfo;
+	k[n] = NULL;
+	v[n] = NULL;
+	conn = PQconnectdbParams(k, v, 1);
 	if (conn == NULL)
 		return vs_fail(err, VS_ENOMEM, "cannot connect to PostgreSQL: "
 		    "out of memory");
@@ -216,6 +260,16 @@ connect_new(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
 		    "(9.5 or later needed)", PQserverVersion(conn));
 		PQfinish(conn);
 		return r;
+	}
+	/* Non-blocking: a statement is sent and awaited within the deadline
+	 * (kvpg_exec), and PQfinish never waits to send its goodbye. */
+	if (PQsetnonblocking(conn, 1) != 0) {
+		char m[VS_ERR_MSG_MAX];
+
+		clean_msg(pg, PQerrorMessage(conn), m, sizeof(m));
+		PQfinish(conn);
+		return vs_fail(err, VS_EIO, "cannot connect to PostgreSQL: %s",
+		    m);
 	}
 	*conn_r = conn;
 	return VS_OK;
@@ -326,6 +380,7 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 	const char *sql = t->write ? sql_begin_write : sql_begin_read;
 	ExecStatusType want = t->write ? PGRES_COMMAND_OK : PGRES_TUPLES_OK;
 	PGresult *res;
+	bool late;
 	int attempt, r;
 
 	for (attempt = 0; attempt < 2; attempt++) {
@@ -341,12 +396,18 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 		    (t->conn = pool_take(pg)) == NULL) &&
 		    (r = connect_new(pg, &t->conn, err)) != VS_OK)
 			return r;
-		res = PQexec(t->conn, sql);
+		res = kvpg_exec(pg, t->conn, sql, &late);
 		if (res != NULL && PQresultStatus(res) == want) {
 			PQclear(res);
 			t->active = true;
 			t->fail_code = VS_OK;
 			return VS_OK;
+		}
+		/* not run again: a new connection would wait as long */
+		if (late) {
+			t->lost = true;
+			return kvpg_late_fail(pg, "cannot begin transaction",
+			    err);
 		}
 		if (kvpg_conn_broken(t->conn, res)) {
 			t->lost = true;
@@ -360,8 +421,11 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 		PQclear(res);
 		/* leave the connection clean for the pool or drop it */
 		if (!t->lost && PQstatus(t->conn) == CONNECTION_OK &&
-		    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
-			PQclear(PQexec(t->conn, "ROLLBACK"));
+		    PQtransactionStatus(t->conn) != PQTRANS_IDLE) {
+			PQclear(kvpg_exec(pg, t->conn, "ROLLBACK", &late));
+			if (late)
+				t->lost = true;
+		}
 		if (PQstatus(t->conn) == CONNECTION_BAD)
 			t->lost = true;
 		return r;
@@ -374,9 +438,14 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 static void
 txn_rollback(struct kv_pg_txn *t)
 {
+	bool late = false;
+
 	if (t->conn != NULL && !t->lost && PQstatus(t->conn) == CONNECTION_OK &&
 	    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
-		PQclear(PQexec(t->conn, "ROLLBACK"));
+		PQclear(kvpg_exec(kvpg_of(t->base.kv), t->conn, "ROLLBACK",
+		    &late));
+	if (late)
+		t->lost = true;
 	if (t->conn != NULL && PQstatus(t->conn) != CONNECTION_OK)
 		t->lost = true;
 	t->active = false;
@@ -425,6 +494,7 @@ p_txn_commit(struct kv_txn *txn, struct vs_err *err)
 	struct kv_pg_txn *t = kvpg_txn_of(txn);
 	struct kv_pg *pg = kvpg_of(txn->kv);
 	PGresult *res;
+	bool late;
 	int r = VS_OK;
 
 	kvpg_release_lent(t);
@@ -435,8 +505,14 @@ p_txn_commit(struct kv_txn *txn, struct vs_err *err)
 	} else if (!t->active) {
 		r = VS_OK;      /* a reset read transaction: nothing open */
 	} else {
-		res = PQexec(t->conn, "COMMIT");
-		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
+		res = kvpg_exec(pg, t->conn, "COMMIT", &late);
+		if (late) {
+			t->lost = true;
+			r = vs_fail(err, VS_EIO, "PostgreSQL did not answer "
+			    "within %u s during commit (committed or not: "
+			    "unknown; connection closed)", pg->answer_ms / 1000);
+		} else if (res == NULL ||
+		    PQresultStatus(res) != PGRES_COMMAND_OK) {
 			if (kvpg_conn_broken(t->conn, res)) {
 				char m[VS_ERR_MSG_MAX];
 
@@ -578,23 +654,57 @@ find_password(const char *conninfo, char **pw_r, struct vs_err *err)
 	return VS_OK;
 }
 
+/* The answer deadline: KV_PG_ANSWER_ENV's whole seconds (0: none), or
+ * KV_PG_ANSWER_TIMEOUT_MS.  The value is not quoted back. */
+static int
+answer_timeout(unsigned *ms_r, struct vs_err *err)
+{
+	const char *v = getenv(KV_PG_ANSWER_ENV);
+	unsigned s = 0;
+	size_t i;
+
+	*ms_r = KV_PG_ANSWER_TIMEOUT_MS;
+	if (v == NULL || *v == '\0')
+		return VS_OK;
+	for (i = 0; v[i] != '\0'; i++) {
+		if (v[i] < '0' || v[i] > '9' || i >= 4)
+			goto bad;
+		s = s * 10 + (unsigned)(v[i] - '0');
+	}
+	if (s > KV_PG_ANSWER_MAX_S)
+		goto bad;
+	*ms_r = s * 1000;
+	return VS_OK;
+bad:
+	return vs_fail(err, VS_EINVAL, "%s must be a whole number of seconds "
+	    "from 0 (no limit) to %d", KV_PG_ANSWER_ENV, KV_PG_ANSWER_MAX_S);
+}
+
 /* Create the table, or check that it is there. */
 static int
 schema(struct kv_pg *pg, PGconn *conn, struct vs_err *err)
 {
 	PGresult *res;
+	bool late;
 	int r = VS_OK;
 
 	if (pg->flags & KV_OPEN_CREATE) {
-		res = PQexec(conn, sql_create);
-		if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		res = kvpg_exec(pg, conn, sql_create, &late);
+		if (late)
+			r = kvpg_late_fail(pg, "cannot create the vmseal table",
+			    err);
+		else if (res == NULL ||
+		    PQresultStatus(res) != PGRES_COMMAND_OK)
 			r = kvpg_result_fail(pg, conn, res, "cannot create the "
 			    "vmseal table", err);
 		PQclear(res);
 		return r;
 	}
-	res = PQexecParams(conn, sql_exists, 0, NULL, NULL, NULL, NULL, 0);
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
+	res = kvpg_exec_params(pg, conn, sql_exists, 0, NULL, NULL, NULL, NULL,
+	    0, &late);
+	if (late)
+		r = kvpg_late_fail(pg, "cannot open store", err);
+	else if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK)
 		r = kvpg_result_fail(pg, conn, res, "cannot open store", err);
 	else if (PQntuples(res) != 1 || PQnfields(res) != 1 ||
 	    PQgetisnull(res, 0, 0))
@@ -630,7 +740,8 @@ kv_pg_open(const char *conninfo, unsigned flags, struct kv **kv_r,
 		r = vs_fail(err, VS_ENOMEM, "out of memory");
 		goto fail;
 	}
-	if ((r = find_password(conninfo, &pg->password, err)) != VS_OK ||
+	if ((r = answer_timeout(&pg->answer_ms, err)) != VS_OK ||
+	    (r = find_password(conninfo, &pg->password, err)) != VS_OK ||
 	    (r = connect_new(pg, &conn, err)) != VS_OK ||
 	    (r = schema(pg, conn, err)) != VS_OK)
 		goto fail;

@@ -8,10 +8,15 @@
  *   VS_EBUSY  a serialization failure or deadlock (SQLSTATE 40001, 40P01)
  *             at any statement or at commit: nothing of the transaction
  *             was committed; abort it and run it again from the start.
- *   VS_EIO    the server is unreachable or the connection was lost (the
- *             message says which); never read as "not found".  A loss
+ *   VS_EIO    the server is unreachable, the connection was lost, or
+ *             the server did not answer a statement within the answer
+ *             deadline (5 s, or the environment's
+ *             VMSEAL_PG_ANSWER_TIMEOUT seconds, 0 for none, read at
+ *             open; the connection is then closed) - the message says
+ *             which; never read as "not found".  A loss or a deadline
  *             during commit leaves its outcome unknown: the message says
- *             so.
+ *             so.  An invalid VMSEAL_PG_ANSWER_TIMEOUT is VS_EINVAL at
+ *             open.
  *   VS_EINVAL a malformed connection string (not quoted back: it may hold
  *             a password), or copy (a PostgreSQL store is backed up with
  *             pg_dump).

@@ -20,11 +20,26 @@
 
 #define KV_PG_IDLE_MAX 16               /* idle connections kept */
 
+/* The answer deadline: how long a statement (BEGIN, COMMIT, ROLLBACK,
+ * get, put, ...) may wait for the server's answer before the connection
+ * is given up (VS_EIO "did not answer within N s", the connection closed
+ * and never reused).  The default, unless the environment variable
+ * KV_PG_ANSWER_ENV holds a whole number of seconds from 0 (no deadline:
+ * wait as long as the server takes) to KV_PG_ANSWER_MAX_S, read at open.
+ * Every statement vmseal sends is one index lookup or one page of 512
+ * rows, answered in milliseconds: 5 s is room for a loaded server, short
+ * enough that vmsealed, which waits in its main thread, answers TEMP
+ * rather than freezing when the server hangs. */
+#define KV_PG_ANSWER_TIMEOUT_MS 5000
+#define KV_PG_ANSWER_ENV "VMSEAL_PG_ANSWER_TIMEOUT"
+#define KV_PG_ANSWER_MAX_S 3600
+
 struct kv_pg {
 	struct kv kv;
 	unsigned flags;
 	char *conninfo;                 /* may hold a password: wiped */
 	char *password;                 /* the conninfo's, for stripping */
+	unsigned answer_ms;             /* the answer deadline, 0: none */
 	pthread_mutex_t lock;           /* guards idle[] */
 	PGconn *idle[KV_PG_IDLE_MAX];
 	size_t nidle;
@@ -62,6 +77,23 @@ bool kvpg_conn_broken(PGconn *conn, const PGresult *res);
  * server quoted with the conninfo's password hidden. */
 int kvpg_result_fail(const struct kv_pg *pg, PGconn *conn,
     const PGresult *res, const char *what, struct vs_err *err);
+
+/* kv_pg_stmt.c: a statement sent and its answer awaited within the handle's
+ * deadline (pg->answer_ms), on a connection in non-blocking mode.  As
+ * PQexec (kvpg_exec: the simple protocol, several statements allowed)
+ * and PQexecParams (kvpg_exec_params) answer: the last result, or NULL
+ * when nothing could be sent (a libpq failure: the connection is not to
+ * be trusted).  NULL with *late_r set: the server did not answer in
+ * time; the statement may still run there, the connection is in the
+ * middle of it and must be closed (never reused) - kvpg_late_fail()
+ * gives the message. */
+PGresult *kvpg_exec(const struct kv_pg *pg, PGconn *conn, const char *sql,
+    bool *late_r);
+PGresult *kvpg_exec_params(const struct kv_pg *pg, PGconn *conn,
+    const char *sql, int n, const Oid *types, const char *const *vals,
+    const int *lens, const int *fmts, int result_fmt, bool *late_r);
+int kvpg_late_fail(const struct kv_pg *pg, const char *what,
+    struct vs_err *err);
 
 /* kv_pg.c: transactions.  The results whose bytes are lent out (get,
  * last, iter) are kept until kvpg_release_lent(). */

@@ -2,7 +2,9 @@
  * kv_pg_stmt.c - the statements of the PostgreSQL key/value backend
  * (kv_pg.c): get, put, del, iter, last, count and copy, each run in a
  * kv_pg_txn on its connection, with their parameters and the checks of
- * what the server answers.
+ * what the server answers; and kvpg_exec()/kvpg_exec_params(), through
+ * which every statement of the backend (BEGIN, COMMIT and ROLLBACK
+ * too) is sent and its answer awaited within the answer deadline.
  *
  * Order: PostgreSQL compares bytea as memcmp over the common length, the
  * shorter first when one is a prefix of the other (byteacmp; bytea has no
@@ -18,9 +20,12 @@
  *
  * Failures: every failed statement goes through kvpg_txn_failed()
  * (kv_pg.c), so that the transaction keeps its first failure's code.
+ * Every statement is sent and awaited within the handle's answer
+ * deadline (kvpg_exec_params(), kv_pg.c): a server that does not answer
+ * in time is VS_EIO, and the connection is closed with the transaction.
  *
  * Security: all data travels as binary parameters and binary results
- * (PQexecParams, format 1): no string is built from a key or value, and
+ * (PQsendQueryParams, format 1): no string is built from a key or value, and
  * every field the server returns is checked (count, format, NULL, length:
  * keys at most KV_PG_KEY_MAX, values at most KV_PG_VAL_MAX) before use.
  * SQL is only the fixed strings below (the table is a parameter), and
@@ -31,9 +36,12 @@
  */
 #include "config.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <libpq-fe.h>
 
@@ -71,6 +79,120 @@ static const char sql_last[] =
     "SELECT k FROM vmseal_kv WHERE tbl = $1 ORDER BY k DESC LIMIT 1";
 static const char sql_count[] =
     "SELECT count(*) FROM vmseal_kv WHERE tbl = $1";
+
+/* ---- statements with a deadline ---- */
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Wait until conn's socket is readable (or writable, with out) or the
+ * deadline (0: none) passes: 1 ready, 0 late, -1 no socket or poll
+ * failed. */
+static int
+wait_socket(PGconn *conn, bool out, int64_t deadline)
+{
+	struct pollfd p;
+	int64_t left;
+	int r;
+
+	if ((p.fd = PQsocket(conn)) < 0)
+		return -1;
+	p.events = POLLIN | (out ? POLLOUT : 0);
+	for (;;) {
+		left = -1;
+		if (deadline != 0 && (left = deadline - now_ms()) <= 0)
+			return 0;
+		p.revents = 0;
+		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
+		if (r > 0)
+			return 1;
+		if (r == 0 && deadline != 0 && now_ms() >= deadline)
+			return 0;
+		if (r < 0 && errno != EINTR)
+			return -1;
+	}
+}
+
+/* The answer to what was just sent: the last result, as PQexec's
+ * (PQexecFinish) loop keeps it; NULL and *late_r on the deadline. */
+static PGresult *
+await_answer(const struct kv_pg *pg, PGconn *conn, bool *late_r)
+{
+	int64_t deadline = pg->answer_ms ? now_ms() + pg->answer_ms : 0;
+	PGresult *res, *last = NULL;
+	int w = 0, f;
+
+	/* the statement out: in non-blocking mode libpq may hold some */
+	while ((f = PQflush(conn)) == 1) {
+		if ((w = wait_socket(conn, true, deadline)) <= 0)
+			goto abandon;
+		if (!PQconsumeInput(conn))
+			break;  /* the failure is in the next result */
+	}
+	for (;;) {
+		while (f == 0 && PQisBusy(conn)) {
+			if ((w = wait_socket(conn, false, deadline)) <= 0)
+				goto abandon;
+			if (!PQconsumeInput(conn))
+				break;  /* PQgetResult returns the failure */
+		}
+		if ((res = PQgetResult(conn)) == NULL)
+			break;
+		PQclear(last);
+		last = res;
+		if (PQstatus(conn) == CONNECTION_BAD ||
+		    PQresultStatus(res) == PGRES_COPY_IN ||
+		    PQresultStatus(res) == PGRES_COPY_OUT ||
+		    PQresultStatus(res) == PGRES_COPY_BOTH)
+			break;
+		f = 0;
+	}
+	return last;
+abandon:
+	/* No PQcancel: before libpq 17 it blocks without a limit (connect,
+	 * send, then wait for the server to close), forever on a stopped
+	 * server.  The caller closes the connection; the server's backend
+	 * ends the transaction (rolled back, unless COMMIT was under way)
+	 * when it next talks to the closed socket. */
+	PQclear(last);
+	*late_r = w == 0;
+	return NULL;
+}
+
+PGresult *
+kvpg_exec(const struct kv_pg *pg, PGconn *conn, const char *sql,
+    bool *late_r)
+{
+	*late_r = false;
+	if (!PQsendQuery(conn, sql))
+		return NULL;
+	return await_answer(pg, conn, late_r);
+}
+
+PGresult *
+kvpg_exec_params(const struct kv_pg *pg, PGconn *conn, const char *sql,
+    int n, const Oid *types, const char *const *vals, const int *lens,
+    const int *fmts, int result_fmt, bool *late_r)
+{
+	*late_r = false;
+	if (!PQsendQueryParams(conn, sql, n, types, vals, lens, fmts,
+	    result_fmt))
+		return NULL;
+	return await_answer(pg, conn, late_r);
+}
+
+int
+kvpg_late_fail(const struct kv_pg *pg, const char *what, struct vs_err *err)
+{
+	return vs_fail(err, VS_EIO, "%s: PostgreSQL did not answer within %u "
+	    "s (connection closed)", what, pg->answer_ms / 1000);
+}
 
 struct pg_params {
 	const char *vals[3];
@@ -112,14 +234,20 @@ run(struct kv_pg_txn *t, const char *sql, const struct pg_params *p,
     ExecStatusType want, const char *what, PGresult **res_r,
     struct vs_err *err)
 {
+	struct kv_pg *pg = kvpg_of(t->base.kv);
 	PGresult *res;
+	bool late;
 	int r;
 
-	res = PQexecParams(t->conn, sql, p->n, p->types, p->vals, p->lens,
-	    p->fmts, 1);
+	res = kvpg_exec_params(pg, t->conn, sql, p->n, p->types, p->vals,
+	    p->lens, p->fmts, 1, &late);
 	if (res != NULL && PQresultStatus(res) == want) {
 		*res_r = res;
 		return VS_OK;
+	}
+	if (late) {
+		t->lost = true;         /* in the middle of a statement */
+		return kvpg_txn_failed(t, kvpg_late_fail(pg, what, err), err);
 	}
 	r = kvpg_result_fail(kvpg_of(t->base.kv), t->conn, res, what, err);
 	if (kvpg_conn_broken(t->conn, res))

@@ -34,6 +34,27 @@
 
 /* --- unsealing --- */
 
+/* A PostgreSQL store is shared: another host may have added, removed or
+ * rewrapped a key slot since this handle read them (at open, or when a
+ * write of its own followed another host's head): read them again from
+ * the database before trying them, so that a passphrase added on another
+ * host unseals here without a restart, and a removed one no longer does.
+ * An LMDB store has one writer, and the handle's copy is current. */
+static int
+reread_slots(struct store *st, struct vs_err *err)
+{
+	struct kv_txn *kt;
+	int r;
+
+	if (st->backend != STORE_BACKEND_PG)
+		return VS_OK;
+	if ((r = kv_txn_begin(st->kv, false, &kt, err)) != VS_OK)
+		return r;
+	r = sti_read_slots(st, kt, err);
+	kv_txn_abort(kt);
+	return r;
+}
+
 int
 store_unseal(struct store *st, const char *secret, size_t len,
     enum store_unseal_kind kind, struct vs_err *err)
@@ -71,6 +92,8 @@ store_unseal_passphrase(struct store *st, const char *pass, size_t passlen,
 	int r, tried = 0;
 
 	store_seal(st);
+	if ((r = reread_slots(st, err)) != VS_OK)
+		return r;
 	for (i = 0; i < SEAL_MAX_SLOTS; i++) {
 		if (!st->has_slot[i] ||
 		    seal_slot_info(st->slots[i], SEAL_SLOT_BYTES, &info,
@@ -108,6 +131,8 @@ store_unseal_recovery(struct store *st, const uint8_t reckey[SEAL_KEY_BYTES],
 	int r;
 
 	store_seal(st);
+	if ((r = reread_slots(st, err)) != VS_OK)
+		return r;
 	for (i = 0; i < SEAL_MAX_SLOTS; i++) {
 		if (!st->has_slot[i] ||
 		    seal_slot_info(st->slots[i], SEAL_SLOT_BYTES, &info,

@@ -1,6 +1,6 @@
 #!/bin/bash
 # pg_faults.sh - the PostgreSQL backend under the faults issue 15 names,
-# proved without new product code, on throwaway clusters (t_pg_start:
+# on throwaway clusters (t_pg_start:
 # initdb into $WORK/pg, Unix socket only; a standby made here by
 # pg_basebackup).  Shown:
 #   a. pg_dump of a store's database (init, a domain, users with
@@ -25,9 +25,20 @@
 #      promote): during the gap answers are temporary (TEMP / temp, never
 #      NOTFOUND / fail), after it the same vmsealed (no restart) answers
 #      again, the user added before answers, and a new user added through
-#      vmsealed (online) is written on the promoted server.
+#      vmsealed (online) is written on the promoted server;
+#   d. a server that does not answer: the cluster (its postmaster, then
+#      its children, by pid: other clusters may run as the same user)
+#      stopped with SIGSTOP, psql getting nothing; vmsealed answers within
+#      kv_pg's answer deadline (5 s) + 5 s: socketmap TEMP for a known and
+#      an unknown address (never NOTFOUND), auth verify temp (two
+#      transactions: within two deadlines + 5 s), vmseal status with a
+#      store_health that is not ok, the deadline in vmsealed's log;
+#      vmseal --offline with VMSEAL_PG_ANSWER_TIMEOUT=2 fails within 5 s,
+#      an invalid value is refused naming the variable; after
+#      SIGCONT the same vmsealed (no restart) answers OK, NOTFOUND and ok
+#      again and status says ok.
 # Needs root (vmsealed switches users), Debian's postgresql package and a
-# vmseal built with libpq; skipped (n/a) otherwise.  About 2-3 minutes.
+# vmseal built with libpq; skipped (n/a) otherwise.  About 3-4 minutes.
 set -u
 . "${TOP_SRCDIR:-$(dirname "$0")/../..}/tests/integration/lib.sh"
 VMSEALED=${VMSEALED:-$(dirname "$VMSEAL")/../service/vmsealed}
@@ -40,7 +51,11 @@ SVC_PID=
 SVCLOG=$WORK/vmsealed.log
 IMP_PID=
 PG2_STARTED=
+STOPPED=
 cleanup() {
+	# (processes stopped by section d go on first: a stopped cluster
+	# could not be stopped)
+	if [ -n "$STOPPED" ]; then kill -CONT $STOPPED 2>/dev/null; fi
 	if [ -n "$IMP_PID" ]; then stop_pid "$IMP_PID"; wait "$IMP_PID" 2>/dev/null; fi
 	if [ -n "$SVC_PID" ]; then stop_pid "$SVC_PID"; wait "$SVC_PID" 2>/dev/null; fi
 	if [ -n "$PG2_STARTED" ]; then
@@ -84,55 +99,10 @@ vpl() {
 	    --passphrase-fd 3 "$@" 3<<<"$PASS"
 }
 
-# The socketmap and auth-verify client of pg_service.sh.
-cat >"$WORK/cl.py" <<'PY'
-import socket, sys
-
-def ns(b):
-    return str(len(b)).encode() + b":" + b + b","
-
-def read_ns(s):
-    buf = b""
-    while b":" not in buf:
-        c = s.recv(1)
-        if not c:
-            raise EOFError
-        buf += c
-    n = int(buf[:-1])
-    data = b""
-    while len(data) < n + 1:
-        c = s.recv(n + 1 - len(data))
-        if not c:
-            raise EOFError
-        data += c
-    return data[:-1]
-
-def items(b):
-    out = []
-    while b:
-        n, rest = b.split(b":", 1)
-        out.append(rest[:int(n)].decode())
-        b = rest[int(n) + 1:]
-    return out
-
-cmd, path = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(path)
-if cmd == "sm":                 # sm SOCKET MAP KEY
-    s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
-    print(read_ns(s).decode().split(" ")[0])
-else:                           # verify SOCKET LOGIN (password on stdin)
-    pw = sys.stdin.readline().rstrip("\n")
-    s.sendall(ns(b"".join(ns(x.encode()) for x in
-                          ("verify", sys.argv[3], pw, "imap",
-                           sys.argv[4] if len(sys.argv) > 4 else "192.0.2.7",
-                           "127.0.0.1", "1"))))
-    print(items(read_ns(s))[0])
-PY
-sm() { timeout 40 python3 "$WORK/cl.py" sm "$WORK/run/socketmap" "$1" "$2" 2>&1; }
+# vmsealed's socketmap and auth socket: tests/integration/vsclient.py.
+sm() { timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" sm "$WORK/run/socketmap" "$1" "$2" 2>&1; }
 # verify LOGIN PASSWORD [REMOTE-IP]
-verify() { printf '%s\n' "$2" | timeout 40 python3 "$WORK/cl.py" verify "$WORK/run/auth" "$1" ${3:+"$3"} 2>&1; }
+verify() { printf '%s\n' "$2" | timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" verify "$WORK/run/auth" "$1" ${3:+"$3"} 2>&1; }
 
 # svc_conf LOC: vmsealed's configuration for the store at LOC.
 CONF=$WORK/vmseal.conf
@@ -378,6 +348,125 @@ if [ "$n_imp" -eq 0 ]; then
 fi
 psql -q -d postgres -c 'DROP DATABASE imp' >/dev/null 2>&1
 rm -f "$WORK/b-users.htpasswd"
+
+# ======================================================================
+# d. a server that does not answer (the cluster stopped with SIGSTOP)
+# ======================================================================
+# The answer deadline of kv_pg (5 s by default; VMSEAL_PG_ANSWER_TIMEOUT
+# unset here) bounds every wait for an answer, and the default
+# connect_timeout (the deadline when shorter than 10 s) every wait for a
+# new connection: a socketmap lookup (one read transaction, in the main
+# thread) answers TEMP within the deadline, an auth verify (two: the
+# throttle key in the main thread, the user in a hash worker) within two.
+unset VMSEAL_PG_ANSWER_TIMEOUT
+DEADLINE=5
+psql -q -d postgres -c 'CREATE DATABASE hang' >/dev/null 2>&1 ||
+    bail "CREATE DATABASE hang"
+LOCD="postgresql:host=$PGHOST port=$PGPORT user=postgres dbname=hang"
+DANA_PW='Meadow-Falcon-Copper-37'
+{
+	vpl "$LOCD" init --unseal-cost 1:8 --hash-cost 1:8 &&
+	vpl "$LOCD" domain add hang.example &&
+	vpl "$LOCD" user add --no-policy dana --address dana@hang.example \
+	    --password-fd 4 4<<<"$DANA_PW"
+} >"$WORK/d-setup.out" 2>&1 ||
+    { sed 's/^/#   /' "$WORK/d-setup.out" | tail; bail "d: store for the hang"; }
+svc_conf "$LOCD"
+t_svc_start "$CONF" "d: vmsealed"
+r=$(sm mailboxes dana@hang.example)
+check "d: before the hang: socketmap finds dana@hang.example: $r" test "$r" = OK
+r=$(verify dana "$DANA_PW" 192.0.2.40)
+check "d: before the hang: auth verify of dana ok: $r" test "$r" = ok
+
+# secs T0: seconds since T0 ($EPOCHREALTIME), one decimal.
+secs() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }'; }
+# answered WANT GOT SECONDS MAX: GOT is WANT, within MAX seconds.
+answered() {
+	[ "$2" = "$1" ] && awk -v d="$3" -v m="$4" 'BEGIN { exit !(d <= m) }'
+}
+# The whole cluster, and only it: the postmaster of this data folder
+# first (it forks no child while stopped), then its children.
+PM_PID=$(head -1 "$PG_DIR/data/postmaster.pid")
+kill -STOP "$PM_PID" && STOPPED=$PM_PID
+KIDS=$(pgrep -P "$PM_PID" | tr '\n' ' ')
+for k in $KIDS; do kill -STOP "$k" && STOPPED="$STOPPED $k"; done
+nst=0
+for p in $STOPPED; do
+	case $(ps -o stat= -p "$p" 2>/dev/null) in T*) nst=$((nst + 1));; esac
+done
+check "d: postmaster $PM_PID and its $(echo $KIDS | wc -w) children stopped (SIGSTOP; $nst processes in state T)" \
+    test "$nst" -ge 2 -a "$nst" -eq "$(echo $STOPPED | wc -w)"
+t0=$EPOCHREALTIME
+timeout 3 psql -At -d hang -c 'SELECT 1' >/dev/null 2>&1
+st=$?
+check "d: the server does not answer: psql gets nothing within 3 s (exit $st, 124: timed out)" \
+    test "$st" -eq 124
+
+t0=$EPOCHREALTIME
+r=$(sm mailboxes dana@hang.example)
+dt=$(secs "$t0")
+check "d: hung: socketmap answers TEMP for dana within $((DEADLINE + 5)) s (deadline $DEADLINE s + 5): $r after $dt s" \
+    answered TEMP "$r" "$dt" $((DEADLINE + 5))
+t0=$EPOCHREALTIME
+r=$(sm mailboxes nobody@hang.example)
+dt=$(secs "$t0")
+check "d: hung: an unknown address is TEMP too, not NOTFOUND, within $((DEADLINE + 5)) s: $r after $dt s" \
+    answered TEMP "$r" "$dt" $((DEADLINE + 5))
+t0=$EPOCHREALTIME
+r=$(verify dana "$DANA_PW" 192.0.2.41)
+dt=$(secs "$t0")
+check "d: hung: auth verify answers temp, not fail, within $((2 * DEADLINE + 5)) s: $r after $dt s" \
+    answered temp "$r" "$dt" $((2 * DEADLINE + 5))
+t0=$EPOCHREALTIME
+vsc status --json >"$WORK/d-status.json" 2>&1
+st=$?
+dt=$(secs "$t0")
+check "d: hung: vmseal status answers within $((DEADLINE + 5)) s (exit $st after $dt s)" \
+    answered 0 "$st" "$dt" $((DEADLINE + 5))
+expect_in "$WORK/d-status.json" '"store_health":"' \
+    "d: hung: status reports the store's health"
+expect_not_in "$WORK/d-status.json" '"store_health":"ok"' \
+    "d: hung: ... and it is not ok"
+check "d: hung: vmsealed logs the deadline (\"did not answer within $DEADLINE s\")" \
+    grep -q "did not answer within $DEADLINE s" "$SVCLOG"
+r=$(sm mailboxes dana@hang.example)
+check "d: hung: socketmap still answers (TEMP): $r" test "$r" = TEMP
+# The deadline from the environment (whole seconds), read at open; it
+# also bounds the making of a connection (connect_timeout's default).
+t0=$EPOCHREALTIME
+VMSEAL_PG_ANSWER_TIMEOUT=2 vpl "$LOCD" user list >"$WORK/d-cli.out" 2>&1
+st=$?
+dt=$(secs "$t0")
+check "d: hung: vmseal --offline with VMSEAL_PG_ANSWER_TIMEOUT=2 fails within 2 + 3 s (exit $st after $dt s: $(head -c 140 "$WORK/d-cli.out" | tr '\n' ' '))" \
+    sh -c "[ $st -ne 0 ] && awk -v d=$dt 'BEGIN { exit !(d <= 5) }'"
+VMSEAL_PG_ANSWER_TIMEOUT=2x vpl "$LOCD" user list >"$WORK/d-cli2.out" 2>&1
+st=$?
+check "d: VMSEAL_PG_ANSWER_TIMEOUT=2x is refused, naming the variable (exit $st)" \
+    sh -c "[ $st -ne 0 ] && grep -q 'VMSEAL_PG_ANSWER_TIMEOUT must be' '$WORK/d-cli2.out'"
+
+# --- SIGCONT: the same vmsealed answers again ---
+kill -CONT $STOPPED
+STOPPED=
+t0=$EPOCHREALTIME; ok=; last=
+for _ in $(seq 60); do
+	last=$(sm mailboxes dana@hang.example)
+	[ "$last" = OK ] && { ok=1; break; }
+	[ "$last" = TEMP ] || break
+	sleep 0.5
+done
+dt=$(secs "$t0")
+check "d: after SIGCONT the same vmsealed finds dana again (${dt} s; last answer $last)" \
+    test -n "$ok"
+check "d: ... vmsealed was not restarted" kill -0 "$SVC_PID"
+r=$(sm mailboxes nobody@hang.example)
+check "d: an unknown address is NOTFOUND again: $r" test "$r" = NOTFOUND
+r=$(verify dana "$DANA_PW" 192.0.2.42)
+check "d: dana's password verifies again: $r" test "$r" = ok
+vsc status --json >"$WORK/d-status2.json" 2>&1
+check "d: status: store_health ok again" \
+    grep -q '"store_health":"ok"' "$WORK/d-status2.json"
+svc_stop
+psql -q -d postgres -c 'DROP DATABASE hang' >/dev/null 2>&1
 
 # ======================================================================
 # c. failover to a promoted streaming standby

@@ -26,7 +26,10 @@
 #     address is a mailbox on B's socketmap; a password changed on B
 #     verifies on A (and the old one fails);
 #   - failed logins on both hosts at once: the events of both land in the
-#     one event table (none lost to a key collision), the store verifies.
+#     one event table (none lost to a key collision), the store verifies;
+#   - a passphrase added through A (online) unseals B, running since
+#     before and sealed (B reads the key slots again at unseal); removed
+#     through A, it no longer does; the first passphrase still does.
 #   - two mail hosts (when Dovecot 2.3 and Postfix are here): a Dovecot on
 #     127.0.0.2 asking A, a Dovecot (imap, lmtp) and a Postfix on
 #     127.0.0.3 asking B: a user added through A logs in over IMAP on B;
@@ -189,54 +192,10 @@ check "the audit trail has one entry per success: $AUDIT0 + $ok = $AUDIT1" \
     test "$((AUDIT0 + ok))" -eq "$AUDIT1"
 
 # --- what one host writes, the other serves ---
-cat >"$WORK/cl.py" <<'PY'
-import socket, sys
-
-def ns(b):
-    return str(len(b)).encode() + b":" + b + b","
-
-def read_ns(s):
-    buf = b""
-    while b":" not in buf:
-        c = s.recv(1)
-        if not c:
-            raise EOFError
-        buf += c
-    n = int(buf[:-1])
-    data = b""
-    while len(data) < n + 1:
-        c = s.recv(n + 1 - len(data))
-        if not c:
-            raise EOFError
-        data += c
-    return data[:-1]
-
-def items(b):
-    out = []
-    while b:
-        n, rest = b.split(b":", 1)
-        out.append(rest[:int(n)].decode())
-        b = rest[int(n) + 1:]
-    return out
-
-cmd, path = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(path)
-if cmd == "sm":                 # sm SOCKET MAP KEY
-    s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
-    print(read_ns(s).decode().split(" ")[0])
-else:                           # verify SOCKET LOGIN IP (password on stdin)
-    pw = sys.stdin.readline().rstrip("\n")
-    s.sendall(ns(b"".join(ns(x.encode()) for x in
-                          ("verify", sys.argv[3], pw, "imap", sys.argv[4],
-                           "127.0.0.1", "1"))))
-    print(items(read_ns(s))[0])
-PY
 # sm HOST MAP KEY; verify HOST LOGIN PASSWORD [IP]: vmsealed's socketmap
 # (Postfix's protocol) and auth socket (what Dovecot's passdb asks).
-sm() { timeout 40 python3 "$WORK/cl.py" sm "$WORK/run$1/socketmap" "$2" "$3" 2>&1; }
-verify() { printf '%s\n' "$3" | timeout 40 python3 "$WORK/cl.py" verify "$WORK/run$1/auth" "$2" "${4:-192.0.2.99}" 2>&1; }
+sm() { timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" sm "$WORK/run$1/socketmap" "$2" "$3" 2>&1; }
+verify() { printf '%s\n' "$3" | timeout 40 python3 "$TOP_SRCDIR/tests/integration/vsclient.py" verify "$WORK/run$1/auth" "$2" "${4:-192.0.2.99}" 2>&1; }
 CAROL_PW='Harbour-Lilac-Tundra-48'
 CAROL_PW2='Quarry-Saffron-Beacon-93'
 check "host A: user add carol with carol@example.org and a password" \
@@ -274,6 +233,38 @@ for _ in $(seq 60); do
 done
 check "failed logins on both hosts at once: 4 events in the one table ($EV0 -> $(evcount))" test -n "$got"
 check "vmseal verify after both hosts' event writers" out vp verify
+# --- a passphrase added on A unseals B, which opened the store before ---
+# B read the key slots when it opened the store; sealed, it writes
+# nothing that would read them again: only its unseal can see A's slot.
+NEWPASS='Lagoon-Thistle-Ember-Quartz-62'
+slots() { va passphrase list 2>/dev/null | sed -n 's/^slot \([0-9]*\)\tpassphrase.*/\1/p' | sort; }
+SLOTS0=$(slots)
+check "host B: seal" out vb seal
+vb status --json >"$WORK/b-status.json" 2>&1
+check "host B is sealed (status)" grep -q '"sealed":true' "$WORK/b-status.json"
+check "host A (online): passphrase add" \
+    out va passphrase add --new-passphrase-fd 5 5<<<"$NEWPASS"
+NEWSLOT=$(comm -13 <(echo "$SLOTS0") <(slots))
+check "... a new passphrase slot: ${NEWSLOT:-none} (before: $(echo $SLOTS0))" \
+    test -n "$NEWSLOT" -a "$(echo "$NEWSLOT" | wc -l)" -eq 1
+vb unseal --passphrase-fd 3 3<<<"$NEWPASS" >"$WORK/b-unseal.out" 2>&1
+st=$?
+check "host B (running since before, sealed) unseals with the passphrase added on A (exit $st: $(head -c 120 "$WORK/b-unseal.out" | tr '\n' ' '))" \
+    test "$st" -eq 0
+r=$(verify B carol "$CAROL_PW2" 192.0.2.97)
+check "host B answers after that unseal: carol verifies: $r" test "$r" = ok
+check "host B: seal again" out vb seal
+check "host A (online): passphrase remove $NEWSLOT (the one added)" \
+    out va passphrase remove "$NEWSLOT"
+vb unseal --passphrase-fd 3 3<<<"$NEWPASS" >"$WORK/b-unseal2.out" 2>&1
+st=$?
+check "host B: the passphrase removed on A no longer unseals it (exit $st: $(head -c 120 "$WORK/b-unseal2.out" | tr '\n' ' '))" \
+    sh -c "[ $st -ne 0 ] && grep -q 'wrong passphrase' '$WORK/b-unseal2.out'"
+check "host B unseals with the first passphrase" \
+    out vb unseal --passphrase-fd 3 3<<<"$PASS"
+r=$(sm B mailboxes carol@example.org)
+check "host B's socketmap answers again: carol@example.org: $r" test "$r" = OK
+
 # --- two mail hosts: a Dovecot and a Postfix per vmsealed ---
 # Host A: Dovecot on 127.0.0.2; host B: Dovecot (imap, lmtp) and Postfix
 # on 127.0.0.3; each asks its own vmsealed.  lib.sh's starters listen on
