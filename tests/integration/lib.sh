@@ -272,11 +272,36 @@ t_postfix_stop() {
 	PF_STARTED=
 }
 
+# t_modules_lock: tests that put vmseal's module into Dovecot's module
+# folder (and back at the end) run one at a time, whatever make -j runs
+# beside them: the first call in a test waits (up to 15 min) for the lock
+# /tmp/vmseal-dovecot-modules.lock, held by a small watcher process until
+# this test's shell exits, so every cleanup - whatever path it takes -
+# has restored the folder before the next test touches it.  Without it
+# two tests back up and restore each other's copy, and one ends with no
+# module ("Unknown setting: vmseal_socket_path").
+t_modules_lock() {
+	local w
+	[ -e "$WORK/.modules-locked" ] && return 0
+	( flock -w 900 9 || exit 1
+	  : >"$WORK/.modules-locked"
+	  while kill -0 "$$" 2>/dev/null; do sleep 0.5; done
+	) 9>>/tmp/vmseal-dovecot-modules.lock >/dev/null 2>&1 &
+	w=$!
+	for _ in $(seq 1900); do
+		[ -e "$WORK/.modules-locked" ] && return 0
+		kill -0 "$w" 2>/dev/null || return 1
+		sleep 0.5
+	done
+	return 1
+}
+
 # t_install_module SRC DIR NAME: SRC as DIR/NAME for the run; a file
 # already there is kept in $WORK and put back by cleanup.  Prints the
-# backup's path.
+# backup's path.  Takes t_modules_lock first.
 t_install_module() {
 	local backup=
+	t_modules_lock || return 1
 	if [ -e "$2/$3" ]; then
 		backup=$WORK/$3.installed
 		cp -p "$2/$3" "$backup" || return 1

@@ -165,9 +165,13 @@ check "a: 3 failed logins through vmsealed answered fail, fail, nouser:$bad" \
     test "$bad" = " fail fail nouser"
 r=$(verify wendolyn "Saffron-Vessel-Quarry-81" 192.0.2.20)
 check "a: a good login is ok: $r" test "$r" = ok
-svc_stop   # the event writer flushes at exit
-# table 5 is the events table (enum kv_table, lib/kv.h)
-n_ev=$(psql -At -d dumpme -c 'SELECT count(*) FROM vmseal_kv WHERE tbl = 5' 2>&1)
+# table 5 is the events table (enum kv_table, lib/kv.h); the event
+# writer commits once a second: wait for it (up to 15 s), then stop
+for _ in $(seq 30); do
+	n_ev=$(psql -At -d dumpme -c 'SELECT count(*) FROM vmseal_kv WHERE tbl = 5' 2>&1)
+	case $n_ev in ''|*[!0-9]*|0) sleep 0.5;; *) break;; esac
+done
+svc_stop
 check "a: the failed logins left events in the database ($n_ev rows)" \
     test "${n_ev:-0}" -ge 1 2>/dev/null
 
