@@ -799,3 +799,27 @@ EOF
 		bail "Dovecot ready: doveadm auth test $1 passes within 10 s"
 	}
 }
+
+# t_svc_for_dovecot [EXTRA]: $CONF for a vmsealed that a throwaway Dovecot
+# asks (the auth socket for group dovecot, loopback on throttle_allow; the
+# store $STORE, sockets in $SOCKDIR, running as nobody; EXTRA: more
+# lines), vs_svc (vmseal through it) and t_hashes (its count of password
+# checks so far); then t_svc_start.
+t_svc_for_dovecot() {
+	cat >"$CONF" <<EOF
+store_dir = $STORE
+socket_dir = $SOCKDIR
+user = nobody
+group = $(id -gn nobody)
+auth_socket_group = dovecot
+auth_socket_mode = 0660
+throttle_allow = 127.0.0.0/8
+${1:-}
+EOF
+	vs_svc() { timeout 60 "$VMSEAL" -c "$CONF" "$@"; }
+	t_hashes() {
+		vs_svc status --json 2>/dev/null | grep -o '"auth":{[^}]*}' |
+		    grep -o '"hash_verifications":[0-9]*' | cut -d: -f2
+	}
+	t_svc_start "$CONF" "start"
+}

@@ -127,23 +127,9 @@ mkdir -p "$MAILROOT"
 chown "$NOBODY_UID:$NOBODY_GID" "$MAILROOT"
 chmod 0700 "$MAILROOT"
 
-cat >"$CONF" <<EOF
-store_dir = $STORE
-socket_dir = $SOCKDIR
-user = nobody
-group = $NOGROUP
-auth_socket_group = dovecot
-auth_socket_mode = 0660
-throttle_allow = 127.0.0.0/8
-EOF
-vs_svc() { timeout 30 "$VMSEAL" -c "$CONF" "$@"; }
-t_svc_start "$CONF" "start"
+t_svc_for_dovecot
 t_ok "vmsealed started and unsealed"
-# hashes: vmsealed's count of password checks so far
-hashes() {
-	vs_svc status --json 2>/dev/null | grep -o '"auth":{[^}]*}' |
-	    grep -o '"hash_verifications":[0-9]*' | cut -d: -f2
-}
+hashes() { t_hashes; }
 
 t_dovecot_auth_setup || bail "$T_SETUP_ERR"
 t_dovecot_start_mailcrypt bob "$BOB_PW"

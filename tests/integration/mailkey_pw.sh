@@ -133,19 +133,8 @@ vs --offline mail-key status carol --json >"$WORK/st1.json" 2>&1
 expect_in "$WORK/st1.json" '"protection":"password","state":"pending"' \
     "status: carol is pending until her next login"
 
-cat >"$CONF" <<EOF
-store_dir = $STORE
-socket_dir = $SOCKDIR
-user = nobody
-group = $(id -gn nobody)
-auth_socket_group = dovecot
-auth_socket_mode = 0660
-throttle_allow = 127.0.0.0/8
-poppassd_socket = poppassd
-poppassd_socket_mode = 0600
-EOF
-vs_svc() { timeout 60 "$VMSEAL" -c "$CONF" "$@"; }
-t_svc_start "$CONF" "start"
+t_svc_for_dovecot "poppassd_socket = poppassd
+poppassd_socket_mode = 0600"
 t_ok "vmsealed started and unsealed"
 vs_svc mail-key enable dave --protection password >"$WORK/en3.out" 2>&1
 st=$?
@@ -212,7 +201,7 @@ elif cmd == "poppassd":                # poppassd SOCKET USER OLD NEW
 PY
 cl() { timeout 60 python3 "$WORK/cl.py" "$@" 2>&1; }
 rd() { cl read "$IMAP_PORT" "$@"; }
-hashes() { vs_svc status --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["auth"]["hash_verifications"])'; }
+hashes() { t_hashes; }
 
 # --- delivery: encrypted on disk ---------------------------------------
 M1="vmseal-pw-carol-$RANDOM$RANDOM"
