@@ -60,7 +60,7 @@
  * Making a connection is bounded by connect_timeout, defaulted to 10 s
  * or the deadline when shorter (the conninfo's own wins), and TCP
  * keepalives and tcp_user_timeout are defaulted the same way
- * (connect_new()).
+ * (kvpg_connect()).
  *
  * Security: all data travels as binary parameters and binary results,
  * every field the server returns is checked before use (kv_pg_stmt.c).
@@ -201,8 +201,8 @@ quiet_notices(void *arg, const char *message)
 
 /* ---- connections ---- */
 
-static int
-connect_new(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
+int
+kvpg_connect(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
 {
 	/* The conninfo is expanded from "dbname" (libpq's rule for
 	 * expand_dbname); what it sets overrides the defaults before it.
@@ -275,8 +275,8 @@ connect_new(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err)
 	return VS_OK;
 }
 
-static PGconn *
-pool_take(struct kv_pg *pg)
+PGconn *
+kvpg_pool_take(struct kv_pg *pg)
 {
 	PGconn *c = NULL;
 
@@ -288,8 +288,8 @@ pool_take(struct kv_pg *pg)
 }
 
 /* Give back a connection in a usable state, or close it. */
-static void
-pool_give(struct kv_pg *pg, PGconn *c)
+void
+kvpg_pool_give(struct kv_pg *pg, PGconn *c)
 {
 	if (c == NULL)
 		return;
@@ -393,8 +393,8 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 		/* the retry makes a new connection: the other idle ones
 		 * may be as dead as the first */
 		if (t->conn == NULL && (attempt > 0 ||
-		    (t->conn = pool_take(pg)) == NULL) &&
-		    (r = connect_new(pg, &t->conn, err)) != VS_OK)
+		    (t->conn = kvpg_pool_take(pg)) == NULL) &&
+		    (r = kvpg_connect(pg, &t->conn, err)) != VS_OK)
 			return r;
 		res = kvpg_exec(pg, t->conn, sql, &late);
 		if (res != NULL && PQresultStatus(res) == want) {
@@ -462,7 +462,7 @@ txn_free(struct kv_pg_txn *t)
 		if (t->lost)
 			PQfinish(t->conn);
 		else
-			pool_give(pg, t->conn);
+			kvpg_pool_give(pg, t->conn);
 	}
 	free(t);
 }
@@ -742,10 +742,10 @@ kv_pg_open(const char *conninfo, unsigned flags, struct kv **kv_r,
 	}
 	if ((r = answer_timeout(&pg->answer_ms, err)) != VS_OK ||
 	    (r = find_password(conninfo, &pg->password, err)) != VS_OK ||
-	    (r = connect_new(pg, &conn, err)) != VS_OK ||
+	    (r = kvpg_connect(pg, &conn, err)) != VS_OK ||
 	    (r = schema(pg, conn, err)) != VS_OK)
 		goto fail;
-	pool_give(pg, conn);
+	kvpg_pool_give(pg, conn);
 	*kv_r = &pg->kv;
 	return VS_OK;
 fail:

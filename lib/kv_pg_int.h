@@ -95,6 +95,17 @@ PGresult *kvpg_exec_params(const struct kv_pg *pg, PGconn *conn,
 int kvpg_late_fail(const struct kv_pg *pg, const char *what,
     struct vs_err *err);
 
+/* kv_pg.c: connections.  kvpg_connect makes a new one (non-blocking,
+ * with vmseal's defaults for timeouts and keepalives, the server's
+ * version checked); kvpg_pool_take takes an idle one (NULL when none),
+ * kvpg_pool_give gives one back (kept only when usable and idle, else
+ * closed; NULL allowed).  Whoever takes a connection owns it until it
+ * gives it back or closes it with PQfinish (after a deadline passed or a
+ * libpq failure: never give back a connection in an unknown state). */
+int kvpg_connect(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err);
+PGconn *kvpg_pool_take(struct kv_pg *pg);
+void kvpg_pool_give(struct kv_pg *pg, PGconn *c);
+
 /* kv_pg.c: transactions.  The results whose bytes are lent out (get,
  * last, iter) are kept until kvpg_release_lent(). */
 void kvpg_release_lent(struct kv_pg_txn *t);
