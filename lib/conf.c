@@ -95,6 +95,10 @@ static const struct ckey keys[] = {
 	U("password_min_length", password_min_length, 256),
 	S("password_quality_conf", password_quality_conf),
 	B("password_dictcheck", password_dictcheck),
+	/* Several hosts on one PostgreSQL store. */
+	S("host_name", host_name),
+	U("pg_answer_timeout", pg_answer_timeout, 3600),
+	U("pg_cache_mb", pg_cache_mb, 65536),
 };
 
 #define NKEYS (sizeof(keys) / sizeof(keys[0]))
@@ -137,6 +141,8 @@ conf_defaults(struct vs_conf *c)
 	c->password_policy = 1;
 	c->password_min_length = 12;
 	c->password_dictcheck = 1;
+	c->pg_answer_timeout = CONF_UNSET;
+	c->pg_cache_mb = 256;
 }
 
 const char *
@@ -187,6 +193,10 @@ set_key(struct vs_conf *c, const struct ckey *k, const char *v,
 		    strcmp(v, "plain") != 0 && strcmp(v, "hashed") != 0)
 			return vs_fail(err, VS_EINVAL, "line %lu: log_names "
 			    "must be plain or hashed", line);
+		if (strcmp(k->name, "host_name") == 0 &&
+		    strcspn(v, " \t\"\\") != strlen(v))
+			return vs_fail(err, VS_EINVAL, "line %lu: host_name "
+			    "holds a space, a quote or a backslash", line);
 		if (strcmp(k->name, "poppassd_socket") == 0 && *v != '\0' &&
 		    *v != '/' && (strchr(v, '/') != NULL ||
 		    strcmp(v, ".") == 0 || strcmp(v, "..") == 0))

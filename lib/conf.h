@@ -16,6 +16,8 @@
 #define VS_CONF_H
 
 #include <stdbool.h>
+
+#define CONF_UNSET 0xffffffffu
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -99,6 +101,13 @@ struct vs_conf {
 	unsigned password_min_length;
 	char password_quality_conf[CONF_STR_MAX];
 	unsigned password_dictcheck;
+	/* A PostgreSQL store (doc/cluster.md): this host's name in the hosts
+	 * table ("" = gethostname()), the answer deadline in seconds
+	 * (CONF_UNSET = VMSEAL_PG_ANSWER_TIMEOUT or 5), the read cache in
+	 * MiB (0 = none: every lookup asks the database). */
+	char host_name[64];
+	unsigned pg_answer_timeout;
+	unsigned pg_cache_mb;
 };
 
 /* A "listen" value (ADDRESS:PORT on a loopback address, as above): the

@@ -316,6 +316,27 @@ kvpg_release_lent(struct kv_pg_txn *t)
 	for (i = 0; i < t->nlent; i++)
 		PQclear(t->lent[i]);
 	t->nlent = 0;
+	for (i = 0; i < t->ncopies; i++)
+		free(t->copies[i]);
+	t->ncopies = 0;
+}
+
+int
+kvpg_lend_copy(struct kv_pg_txn *t, void *p, struct vs_err *err)
+{
+	if (t->ncopies == t->capcopies) {
+		size_t cap = t->capcopies ? t->capcopies * 2 : 8;
+		void **n = realloc(t->copies, cap * sizeof(*n));
+
+		if (n == NULL) {
+			free(p);
+			return vs_fail(err, VS_ENOMEM, "out of memory");
+		}
+		t->copies = n;
+		t->capcopies = cap;
+	}
+	t->copies[t->ncopies++] = p;
+	return VS_OK;
 }
 
 int
@@ -374,7 +395,7 @@ kvpg_txn_usable(struct kv_pg_txn *t, enum kv_table tbl, struct vs_err *err)
 /* BEGIN on t->conn (taking or making one if needed), replacing a
  * connection found dead once: nothing had been sent on it. */
 static int
-txn_start(struct kv_pg_txn *t, struct vs_err *err)
+server_begin(struct kv_pg_txn *t, struct vs_err *err)
 {
 	struct kv_pg *pg = kvpg_of(t->base.kv);
 	const char *sql = t->write ? sql_begin_write : sql_begin_read;
@@ -400,6 +421,7 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 		if (res != NULL && PQresultStatus(res) == want) {
 			PQclear(res);
 			t->active = true;
+			t->open = true;
 			t->fail_code = VS_OK;
 			return VS_OK;
 		}
@@ -433,6 +455,51 @@ txn_start(struct kv_pg_txn *t, struct vs_err *err)
 	return vs_fail(err, VS_EIO, "cannot begin transaction");
 }
 
+/* Begin: a lazy read transaction only marks itself usable (kv_pg_int.h:
+ * its connection and snapshot come when a statement needs them). */
+static int
+txn_start(struct kv_pg_txn *t, struct vs_err *err)
+{
+	if (!t->lazy)
+		return server_begin(t, err);
+	t->active = true;
+	t->open = false;
+	t->fail_code = VS_OK;
+	return VS_OK;
+}
+
+int
+kvpg_lazy_conn(struct kv_pg_txn *t, bool fresh, struct vs_err *err)
+{
+	struct kv_pg *pg = kvpg_of(t->base.kv);
+
+	if (t->conn != NULL && (fresh || t->lost ||
+	    PQstatus(t->conn) != CONNECTION_OK)) {
+		PQfinish(t->conn);
+		t->conn = NULL;
+	}
+	t->lost = false;
+	if (t->conn == NULL && (fresh || (t->conn = kvpg_pool_take(pg)) ==
+	    NULL))
+		return kvpg_connect(pg, &t->conn, err);
+	return VS_OK;
+}
+
+int
+kvpg_lazy_open(struct kv_pg_txn *t, struct vs_err *err)
+{
+	int r;
+
+	if (t->open)
+		return VS_OK;
+	if (t->fail_code != VS_OK)
+		return vs_fail(err, t->fail_code, "transaction failed earlier: "
+		    "%s", t->fail_msg);
+	if ((r = server_begin(t, err)) != VS_OK)
+		return kvpg_txn_failed(t, r, err);
+	return VS_OK;
+}
+
 /* End the server's transaction with ROLLBACK (errors ignored: a broken
  * connection is marked and dropped). */
 static void
@@ -449,6 +516,7 @@ txn_rollback(struct kv_pg_txn *t)
 	if (t->conn != NULL && PQstatus(t->conn) != CONNECTION_OK)
 		t->lost = true;
 	t->active = false;
+	t->open = false;
 }
 
 static void
@@ -458,6 +526,7 @@ txn_free(struct kv_pg_txn *t)
 
 	kvpg_release_lent(t);
 	free(t->lent);
+	free(t->copies);
 	if (t->conn != NULL) {
 		if (t->lost)
 			PQfinish(t->conn);
@@ -480,12 +549,44 @@ p_txn_begin(struct kv *kv, bool write, struct kv_txn **txn_r,
 		return vs_fail(err, VS_ENOMEM, "out of memory");
 	t->base.kv = kv;
 	t->write = write;
+	t->lazy = !write && kvpg_of(kv)->cache != NULL;
+	kvpg_notify_init(&t->changed);
 	if ((r = txn_start(t, err)) != VS_OK) {
 		txn_free(t);
 		return r;
 	}
 	*txn_r = &t->base;
 	return VS_OK;
+}
+
+/* Before COMMIT: tell the other hosts' caches what changed, in the same
+ * transaction (PostgreSQL delivers it only if the commit succeeds, to
+ * every session listening then). */
+static int
+send_notify(struct kv_pg_txn *t, struct vs_err *err)
+{
+	struct kv_pg *pg = kvpg_of(t->base.kv);
+	const char *vals[2] = { KVPG_NOTIFY_CHANNEL,
+	    kvpg_notify_text(&t->changed) };
+	PGresult *res;
+	bool late;
+	int r = VS_OK;
+
+	if (!t->write || vals[1] == NULL)
+		return VS_OK;
+	res = kvpg_exec_params(pg, t->conn, "SELECT pg_notify($1, $2)", 2,
+	    NULL, vals, NULL, NULL, 0, &late);
+	if (late) {
+		t->lost = true;
+		r = kvpg_late_fail(pg, "cannot commit (notification)", err);
+	} else if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
+		r = kvpg_result_fail(pg, t->conn, res, "cannot commit "
+		    "(notification)", err);
+		if (kvpg_conn_broken(t->conn, res))
+			t->lost = true;
+	}
+	PQclear(res);
+	return r;
 }
 
 static int
@@ -502,8 +603,10 @@ p_txn_commit(struct kv_txn *txn, struct vs_err *err)
 		r = vs_fail(err, t->fail_code, "nothing committed: %s",
 		    t->fail_msg);
 		txn_rollback(t);
-	} else if (!t->active) {
-		r = VS_OK;      /* a reset read transaction: nothing open */
+	} else if (!t->active || !t->open) {
+		r = VS_OK;      /* reset, or lazy and never begun: nothing open */
+	} else if ((r = send_notify(t, err)) != VS_OK) {
+		txn_rollback(t);
 	} else {
 		res = kvpg_exec(pg, t->conn, "COMMIT", &late);
 		if (late) {
@@ -538,6 +641,11 @@ p_txn_commit(struct kv_txn *txn, struct vs_err *err)
 		    PQtransactionStatus(t->conn) != PQTRANS_IDLE)
 			txn_rollback(t);
 	}
+	/* This host's cache forgets at once what this commit changed (or
+	 * may have: an unknown outcome, a failure - forgetting is never
+	 * wrong); the others hear it from the notification. */
+	if (pg->cache != NULL && kvpg_notify_text(&t->changed) != NULL)
+		kvpg_cache_apply(pg->cache, kvpg_notify_text(&t->changed));
 	txn_free(t);
 	return r;
 }
@@ -591,6 +699,7 @@ p_close(struct kv *kv)
 	struct kv_pg *pg = kvpg_of(kv);
 	size_t i;
 
+	kvpg_serve_stop(pg);
 	for (i = 0; i < pg->nidle; i++)
 		PQfinish(pg->idle[i]);
 	pthread_mutex_destroy(&pg->lock);

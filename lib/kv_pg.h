@@ -44,4 +44,42 @@ int kv_pg_open(const char *conninfo, unsigned flags, struct kv **kv_r,
  * caller's own VS_EBUSY is never taken for a conflict. */
 int kv_pg_txn_failure(const struct kv_txn *txn);
 
+/* What a service (vmsealed) asks of its handle beyond transactions
+ * (kv_pg_listen.c): the read cache kept by a listener thread
+ * (cache_bytes 0: none), this host's row in the hosts table (host_name
+ * NULL or "": none; printable ASCII, no spaces, at most 63 characters),
+ * the answer deadline (answer_timeout_s -1: keep the one read at open).
+ * Once per handle, before its transactions begin; kv_close stops it. */
+struct kv_pg_service {
+	const char *host_name;
+	int answer_timeout_s;
+	size_t cache_bytes;
+};
+int kv_pg_serve(struct kv *kv, const struct kv_pg_service *o,
+    struct vs_err *err);
+
+#include "kv_pg_cache.h"
+
+struct kv_pg_service_info {
+	char host_name[64];
+	unsigned answer_timeout_s;
+	bool cache_on;                  /* a cache was asked for */
+	struct kvpg_cache_stats cache;  /* .live: in use now */
+	char listener[VS_ERR_MSG_MAX];  /* "listening", or the last failure */
+};
+void kv_pg_service_info(struct kv *kv, struct kv_pg_service_info *i_r);
+
+/* The hosts table, one row at a time (cb returns non-zero to stop):
+ * VS_ENOTFOUND when no host ever wrote it; a failure otherwise. */
+struct kv_pg_host {
+	char name[64];
+	long pid;
+	long long seen_ago_s;           /* by the database's clock */
+	long long up_s;
+	bool self;                      /* this handle's host_name */
+};
+typedef int kv_pg_host_cb(void *ctx, const struct kv_pg_host *h);
+int kv_pg_hosts(struct kv *kv, kv_pg_host_cb *cb, void *ctx,
+    struct vs_err *err);
+
 #endif

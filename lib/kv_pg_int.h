@@ -16,6 +16,7 @@
 #include <libpq-fe.h>
 
 #include "kv.h"
+#include "kv_pg_cache.h"
 #include "vs_err.h"
 
 #define KV_PG_IDLE_MAX 16               /* idle connections kept */
@@ -43,6 +44,15 @@ struct kv_pg {
 	pthread_mutex_t lock;           /* guards idle[] */
 	PGconn *idle[KV_PG_IDLE_MAX];
 	size_t nidle;
+	/* kv_pg_listen.c (kv_pg_serve): the read cache and its listener */
+	bool serving;
+	struct kvpg_cache *cache;       /* NULL: reads go to the database */
+	pthread_t listener;
+	int stop_pipe[2];
+	char host_name[64];
+	bool hosts_ok;                  /* the hosts table is there */
+	long long started;
+	char listen_msg[VS_ERR_MSG_MAX]; /* under lock */
 };
 
 struct kv_pg_txn {
@@ -54,6 +64,17 @@ struct kv_pg_txn {
 	int fail_code;                  /* first failure, VS_OK if none */
 	char fail_msg[VS_ERR_MSG_MAX];
 	unsigned long writes;           /* writes so far (for iter) */
+	/* Read transactions of a handle with a cache begin lazily: no
+	 * server transaction (open false) until a statement needs a
+	 * snapshot (iter, last, count, a table the cache does not keep);
+	 * gets of kept tables are answered by the cache, or on a miss by
+	 * one statement outside any transaction. */
+	bool lazy;
+	bool late;                      /* the last statement missed the deadline */
+	bool open;                      /* a BEGIN was sent and not ended */
+	struct kvpg_notify changed;     /* write: keys to invalidate */
+	void **copies;                  /* cache copies lent out */
+	size_t ncopies, capcopies;
 	PGresult **lent;                /* results whose bytes are lent out */
 	size_t nlent, caplent;
 };
@@ -105,6 +126,16 @@ int kvpg_late_fail(const struct kv_pg *pg, const char *what,
 int kvpg_connect(struct kv_pg *pg, PGconn **conn_r, struct vs_err *err);
 PGconn *kvpg_pool_take(struct kv_pg *pg);
 void kvpg_pool_give(struct kv_pg *pg, PGconn *c);
+
+/* kv_pg_listen.c: stop the listener (kv_close). */
+void kvpg_serve_stop(struct kv_pg *pg);
+
+/* kv_pg.c: a lazy read transaction's connection (taken or made; no
+ * BEGIN), and its snapshot (BEGIN, when not yet open). */
+int kvpg_lazy_conn(struct kv_pg_txn *t, bool fresh, struct vs_err *err);
+int kvpg_lazy_open(struct kv_pg_txn *t, struct vs_err *err);
+/* Lend a malloc'd copy (freed with the loans); frees it on failure. */
+int kvpg_lend_copy(struct kv_pg_txn *t, void *p, struct vs_err *err);
 
 /* kv_pg.c: transactions.  The results whose bytes are lent out (get,
  * last, iter) are kept until kvpg_release_lent(). */

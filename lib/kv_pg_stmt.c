@@ -245,6 +245,7 @@ run(struct kv_pg_txn *t, const char *sql, const struct pg_params *p,
 		*res_r = res;
 		return VS_OK;
 	}
+	t->late = late;
 	if (late) {
 		t->lost = true;         /* in the middle of a statement */
 		return kvpg_txn_failed(t, kvpg_late_fail(pg, what, err), err);
@@ -296,6 +297,63 @@ key_ok(const void *key, size_t klen, struct vs_err *err)
 	return VS_OK;
 }
 
+/* A get of a kept table in a lazy read transaction: the cache, or on a
+ * miss one statement outside any transaction (on a connection from the
+ * pool found dead, once more on a new one: nothing was done on it), its
+ * answer kept unless an invalidation came meanwhile (kv_pg_cache.h). */
+static int
+cached_get(struct kv_pg_txn *t, enum kv_table tbl, const void *key,
+    size_t klen, struct kv_val *val_r, struct vs_err *err)
+{
+	struct kv_pg *pg = kvpg_of(t->base.kv);
+	struct pg_params p;
+	PGresult *res;
+	uint64_t epoch;
+	void *copy;
+	size_t len;
+	int r, attempt;
+
+	switch (kvpg_cache_get(pg->cache, tbl, key, klen, &copy, &len,
+	    &epoch)) {
+	case KVPG_CACHE_HIT:
+		val_r->data = copy;
+		val_r->len = len;
+		return kvpg_lend_copy(t, copy, err);
+	case KVPG_CACHE_ABSENT:
+		return VS_ENOTFOUND;
+	case KVPG_CACHE_MISS:
+		break;
+	}
+	params_init(&p, tbl);
+	params_bytea(&p, key, klen);
+	for (attempt = 0;; attempt++) {
+		if ((r = kvpg_lazy_conn(t, attempt > 0, err)) != VS_OK)
+			return r;
+		r = run(t, sql_get, &p, PGRES_TUPLES_OK, "cannot read store",
+		    &res, err);
+		if (r == VS_OK)
+			break;
+		if (attempt > 0 || !t->lost || t->late)
+			return r;
+		t->fail_code = VS_OK;   /* a pooled connection had died */
+	}
+	if ((r = check_result(t, res, 1, 1, "cannot read store", err))
+	    != VS_OK) {
+		PQclear(res);
+		return r;
+	}
+	if (PQntuples(res) == 0) {
+		PQclear(res);
+		kvpg_cache_put(pg->cache, tbl, key, klen, NULL, 0, epoch);
+		return VS_ENOTFOUND;
+	}
+	val_r->data = PQgetvalue(res, 0, 0);
+	val_r->len = (size_t)PQgetlength(res, 0, 0);
+	kvpg_cache_put(pg->cache, tbl, key, klen, val_r->data, val_r->len,
+	    epoch);
+	return kvpg_lend(t, res, err);
+}
+
 int
 kvpg_get(struct kv_txn *txn, enum kv_table tbl, const void *key, size_t klen,
     struct kv_val *val_r, struct vs_err *err)
@@ -308,6 +366,12 @@ kvpg_get(struct kv_txn *txn, enum kv_table tbl, const void *key, size_t klen,
 	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK ||
 	    (r = key_ok(key, klen, err)) != VS_OK)
 		return r;
+	if (t->lazy && !t->open) {
+		if (kvpg_cache_table(tbl))
+			return cached_get(t, tbl, key, klen, val_r, err);
+		if ((r = kvpg_lazy_open(t, err)) != VS_OK)
+			return r;
+	}
 	params_init(&p, tbl);
 	params_bytea(&p, key, klen);
 	if ((r = run(t, sql_get, &p, PGRES_TUPLES_OK, "cannot read store",
@@ -374,6 +438,8 @@ kvpg_put(struct kv_txn *txn, enum kv_table tbl, const void *key, size_t klen,
 	params_init(&p, tbl);
 	params_bytea(&p, key, klen);
 	params_bytea(&p, val, vlen);
+	if (t->write)
+		kvpg_notify_add(&t->changed, tbl, key, klen);
 	if ((r = write_stmt(t, no_overwrite ? sql_put_new : sql_put, &p,
 	    "cannot write store", &none, err)) != VS_OK)
 		return r;
@@ -394,6 +460,8 @@ kvpg_del(struct kv_txn *txn, enum kv_table tbl, const void *key, size_t klen,
 		return r;
 	params_init(&p, tbl);
 	params_bytea(&p, key, klen);
+	if (t->write)
+		kvpg_notify_add(&t->changed, tbl, key, klen);
 	if ((r = write_stmt(t, sql_del, &p, "cannot delete from store", &none,
 	    err)) != VS_OK)
 		return r;
@@ -414,7 +482,8 @@ kvpg_iter(struct kv_txn *txn, enum kv_table tbl, kv_iter_cb *cb, void *ctx,
 	int r, rows, i, cbr = 0;
 	bool first = true;
 
-	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK)
+	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK ||
+	    (t->lazy && (r = kvpg_lazy_open(t, err)) != VS_OK))
 		return r;
 	for (;;) {
 		params_init(&p, tbl);
@@ -467,7 +536,8 @@ kvpg_last(struct kv_txn *txn, enum kv_table tbl, struct kv_val *key_r,
 	PGresult *res;
 	int r;
 
-	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK)
+	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK ||
+	    (t->lazy && (r = kvpg_lazy_open(t, err)) != VS_OK))
 		return r;
 	params_init(&p, tbl);
 	if ((r = run(t, sql_last, &p, PGRES_TUPLES_OK, "cannot read store",
@@ -504,7 +574,8 @@ kvpg_count(struct kv_txn *txn, enum kv_table tbl, size_t *n_r,
 	PGresult *res;
 	int r, i;
 
-	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK)
+	if ((r = kvpg_txn_usable(t, tbl, err)) != VS_OK ||
+	    (t->lazy && (r = kvpg_lazy_open(t, err)) != VS_OK))
 		return r;
 	params_init(&p, tbl);
 	if ((r = run(t, sql_count, &p, PGRES_TUPLES_OK,

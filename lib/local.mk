@@ -10,11 +10,11 @@ lib_libvmseal_la_SOURCES = \
 	lib/pwhash.c lib/pwhash.h lib/pwhash_int.h lib/pwhash_legacy.c lib/pwhash_key.c \
 	lib/import.c lib/import.h \
 	lib/record.c lib/record.h lib/apppw.c lib/apppw.h \
-	lib/kv.h lib/kv_lmdb.c \
+	lib/kv.h lib/kv_lmdb.c lib/kv_pg_cache.c lib/kv_pg_cache.h \
 	lib/seal.c lib/seal.h \
 	lib/store.c lib/store.h lib/store_int.h \
 	lib/store_records.c lib/store_log.c lib/store_keys.c lib/store_head.c \
-	lib/store_loc.c \
+	lib/store_loc.c lib/store_serve.c \
 	lib/netstring.c lib/netstring.h \
 	lib/sockmap.c lib/sockmap.h \
 	lib/policy.c lib/policy.h \
@@ -35,7 +35,7 @@ lib_libvmseal_la_LIBADD += $(CRYPTO_LIBS)
 # The PostgreSQL backend (issue 15), when configure found libpq.
 if HAVE_PQ
 lib_libvmseal_la_SOURCES += lib/kv_pg.c lib/kv_pg.h lib/kv_pg_int.h \
-	lib/kv_pg_stmt.c
+	lib/kv_pg_stmt.c lib/kv_pg_listen.c
 lib_libvmseal_la_CFLAGS += $(PQ_CFLAGS)
 lib_libvmseal_la_LIBADD += $(PQ_LIBS)
 endif

@@ -423,4 +423,25 @@ int store_meta_get(struct store_txn *txn, const char *name, struct buf *out,
 int store_meta_put(struct store_txn *txn, const char *name, const void *val,
     size_t len, struct vs_err *err);
 
+/* A service's handle on a PostgreSQL store (lib/store_serve.c; kv_pg.h's
+ * kv_pg_serve): the read cache and its listener, this host's row in the
+ * hosts table, the answer deadline.  On an LMDB store: VS_OK, nothing to
+ * do.  Call once, after store_open, before the first transaction. */
+struct store_service {
+	const char *host_name;          /* NULL: none */
+	int answer_timeout_s;           /* -1: the default or environment */
+	size_t cache_bytes;             /* 0: no read cache */
+};
+int store_serve(struct store *st, const struct store_service *o,
+    struct vs_err *err);
+/* What vmseal status shows of it: false on an LMDB store (or a build
+ * without PostgreSQL); info is kv_pg.h's struct kv_pg_service_info. */
+struct kv_pg_service_info;
+bool store_service_info(struct store *st, struct kv_pg_service_info *i_r);
+/* The hosts table (kv_pg_hosts): VS_EINVAL on an LMDB store. */
+struct kv_pg_host;
+int store_hosts(struct store *st,
+    int (*cb)(void *ctx, const struct kv_pg_host *h), void *ctx,
+    struct vs_err *err);
+
 #endif

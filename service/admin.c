@@ -42,6 +42,9 @@
 #include "buf.h"
 #include "cli.h"
 #include "json.h"
+#ifdef HAVE_PQ
+#include "kv_pg.h"
+#endif
 #include "prompt.h"
 #include "ipc.h"
 #include "service.h"
@@ -452,6 +455,138 @@ s_throttle_clear(struct cli *cli, const char *what)
 	return r;
 }
 
+/* --- status: the PostgreSQL part (this host, its cache, the others) --- */
+
+#ifdef HAVE_PQ
+#define STATUS_HOSTS_MAX 64
+struct host_list {
+	struct kv_pg_host h[STATUS_HOSTS_MAX];
+	size_t n;
+};
+
+static int
+host_cb(void *ctx, const struct kv_pg_host *h)
+{
+	struct host_list *l = ctx;
+
+	if (l->n == STATUS_HOSTS_MAX)
+		return 1;
+	l->h[l->n++] = *h;
+	return 0;
+}
+#endif
+
+/* json: one "cluster" member (null on LMDB); text: its lines. */
+static void
+status_cluster(struct svc *s, FILE *out, struct json *j)
+{
+#ifdef HAVE_PQ
+	struct kv_pg_service_info in;
+	struct host_list *hl;
+	struct vs_err herr;
+	int hr;
+	size_t i;
+	uint64_t asked;
+
+	if (!store_service_info(s->st, &in)) {
+		if (j != NULL) {
+			json_key(j, "cluster");
+			json_str(j, NULL);
+		}
+		return;
+	}
+	if ((hl = calloc(1, sizeof(*hl))) == NULL)
+		return;
+	vs_err_clear(&herr);
+	hr = store_hosts(s->st, host_cb, hl, &herr);
+	asked = in.cache.hits + in.cache.absent_hits + in.cache.misses;
+	if (j != NULL) {
+		json_key(j, "cluster");
+		json_obj_begin(j);
+		json_key(j, "host_name"); json_str(j, in.host_name);
+		json_key(j, "answer_timeout_s");
+		json_int(j, (int64_t)in.answer_timeout_s);
+		json_key(j, "listener"); json_str(j, in.listener);
+		json_key(j, "cache");
+		if (in.cache_on) {
+			json_obj_begin(j);
+			json_key(j, "live"); json_bool(j, in.cache.live);
+			json_key(j, "entries");
+			json_int(j, (int64_t)in.cache.entries);
+			json_key(j, "bytes"); json_int(j, (int64_t)in.cache.bytes);
+			json_key(j, "max_bytes");
+			json_int(j, (int64_t)in.cache.max_bytes);
+			json_key(j, "hits"); json_int(j, (int64_t)in.cache.hits);
+			json_key(j, "absent_hits");
+			json_int(j, (int64_t)in.cache.absent_hits);
+			json_key(j, "misses");
+			json_int(j, (int64_t)in.cache.misses);
+			json_key(j, "invalidations");
+			json_int(j, (int64_t)in.cache.invalidations);
+			json_key(j, "flushes");
+			json_int(j, (int64_t)in.cache.flushes);
+			json_obj_end(j);
+		} else {
+			json_str(j, NULL);
+		}
+		json_key(j, "hosts");
+		if (hr == VS_OK) {
+			json_arr_begin(j);
+			for (i = 0; i < hl->n; i++) {
+				json_obj_begin(j);
+				json_key(j, "name"); json_str(j, hl->h[i].name);
+				json_key(j, "self"); json_bool(j, hl->h[i].self);
+				json_key(j, "pid");
+				json_int(j, (int64_t)hl->h[i].pid);
+				json_key(j, "last_contact_s");
+				json_int(j, (int64_t)hl->h[i].seen_ago_s);
+				json_key(j, "up_s");
+				json_int(j, (int64_t)hl->h[i].up_s);
+				json_obj_end(j);
+			}
+			json_arr_end(j);
+		} else {
+			json_str(j, NULL);
+		}
+		json_key(j, "hosts_error");
+		json_str(j, hr == VS_OK ? NULL : herr.msg);
+		json_obj_end(j);
+		free(hl);
+		return;
+	}
+	fprintf(out, "this host:    %s (PostgreSQL answer deadline %u s)\n",
+	    in.host_name[0] != '\0' ? in.host_name : "(no name)",
+	    in.answer_timeout_s);
+	if (!in.cache_on)
+		fprintf(out, "read cache:   off (pg_cache_mb = 0): every lookup "
+		    "asks PostgreSQL\n");
+	else
+		fprintf(out, "read cache:   %s, %zu records (%.1f of %zu MiB), "
+		    "%.1f%% of %llu reads answered; listener: %s\n",
+		    in.cache.live ? "live" : "NOT LIVE (reads go to "
+		    "PostgreSQL)", in.cache.entries,
+		    (double)in.cache.bytes / 1048576.0,
+		    in.cache.max_bytes >> 20, asked == 0 ? 0.0 :
+		    100.0 * (double)(in.cache.hits + in.cache.absent_hits) /
+		    (double)asked, (unsigned long long)asked, in.listener);
+	if (hr != VS_OK)
+		fprintf(out, "hosts:        unknown - %s\n", herr.msg);
+	for (i = 0; hr == VS_OK && i < hl->n; i++)
+		fprintf(out, "%s%s%s: last contact %llds ago (pid %ld, up "
+		    "%llds)\n", i == 0 ? "hosts:        " : "              ",
+		    hl->h[i].name, hl->h[i].self ? " (this host)" : "",
+		    hl->h[i].seen_ago_s, hl->h[i].pid, hl->h[i].up_s);
+	free(hl);
+#else
+	(void)s;
+	(void)out;
+	if (j != NULL) {
+		json_key(j, "cluster");
+		json_str(j, NULL);
+	}
+#endif
+}
+
 static void
 s_status(struct cli *cli, bool json)
 {
@@ -558,6 +693,7 @@ s_status(struct cli *cli, bool json)
 		json_obj_end(&j);
 		json_key(&j, "refused_connections");
 		json_int(&j, (int64_t)st.refused);
+		status_cluster(s, NULL, &j);
 		json_obj_end(&j);
 		json_end(&j);
 		return;
@@ -572,6 +708,7 @@ s_status(struct cli *cli, bool json)
 		fprintf(cli->out, "store health: ok (a read in %.1f ms)\n", ms);
 	else if (!sealed)
 		fprintf(cli->out, "store health: FAILING - %s\n", herr.msg);
+	status_cluster(s, cli->out, NULL);
 	fprintf(cli->out, "sockets:      %s\n", s->conf.socket_dir);
 	if (!sealed)
 		fprintf(cli->out, "key memory:   %s\n",

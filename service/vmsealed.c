@@ -490,6 +490,32 @@ load_conf(const char *path, bool must_exist, const char *dir,
 
 /* DEMO ONLY: unseal at start from a file holding the passphrase.  Read
  * as root, before privileges are dropped; loudly logged at every start. */
+/* A PostgreSQL store: the read cache and its listener, this host's row
+ * in the hosts table, the answer deadline (vmseal.conf's host_name,
+ * pg_cache_mb, pg_answer_timeout).  After the privileges are dropped:
+ * the listener's connection is made as the service's user, as every
+ * connection after the first. */
+static void
+serve_store(void)
+{
+	struct store_service o = { .answer_timeout_s = -1 };
+	char host[64] = "";
+	struct vs_err err;
+
+	if (state.conf.host_name[0] != '\0')
+		snprintf(host, sizeof(host), "%s", state.conf.host_name);
+	else if (gethostname(host, sizeof(host) - 1) != 0)
+		host[0] = '\0';
+	host[sizeof(host) - 1] = '\0';
+	o.host_name = host[0] != '\0' ? host : NULL;
+	if (state.conf.pg_answer_timeout != CONF_UNSET)
+		o.answer_timeout_s = (int)state.conf.pg_answer_timeout;
+	o.cache_bytes = (size_t)state.conf.pg_cache_mb << 20;
+	vs_err_clear(&err);
+	if (store_serve(state.st, &o, &err) != VS_OK)
+		die("%s", err.msg);
+}
+
 static void
 unseal_from_keyfile(void)
 {
@@ -754,6 +780,7 @@ main(int argc, char **argv)
 		die("%s", err.msg);
 	unseal_from_keyfile();
 	drop_privileges();
+	serve_store();
 
 	if (conn_watch(&conns, sigfd, on_signal, &err) != VS_OK)
 		die("%s", err.msg);

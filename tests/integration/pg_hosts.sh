@@ -25,6 +25,12 @@
 #     and Postfix use: a user added on A verifies on B's auth socket, its
 #     address is a mailbox on B's socketmap; a password changed on B
 #     verifies on A (and the old one fails);
+#   - the read cache (LISTEN/NOTIFY): both hosts' status says it is live
+#     and lists both hosts with their last contact; B answers a known
+#     address and an unknown one again from its cache (hit counters); an
+#     address added on A replaces B's cached "not found", and removed on
+#     A its cached "found", each within 1 s (measured); NOTIFY vmseal_kv,
+#     '*' from psql flushes B's cache;
 #   - failed logins on both hosts at once: the events of both land in the
 #     one event table (none lost to a key collision), the store verifies;
 #   - a passphrase added through A (online) unseals B, running since
@@ -98,6 +104,7 @@ t_ok "store on PostgreSQL: example.org, alice"
 for h in A B; do
 	cat >"$WORK/vmseal-$h.conf" <<EOF
 store = $LOC
+host_name = host-$h
 socket_dir = $WORK/run$h
 user = $PG_USER
 group = $(id -gn "$PG_USER")
@@ -210,6 +217,74 @@ r=$(verify A carol "$CAROL_PW2")
 check "host A: the password changed on B verifies: $r" test "$r" = ok
 r=$(verify A carol "$CAROL_PW" 192.0.2.98)
 check "host A: the old one no longer does: $r" test "$r" = fail
+
+# --- the read cache (LISTEN/NOTIFY) and the hosts table ---
+# cj HOST EXPR: a value of HOST's status --json (python over "d").
+cj() {
+	timeout 30 "$VMSEAL" -c "$WORK/vmseal-$1.conf" status --json 2>/dev/null |
+	    python3 -c "import json,sys; d=json.load(sys.stdin); print($2)" 2>&1
+}
+check "host A: status says the read cache is live: $(cj A "d['cluster']['cache']['live']")" \
+    test "$(cj A "d['cluster']['cache']['live']")" = True
+check "host B: the same: $(cj B "d['cluster']['cache']['live']")" \
+    test "$(cj B "d['cluster']['cache']['live']")" = True
+HOSTS=$(cj B "' '.join('%s:%s:%s' % (h['name'], h['self'], h['last_contact_s']) for h in d['cluster']['hosts'])")
+check "host B: status lists both hosts, itself marked, each seen within 5 s: $HOSTS" \
+    python3 -c "
+import sys
+h = dict((x.split(':')[0], x.split(':')[1:]) for x in sys.argv[1].split())
+assert h['host-A'][0] == 'False' and h['host-B'][0] == 'True', h
+assert all(0 <= int(v[1]) <= 5 for v in h.values()), h" "$HOSTS"
+timeout 30 "$VMSEAL" -c "$WORK/vmseal-A.conf" status >"$WORK/status-a.txt" 2>&1
+check "host A: status text shows the cache and the other host's last contact" \
+    sh -c "grep -q '^read cache: *live' '$WORK/status-a.txt' && grep -q 'host-B: last contact [0-9]*s ago' '$WORK/status-a.txt'"
+H0=$(cj B "d['cluster']['cache']['hits']")
+sm B mailboxes carol@example.org >/dev/null
+sm B mailboxes carol@example.org >/dev/null
+H1=$(cj B "d['cluster']['cache']['hits']")
+check "host B answers a known address from its cache (hits $H0 -> $H1)" test "$H1" -ge $((H0 + 2))
+r=$(sm B mailboxes cache1@example.org)
+A0=$(cj B "d['cluster']['cache']['absent_hits']")
+r2=$(sm B mailboxes cache1@example.org)
+A1=$(cj B "d['cluster']['cache']['absent_hits']")
+check "host B: an unknown address is NOTFOUND, the second time from the cache ($r, $r2; absent hits $A0 -> $A1)" \
+    sh -c "[ '$r' = NOTFOUND ] && [ '$r2' = NOTFOUND ] && [ $A1 -gt $A0 ]"
+# propagation HOST WANT CMD...: a client asks HOST's socketmap for
+# cache1@example.org again and again on one connection (no process
+# start between questions) while CMD runs; prints the milliseconds from
+# CMD's return to the first answer WANT (0 when it came before the
+# return), or "never" after 10 s.
+propagation() {
+	local h=$1 want=$2 ready=$WORK/smwait.ready seen done
+	shift 2
+	rm -f "$ready"
+	python3 "$TOP_SRCDIR/tests/integration/vsclient.py" smwait \
+	    "$WORK/run$h/socketmap" mailboxes cache1@example.org "$want" 10 \
+	    "$ready" >"$WORK/smwait.out" 2>&1 &
+	local p=$!
+	for _ in $(seq 500); do [ -e "$ready" ] && break; sleep 0.02; done
+	out "$@"
+	done=$(date +%s%N)
+	wait "$p"
+	seen=$(cat "$WORK/smwait.out")
+	case $seen in
+	''|*[!0-9]*) echo never;;
+	*) [ "$seen" -le "$done" ] && echo 0 || echo $(((seen - done) / 1000000));;
+	esac
+}
+ms=$(propagation B OK va address add cache1@example.org alice)
+check "address added on A: B's cached 'not found' gives way within 1 s ($ms ms after the command returned)" \
+    sh -c "[ '$ms' != never ] && [ '$ms' -le 1000 ]"
+ms=$(propagation B NOTFOUND va address del cache1@example.org)
+check "address removed on A: B's cached 'found' gives way within 1 s ($ms ms)" \
+    sh -c "[ '$ms' != never ] && [ '$ms' -le 1000 ]"
+F0=$(cj B "d['cluster']['cache']['flushes']")
+psql -qc "NOTIFY vmseal_kv, '*'" >/dev/null
+sleep 0.5
+F1=$(cj B "d['cluster']['cache']['flushes']")
+check "NOTIFY vmseal_kv, '*' from psql flushes host B's cache (flushes $F0 -> $F1)" test "$F1" -gt "$F0"
+r=$(sm B mailboxes carol@example.org)
+check "... and B answers from the database again: carol@example.org: $r" test "$r" = OK
 
 pwbad=0
 for u in $(cat "$WORK/par/users"); do

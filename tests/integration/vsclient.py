@@ -5,6 +5,12 @@
 #                                        (OK, NOTFOUND, TEMP, PERM)
 #   vsclient.py verify SOCKET LOGIN [IP] the password on stdin; prints the
 #                                        reply's first item (ok, fail, temp...)
+#   vsclient.py smwait SOCKET MAP KEY WANT SECONDS READYFILE
+#                                        asks again and again on one
+#                                        connection; writes READYFILE after
+#                                        the first answer, then prints the
+#                                        wall clock (ns) of the first WANT,
+#                                        or "never" after SECONDS
 # Netstrings read with their lengths checked against what arrives; one
 # question per connection, 30 s timeout.  Used by pg_service.sh,
 # pg_faults.sh and pg_hosts.sh.
@@ -49,6 +55,22 @@ s.connect(path)
 if cmd == "sm":
     s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
     print(read_ns(s).decode().split(" ")[0])
+elif cmd == "smwait":
+    import time
+    q = ns((sys.argv[3] + " " + sys.argv[4]).encode())
+    end = time.monotonic() + float(sys.argv[6])
+    first = True
+    while time.monotonic() < end:
+        s.sendall(q)
+        a = read_ns(s).decode().split(" ")[0]
+        if first:
+            open(sys.argv[7], "w").close()
+            first = False
+        if a == sys.argv[5]:
+            print(time.time_ns())
+            sys.exit(0)
+        time.sleep(0.001)
+    print("never")
 else:
     pw = sys.stdin.readline().rstrip("\n")
     ip = sys.argv[4] if len(sys.argv) > 4 else "192.0.2.7"

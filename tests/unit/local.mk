@@ -25,7 +25,8 @@ UNIT_TESTS = \
 	tests/unit/test_mailkey \
 	tests/unit/test_mailwrap \
 	tests/unit/test_json \
-	tests/unit/test_apppw
+	tests/unit/test_apppw \
+	tests/unit/test_kv_pg_cache
 check_PROGRAMS += $(UNIT_TESTS)
 TESTS += $(UNIT_TESTS)
 UNIT_CFLAGS = $(AM_CFLAGS) $(CMOCKA_CFLAGS) $(SODIUM_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)/tests/unit"'
@@ -37,6 +38,8 @@ STORE_FX = tests/unit/store_fx.c tests/unit/store_fx.h
 tests_unit_test_store_SOURCES = tests/unit/test_store.c $(STORE_FX)
 tests_unit_test_audit_SOURCES = tests/unit/test_audit.c $(STORE_FX)
 tests_unit_test_lookup_SOURCES = tests/unit/test_lookup.c $(STORE_FX)
+tests_unit_test_kv_pg_cache_CFLAGS = $(UNIT_CFLAGS)
+tests_unit_test_kv_pg_cache_LDADD = $(UNIT_LDADD)
 tests_unit_test_names_CFLAGS = $(UNIT_CFLAGS)
 tests_unit_test_names_LDADD = $(UNIT_LDADD)
 tests_unit_test_reckey_CFLAGS = $(UNIT_CFLAGS)
