@@ -42,3 +42,10 @@ endif
 # Self-service password change (issue 14): the poppassd line protocol and
 # the urlencoded form parser of the httpapi front end; pure, fuzzed.
 lib_libvmseal_la_SOURCES += lib/poppassd.c lib/poppassd.h lib/form.c lib/form.h
+# The failed-login throttle shared by the hosts of a PostgreSQL store:
+# the store's keyed hash and calls (always built), the table and its
+# statements (with libpq).
+lib_libvmseal_la_SOURCES += lib/store_throttle.c
+if HAVE_PQ
+lib_libvmseal_la_SOURCES += lib/kv_pg_throttle.c lib/kv_pg_throttle.h
+endif

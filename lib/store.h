@@ -444,4 +444,43 @@ int store_hosts(struct store *st,
     int (*cb)(void *ctx, const struct kv_pg_host *h), void *ctx,
     struct vs_err *err);
 
+/*
+ * The failed-login throttle shared by the hosts of a PostgreSQL store
+ * (lib/store_throttle.c over lib/kv_pg_throttle.h; the semantics of
+ * lib/throttle.h, counted in the database with its clock).  A throttle
+ * key (a client address's key, a canonical login) is known to the
+ * database only as a keyed hash: BLAKE2b-256 under the store's log
+ * subkey of "vmseal-throttle-v1" NUL, the kind byte, the key - the same
+ * on every host unsealed with the store's key, not reversible without it.
+ * store_throttle_shared: the store is on PostgreSQL (else nothing is
+ * shared: the other calls are VS_EINVAL).  store_throttle_key needs the
+ * key (VS_ESEALED); the others only the handle, and answer within the
+ * backend's answer deadline (VS_EIO otherwise, never a verdict).
+ * reserve: PASS (token_r to settle it with), BUSY (checks in flight may
+ * use up what is left: nothing counted), BLOCKED (refused, counted).
+ * settle: failed - a failure; clear - the key's failures forgotten (a
+ * login's success); *blocked_r (may be NULL): blocked after it.
+ */
+#define STORE_THROTTLE_KEY_BYTES 32
+#define STORE_THROTTLE_TOKEN_BYTES 8
+enum store_throttle_kind { STORE_THROTTLE_ADDR = 1, STORE_THROTTLE_LOGIN = 2 };
+enum store_throttle_verdict { STORE_THROTTLE_PASS, STORE_THROTTLE_BUSY,
+    STORE_THROTTLE_BLOCKED };
+bool store_throttle_shared(const struct store *st);
+int store_throttle_key(const struct store *st, enum store_throttle_kind kind,
+    const char *key, uint8_t out[STORE_THROTTLE_KEY_BYTES],
+    struct vs_err *err);
+int store_throttle_reserve(struct store *st,
+    const uint8_t k[STORE_THROTTLE_KEY_BYTES], unsigned limit,
+    unsigned window, enum store_throttle_verdict *v_r,
+    uint8_t token_r[STORE_THROTTLE_TOKEN_BYTES], struct vs_err *err);
+int store_throttle_settle(struct store *st,
+    const uint8_t k[STORE_THROTTLE_KEY_BYTES],
+    const uint8_t token[STORE_THROTTLE_TOKEN_BYTES], unsigned limit,
+    unsigned window, bool failed, bool clear, bool *blocked_r,
+    struct vs_err *err);
+int store_throttle_clear(struct store *st,
+    const uint8_t k[STORE_THROTTLE_KEY_BYTES], bool *found_r,
+    struct vs_err *err);
+
 #endif

@@ -532,6 +532,21 @@ throttle_fail(struct throttle *t, const char *key, int64_t now)
 		add_hit(t, e, now);
 }
 
+void
+throttle_block(struct throttle *t, const char *key, int64_t now)
+{
+	struct tentry *e;
+	unsigned i;
+
+	if (t == NULL || key == NULL || (e = get_entry(t, key, now)) == NULL)
+		return;
+	/* one hit (the refusal), and up to limit at now trip it */
+	i = 0;
+	do
+		add_hit(t, e, now);
+	while (!is_blocked(t, e, now) && ++i < t->limit);
+}
+
 /* No hits any more (reservations stay). */
 static void
 forget_hits(struct tentry *e)

@@ -96,6 +96,12 @@ void throttle_settle(struct throttle *t, const char *key, int64_t now,
 unsigned throttle_inflight(const struct throttle *t, const char *key);
 /* A failed login by key at now. */
 void throttle_fail(struct throttle *t, const char *key, int64_t now);
+/* Block key at now, as if `limit` failures had just come: used when
+ * failures counted elsewhere (the other hosts of a shared PostgreSQL
+ * store, service/guard.c) blocked it, so that further attempts are
+ * refused here at once, with no round trip.  Reservations in flight are
+ * kept.  A NULL table or key is ignored. */
+void throttle_block(struct throttle *t, const char *key, int64_t now);
 /* Forget the hits of key (success of a login, or "vmseal throttle
  * clear"); the key itself too unless it has reservations in flight.
  * Returns true if it was known. */

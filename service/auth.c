@@ -38,6 +38,14 @@
  * reversible without it; computed under the key lock when needed, no
  * copy of a key kept.  "vmseal throttle list" shows both forms.
  *
+ * Several hosts on one PostgreSQL store: after its lookup and before any
+ * hash (an app password's keyed check included), the worker reserves the
+ * check in the throttle the hosts share (guard.c,
+ * svc_guard_shared_reserve: a database round trip per key, in the
+ * worker, never in the main thread); refused there it answers "fail"
+ * (throttled) or "temp" without a hash, and once answered it settles the
+ * reservation (svc_guard_shared_settle).  On LMDB nothing changes.
+ *
  * Legacy hashes: a successful check of a hash that is not Argon2id at the
  * store's cost re-hashes the password and saves it in the same request.
  *
@@ -90,6 +98,10 @@ struct auth_job {
 	 * password change (chg, the caller's: it outlives the job) */
 	const struct passwd_change *chg;
 	bool sync, finished;
+	/* What the shared throttle reserved for it in the database
+	 * (PostgreSQL store: svc_guard_shared_reserve), settled by the
+	 * worker once answered. */
+	struct guard_shared shared;
 	struct auth_job *next;
 };
 
@@ -566,6 +578,13 @@ verify(struct svc *s, struct auth_job *j)
 		temp(rep, "the user changed during the check, try again");
 		return false;
 	}
+	/* The hosts of a PostgreSQL store count together: the check is
+	 * reserved in the database (guard.c) before any hash - an app
+	 * password's keyed hash included -, or answered without one. */
+	if (!svc_guard_shared_reserve(s, req, sn.found, &j->shared, rep)) {
+		snap_wipe(&sn);
+		return false;
+	}
 	if (sn.too_costly) {
 		/* Never hashed: it could hold this worker for hours. */
 		__atomic_add_fetch(&s->stats.auth_too_costly, 1,
@@ -722,6 +741,9 @@ worker_main(void *arg)
 		if (verify(s, j))
 			__atomic_add_fetch(&s->stats.auth_hashes, 1,
 			    __ATOMIC_RELAXED);
+		/* In the worker: the main thread never waits for the
+		 * database. */
+		svc_guard_shared_settle(s, &j->req, &j->shared, &j->reply);
 		auth_request_wipe(&j->req);
 
 		pthread_mutex_lock(&pool.mu);

@@ -31,6 +31,30 @@
  * settled - and a success clears - on the key it was made on; the rebuild
  * at unseal resolves each event's name the same way.
  *
+ * Several hosts on one PostgreSQL store count together.  The tables
+ * above stay this host's, checked first in the main thread with no
+ * database round trip; an attempt they let through is reserved once
+ * more, by the hash worker before any hash (svc_guard_shared_reserve,
+ * called from auth.c), in the table vmseal_throttle that every host's
+ * vmsealed shares (lib/kv_pg_throttle.c: one row per key, named by a
+ * keyed hash - store_throttle_key - so the database never holds an
+ * address or a login; one atomic INSERT ... ON CONFLICT per key, the
+ * database's clock): the same rules, limits and windows, counted across
+ * the hosts.  Blocked there (the other hosts' failures): refused as
+ * "throttled" with no hash, recorded here, and the key blocked in this
+ * host's table, so that the next attempts are refused locally with no
+ * round trip; busy there (checks in flight on other hosts): "temp";
+ * the database cannot be asked (down, the answer deadline): "temp" -
+ * never a hash the hosts did not agree to, never a "no".  The worker
+ * settles the reservation once answered (svc_guard_shared_settle: a
+ * failure counts, and may block the key here too; a success gives back
+ * and clears the login; temp gives back), so that a whole attack spread
+ * over the hosts gets `throttle_limit` hashes per window in all.  A
+ * reservation whose host died before settling expires after a minute.
+ * "vmseal throttle clear" deletes the key's shared row too; "throttle
+ * list" shows this host's table.  On LMDB (one host) nothing of this
+ * runs.
+ *
  * Every failure and every throttled attempt is an event (lib/events.h),
  * queued here and written to the store by a writer thread once a second
  * (one transaction per batch, so an attack does not cost one disk sync per
@@ -343,7 +367,12 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	struct vs_event e;
 	bool allowed, failed = true;
 
-	if (rep->result == AUTH_FAIL)
+	if (rep->result == AUTH_FAIL && strcmp(rep->reason, "throttled") == 0)
+		/* Refused by the shared throttle, before any hash
+		 * (svc_guard_shared_reserve: counted and recorded there,
+		 * the key blocked): the slot goes back, nothing more. */
+		failed = false;
+	else if (rep->result == AUTH_FAIL)
 		kind = EVENT_BAD_PASSWORD;
 	else if (rep->result == AUTH_NOUSER)
 		kind = EVENT_UNKNOWN_USER;
@@ -372,6 +401,189 @@ svc_guard_result(struct svc *s, const struct auth_request *req,
 	snprintf(e.app, sizeof(e.app), "%s", rep->app);
 	enqueue(&e);
 	log_failure(s, req, kind, rep->app);
+}
+
+/* --- the throttle shared by the hosts of a PostgreSQL store --- */
+
+/* The shared keys of a request, as svc_guard_check() reserved locally:
+ * [0] the address's key (akey), [1] the login's; NULL where that table
+ * is off or the address does not count.  false: none (allowed). */
+static bool
+shared_keys(struct svc *s, const struct auth_request *req,
+    char akey[THROTTLE_KEY_MAX + 1], const char *keys[2])
+{
+	keys[0] = keys[1] = NULL;
+	if (g.allow != NULL && throttle_allowed(g.allow, req->remote_ip))
+		return false;
+	if (g.by_addr != NULL && addr_counts(req->service, req->remote_ip) &&
+	    throttle_addr_key(req->remote_ip, akey))
+		keys[0] = akey;
+	if (g.by_login != NULL)
+		keys[1] = req->throttle_key;
+	(void)s;
+	return keys[0] != NULL || keys[1] != NULL;
+}
+
+static void
+shared_limits(const struct svc *s, unsigned lim[2], unsigned win[2])
+{
+	lim[0] = s->conf.throttle_limit;
+	win[0] = s->conf.throttle_window;
+	lim[1] = s->conf.throttle_login_limit;
+	win[1] = s->conf.throttle_login_window;
+}
+
+/* Give back what gs holds (no failure counted).  keylock held. */
+static void
+shared_give_back(struct svc *s, struct guard_shared *gs,
+    const unsigned lim[2], const unsigned win[2])
+{
+	struct vs_err err;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (!gs->held[i])
+			continue;
+		vs_err_clear(&err);
+		if (store_throttle_settle(s->st, gs->k[i], gs->token[i],
+		    lim[i], win[i], false, false, NULL, &err) != VS_OK)
+			svc_log(LOG_WARNING, "shared throttle: a reserved "
+			    "check could not be given back (it expires "
+			    "within a minute): %s", err.msg);
+		gs->held[i] = false;
+	}
+}
+
+bool
+svc_guard_shared_reserve(struct svc *s, const struct auth_request *req,
+    bool exists, struct guard_shared *gs, struct auth_reply *rep)
+{
+	char akey[THROTTLE_KEY_MAX + 1];
+	const char *keys[2];
+	unsigned lim[2], win[2];
+	enum store_throttle_verdict v = STORE_THROTTLE_PASS;
+	struct vs_event e;
+	struct vs_err err;
+	int i, r = VS_OK, refused = -1;
+	int64_t now;
+
+	memset(gs, 0, sizeof(*gs));
+	if (!store_throttle_shared(s->st) || !shared_keys(s, req, akey, keys))
+		return true;
+	shared_limits(s, lim, win);
+	vs_err_clear(&err);
+	/* The key lock for the keyed hashes, and kept for the statements:
+	 * the handle is closed only under the write lock (at exit). */
+	pthread_rwlock_rdlock(&s->keylock);
+	if (store_is_sealed(s->st)) {
+		pthread_rwlock_unlock(&s->keylock);
+		sodium_memzero(rep, sizeof(*rep));
+		rep->result = AUTH_TEMP;
+		snprintf(rep->reason, sizeof(rep->reason), "vmseal is sealed");
+		return false;
+	}
+	for (i = 0; i < 2 && r == VS_OK; i++)
+		if (keys[i] != NULL)
+			r = store_throttle_key(s->st, i == 0 ?
+			    STORE_THROTTLE_ADDR : STORE_THROTTLE_LOGIN, keys[i],
+			    gs->k[i], &err);
+	/* The address first, then the login (every host in this order:
+	 * no two statements wait for each other's rows); both or none. */
+	for (i = 0; i < 2 && r == VS_OK && refused < 0; i++) {
+		if (keys[i] == NULL)
+			continue;
+		r = store_throttle_reserve(s->st, gs->k[i], lim[i], win[i], &v,
+		    gs->token[i], &err);
+		if (r == VS_OK && v == STORE_THROTTLE_PASS)
+			gs->held[i] = true;
+		else if (r == VS_OK)
+			refused = i;
+	}
+	if (r != VS_OK || refused >= 0)
+		shared_give_back(s, gs, lim, win);
+	pthread_rwlock_unlock(&s->keylock);
+
+	if (r == VS_OK && refused < 0)
+		return true;    /* rep untouched: it holds the ok reply */
+	sodium_memzero(rep, sizeof(*rep));      /* may hold the ok reply */
+	if (r != VS_OK) {
+		/* Never a hash the hosts did not agree to, never a "no":
+		 * later. */
+		svc_log(LOG_ERR, "shared throttle: %s", err.msg);
+		rep->result = AUTH_TEMP;
+		snprintf(rep->reason, sizeof(rep->reason), "vmseal store error");
+		sodium_memzero(gs, sizeof(*gs));
+		return false;
+	}
+	sodium_memzero(gs, sizeof(*gs));
+	if (v == STORE_THROTTLE_BUSY) {
+		__atomic_add_fetch(&s->stats.auth_busy, 1, __ATOMIC_RELAXED);
+		rep->result = AUTH_TEMP;
+		snprintf(rep->reason, sizeof(rep->reason), "too many password "
+		    "checks in progress");
+		return false;
+	}
+	/* Blocked across the hosts: refused here too from now on, with no
+	 * round trip (svc_guard_check refuses it locally). */
+	now = (int64_t)time(NULL);
+	pthread_mutex_lock(&g.mu);
+	throttle_block(refused == 0 ? g.by_addr : g.by_login, keys[refused],
+	    now);
+	pthread_mutex_unlock(&g.mu);
+	__atomic_add_fetch(&s->stats.auth_throttled, 1, __ATOMIC_RELAXED);
+	fill_event(&e, req, EVENT_THROTTLED, exists);
+	enqueue(&e);
+	log_failure(s, req, EVENT_THROTTLED, "");
+	rep->result = AUTH_FAIL;
+	snprintf(rep->reason, sizeof(rep->reason), "throttled");
+	return false;
+}
+
+void
+svc_guard_shared_settle(struct svc *s, const struct auth_request *req,
+    struct guard_shared *gs, const struct auth_reply *rep)
+{
+	char akey[THROTTLE_KEY_MAX + 1];
+	const char *keys[2];
+	unsigned lim[2], win[2];
+	struct vs_err err;
+	bool failed, blocked[2] = { false, false };
+	int i;
+
+	if (!gs->held[0] && !gs->held[1])
+		return;
+	failed = rep->result == AUTH_FAIL || rep->result == AUTH_NOUSER ||
+	    rep->result == AUTH_DISABLED;
+	shared_limits(s, lim, win);
+	/* The statements need no key, only the handle: kept open while
+	 * sealed, closed at exit under the write lock. */
+	pthread_rwlock_rdlock(&s->keylock);
+	for (i = 0; i < 2; i++) {
+		if (!gs->held[i])
+			continue;
+		vs_err_clear(&err);
+		/* A success clears the login, never the address. */
+		if (store_throttle_settle(s->st, gs->k[i], gs->token[i],
+		    lim[i], win[i], failed, i == 1 && rep->result == AUTH_OK,
+		    &blocked[i], &err) != VS_OK)
+			svc_log(LOG_WARNING, "shared throttle: the answer to "
+			    "a check could not be counted (its reservation "
+			    "expires within a minute): %s", err.msg);
+	}
+	pthread_rwlock_unlock(&s->keylock);
+	if ((blocked[0] || blocked[1]) && shared_keys(s, req, akey, keys)) {
+		/* This failure with the other hosts' blocked a key: the
+		 * next attempts here are refused with no round trip (the
+		 * main thread then counts this failure on top). */
+		pthread_mutex_lock(&g.mu);
+		if (blocked[0] && keys[0] != NULL)
+			throttle_block(g.by_addr, keys[0], (int64_t)time(NULL));
+		if (blocked[1] && keys[1] != NULL)
+			throttle_block(g.by_login, keys[1],
+			    (int64_t)time(NULL));
+		pthread_mutex_unlock(&g.mu);
+	}
+	sodium_memzero(gs, sizeof(*gs));
 }
 
 bool
@@ -569,6 +781,28 @@ svc_guard_list(struct svc *s, FILE *out, bool json)
 		fprintf(out, "nothing throttled\n");
 }
 
+/* Forget a key in the shared table: true if it had a row.  Failures
+ * are logged (the local entry is cleared anyway). */
+static bool
+shared_clear(struct svc *s, enum store_throttle_kind kind, const char *key)
+{
+	uint8_t k[STORE_THROTTLE_KEY_BYTES];
+	struct vs_err err;
+	bool found = false;
+	int r;
+
+	vs_err_clear(&err);
+	pthread_rwlock_rdlock(&s->keylock);
+	r = store_throttle_key(s->st, kind, key, k, &err);
+	if (r == VS_OK)
+		r = store_throttle_clear(s->st, k, &found, &err);
+	pthread_rwlock_unlock(&s->keylock);
+	if (r != VS_OK && r != VS_ESEALED)
+		svc_log(LOG_WARNING, "shared throttle: cannot clear an entry: "
+		    "%s", err.msg);
+	return found;
+}
+
 /* "h:..." as the log shows it: the login keys with that hash. */
 #define CLEAR_BY_HASH_MAX 16
 
@@ -622,8 +856,21 @@ svc_guard_clear(struct svc *s, const char *what)
 			any |= throttle_clear(g.by_login, hc->keys[i]);
 	}
 	pthread_mutex_unlock(&g.mu);
-	if (hc != NULL) {
+	if (hc != NULL)
 		pthread_rwlock_unlock(&s->keylock);
+	/* The rows the hosts share too (each key in the forms it may have
+	 * been counted under). */
+	if (store_throttle_shared(s->st)) {
+		if (throttle_addr_key(what, key))
+			any |= shared_clear(s, STORE_THROTTLE_ADDR, key);
+		any |= shared_clear(s, STORE_THROTTLE_LOGIN, what);
+		if (strcmp(lkey, what) != 0)
+			any |= shared_clear(s, STORE_THROTTLE_LOGIN, lkey);
+		for (i = 0; hc != NULL && i < hc->n; i++)
+			any |= shared_clear(s, STORE_THROTTLE_LOGIN,
+			    hc->keys[i]);
+	}
+	if (hc != NULL) {
 		sodium_memzero(hc, sizeof(*hc));
 		free(hc);
 	}

@@ -174,6 +174,15 @@ svc_passwd_change(struct svc *s, const struct passwd_change *c, char *msg,
 		res = say(PASSWD_TEMP, msg, msgsize, "temporary failure, try "
 		    "again later");
 		break;
+	case AUTH_FAIL:
+		/* refused by the throttle the hosts of a PostgreSQL store
+		 * share (the worker, guard.c): no check was made */
+		if (strcmp(rep.reason, "throttled") == 0) {
+			res = say(PASSWD_THROTTLED, msg, msgsize, "too many "
+			    "failed attempts, try again later");
+			break;
+		}
+		/* FALLTHROUGH */
 	default:
 		res = say(PASSWD_FAIL, msg, msgsize, "the current password is "
 		    "wrong");

@@ -237,4 +237,33 @@ int svc_httpapi_start(struct svc *s, struct vs_err *err);
  * non-blocking, close-on-exec; the descriptor, or -1 with err set. */
 int svc_listen_tcp(const char *what, const char *listen, struct vs_err *err);
 
+/*
+ * guard.c: the failed-login throttle shared by the hosts of a PostgreSQL
+ * store (store.h's store_throttle_*, lib/kv_pg_throttle.h).  The local
+ * reservation (svc_guard_check, main thread, no database) comes first;
+ * then a hash worker, before it hashes (after its lookup: exists, the
+ * login is a user), reserves the check in the database on the same keys:
+ * svc_guard_shared_reserve() - true: go on (gs holds what to settle);
+ * false: no check, *rep is the answer (wiped and filled): "fail" with the
+ * reason "throttled" (a key is at its limit across the hosts: counted in
+ * the database, blocked locally so that the next attempts here are
+ * refused with no round trip, recorded as an event and a log line here),
+ * or "temp" (checks in flight elsewhere, sealed, or the database could
+ * not be asked - never a "no" it did not give).  After the answer the
+ * worker settles what it reserved: svc_guard_shared_settle() (a failure
+ * counts, a success gives back - and clears the login -, temp gives
+ * back).  The main thread never waits for the database.  LMDB stores:
+ * true, nothing reserved.  svc_guard_result() gives a "fail throttled"
+ * reply's local reservation back without counting it again.
+ */
+struct guard_shared {
+	bool held[2];                   /* [0] the address, [1] the login */
+	uint8_t k[2][STORE_THROTTLE_KEY_BYTES];
+	uint8_t token[2][STORE_THROTTLE_TOKEN_BYTES];
+};
+bool svc_guard_shared_reserve(struct svc *s, const struct auth_request *req,
+    bool exists, struct guard_shared *gs, struct auth_reply *rep);
+void svc_guard_shared_settle(struct svc *s, const struct auth_request *req,
+    struct guard_shared *gs, const struct auth_reply *rep);
+
 #endif

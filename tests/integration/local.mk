@@ -76,3 +76,7 @@ INTEGRATION_TESTS += tests/integration/pg_service.sh
 INTEGRATION_TESTS += tests/integration/pg_hosts.sh
 # pg_dump shows nothing, a kill -9 mid-import, a standby promoted (issue 15).
 INTEGRATION_TESTS += tests/integration/pg_faults.sh
+# The failed-login throttle shared by two vmsealed on one PostgreSQL
+# store: bursts over both auth sockets, the seed's attack through two
+# Dovecots, PostgreSQL stopped.
+INTEGRATION_TESTS += tests/integration/pg_attack.sh
