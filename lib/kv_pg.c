@@ -495,6 +495,8 @@ kvpg_lazy_open(struct kv_pg_txn *t, struct vs_err *err)
 	if (t->fail_code != VS_OK)
 		return vs_fail(err, t->fail_code, "transaction failed earlier: "
 		    "%s", t->fail_msg);
+	if ((r = kvpg_db_down(kvpg_of(t->base.kv), err)) != VS_OK)
+		return kvpg_txn_failed(t, r, err);
 	if ((r = server_begin(t, err)) != VS_OK)
 		return kvpg_txn_failed(t, r, err);
 	return VS_OK;

@@ -53,6 +53,11 @@ struct kv_pg {
 	bool hosts_ok;                  /* the hosts table is there */
 	long long started;
 	char listen_msg[VS_ERR_MSG_MAX]; /* under lock */
+	/* The listener found the database not answering (under lock): a
+	 * lazy read transaction's statement then fails at once (VS_EIO,
+	 * naming listen_msg) instead of waiting for the answer deadline
+	 * itself, until the listener is through again (kvpg_db_down). */
+	bool down;
 };
 
 struct kv_pg_txn {
@@ -129,6 +134,10 @@ void kvpg_pool_give(struct kv_pg *pg, PGconn *c);
 
 /* kv_pg_listen.c: stop the listener (kv_close). */
 void kvpg_serve_stop(struct kv_pg *pg);
+/* kv_pg_listen.c: VS_OK, or VS_EIO when the listener found the database
+ * not answering (its message in err): for lazy read transactions, before
+ * any statement. */
+int kvpg_db_down(struct kv_pg *pg, struct vs_err *err);
 
 /* kv_pg.c: a lazy read transaction's connection (taken or made; no
  * BEGIN), and its snapshot (BEGIN, when not yet open). */

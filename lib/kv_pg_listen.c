@@ -98,6 +98,44 @@ set_state(struct kv_pg *pg, const char *msg)
 	pthread_mutex_unlock(&pg->lock);
 }
 
+/* The database answers (false) or not (true): the cache off with it. */
+static void
+set_down(struct kv_pg *pg, bool down)
+{
+	if (down)
+		kvpg_cache_set_live(pg->cache, false);
+	pthread_mutex_lock(&pg->lock);
+	pg->down = down;
+	pthread_mutex_unlock(&pg->lock);
+}
+
+int
+kvpg_db_down(struct kv_pg *pg, struct vs_err *err)
+{
+	char m[VS_ERR_MSG_MAX];
+	bool down;
+
+	pthread_mutex_lock(&pg->lock);
+	down = pg->down;
+	if (down)
+		snprintf(m, sizeof(m), "%s", pg->listen_msg);
+	pthread_mutex_unlock(&pg->lock);
+	if (!down)
+		return VS_OK;
+	return vs_fail(err, VS_EIO, "PostgreSQL is not answering (%s): try "
+	    "later", m);
+}
+
+static void
+late_state(struct kv_pg *pg)
+{
+	char m[VS_ERR_MSG_MAX];
+
+	snprintf(m, sizeof(m), "listener: PostgreSQL did not answer within "
+	    "%u s", pg->answer_ms / 1000);
+	set_state(pg, m);
+}
+
 /* Wait for the stop pipe (true: stop) at most ms. */
 static bool
 nap(struct kv_pg *pg, int ms)
@@ -124,8 +162,7 @@ simple(struct kv_pg *pg, PGconn *conn, const char *sql, ExecStatusType want)
 		kvpg_result_fail(pg, conn, res, "listener", &e);
 		set_state(pg, e.msg);
 	} else if (late) {
-		set_state(pg, "listener: PostgreSQL did not answer in "
-		    "time");
+		late_state(pg);
 	}
 	PQclear(res);
 	return ok;
@@ -153,8 +190,7 @@ beat(struct kv_pg *pg, PGconn *conn)
 		kvpg_result_fail(pg, conn, res, "hosts table", &e);
 		set_state(pg, e.msg);
 	} else if (late) {
-		set_state(pg, "listener: PostgreSQL did not answer in "
-		    "time");
+		late_state(pg);
 	}
 	PQclear(res);
 	return ok;
@@ -250,6 +286,7 @@ start(struct kv_pg *pg)
 	vs_err_clear(&e);
 	if (kvpg_connect(pg, &conn, &e) != VS_OK) {
 		set_state(pg, e.msg);
+		set_down(pg, true);
 		return NULL;
 	}
 	if (!simple(pg, conn, sql_listen, PGRES_COMMAND_OK))
@@ -264,6 +301,7 @@ start(struct kv_pg *pg)
 	}
 	if (!beat(pg, conn))
 		goto fail;
+	set_down(pg, false);
 	kvpg_cache_set_live(pg->cache, true);
 	if (!warm(pg, conn))
 		goto fail;
@@ -271,7 +309,7 @@ start(struct kv_pg *pg)
 	set_state(pg, "listening");
 	return conn;
 fail:
-	kvpg_cache_set_live(pg->cache, false);
+	set_down(pg, true);
 	PQfinish(conn);
 	return NULL;
 }
@@ -322,7 +360,7 @@ listen_main(void *arg)
 		}
 		continue;
 lost:
-		kvpg_cache_set_live(pg->cache, false);
+		set_down(pg, true);
 		PQfinish(conn);
 		conn = NULL;
 		if (nap(pg, KV_PG_RETRY_MS))
@@ -449,6 +487,8 @@ kv_pg_hosts(struct kv *kv, kv_pg_host_cb *cb, void *ctx, struct vs_err *err)
 	int i, rows, r = VS_OK;
 	long long pid, seen, up;
 
+	if (pg->serving && (r = kvpg_db_down(pg, err)) != VS_OK)
+		return r;
 	if ((conn = kvpg_pool_take(pg)) == NULL &&
 	    (r = kvpg_connect(pg, &conn, err)) != VS_OK)
 		return r;

@@ -324,6 +324,8 @@ cached_get(struct kv_pg_txn *t, enum kv_table tbl, const void *key,
 	case KVPG_CACHE_MISS:
 		break;
 	}
+	if ((r = kvpg_db_down(pg, err)) != VS_OK)
+		return kvpg_txn_failed(t, r, err);
 	params_init(&p, tbl);
 	params_bytea(&p, key, klen);
 	for (attempt = 0;; attempt++) {
