@@ -123,3 +123,17 @@ bench: $(BENCH_BINARIES)
 	    BENCH_DISTINCT_SECONDS='$(BENCH_DISTINCT_SECONDS)' \
 	    bash '$(abs_top_srcdir)/'"$$s"; \
 	done
+
+# pg_logins.sh (issue 15, the login half of pg_e2e.sh: real IMAP logins
+# through a throwaway Dovecot whose passdb and userdb are a vmsealed on an
+# LMDB store, against the same on its copy in PostgreSQL; right and wrong
+# passwords, PG/LMDB against 0.95; needs root, Dovecot, PostgreSQL's
+# server and a vmseal built with libpq, says "skipped" otherwise) takes
+# BENCH_COST, BENCH_WORKERS, BENCH_LOGIN_CONNS (default 8),
+# BENCH_FAILED_CONNS (default 6 x BENCH_LOGIN_CONNS), BENCH_LOGIN_USERS
+# (default 32), BENCH_FILLER (other users, default 10000),
+# BENCH_LOGIN_SECONDS (else BENCH_SECONDS; default 6), BENCH_PAIRED_SECONDS
+# (default 10), BENCH_ROUNDS (default 3) and BENCH_FAILED (0 skips wrong
+# passwords):
+#   make bench BENCH_LOGIN_CONNS=4 BENCH_FAILED=0
+BENCHMARKS += tests/bench/pg_logins.sh
