@@ -145,27 +145,37 @@ nap(struct kv_pg *pg, int ms)
 	return poll(&p, 1, ms) > 0;
 }
 
+/* Was res (late: the deadline passed) an answer of status want?  If not,
+ * the listener's state says why (what: the statement's purpose).  res is
+ * cleared. */
+static bool
+answered(struct kv_pg *pg, PGconn *conn, PGresult *res, bool late,
+    ExecStatusType want, const char *what)
+{
+	bool ok = res != NULL && PQresultStatus(res) == want;
+
+	if (late) {
+		late_state(pg);
+	} else if (!ok) {
+		struct vs_err e;
+
+		vs_err_clear(&e);
+		kvpg_result_fail(pg, conn, res, what, &e);
+		set_state(pg, e.msg);
+	}
+	PQclear(res);
+	return ok;
+}
+
 /* One statement without parameters, within the deadline: true when its
  * answer has status want. */
 static bool
 simple(struct kv_pg *pg, PGconn *conn, const char *sql, ExecStatusType want)
 {
-	PGresult *res;
-	bool late, ok;
+	bool late;
+	PGresult *res = kvpg_exec(pg, conn, sql, &late);
 
-	res = kvpg_exec(pg, conn, sql, &late);
-	ok = res != NULL && PQresultStatus(res) == want;
-	if (!ok && !late) {
-		struct vs_err e;
-
-		vs_err_clear(&e);
-		kvpg_result_fail(pg, conn, res, "listener", &e);
-		set_state(pg, e.msg);
-	} else if (late) {
-		late_state(pg);
-	}
-	PQclear(res);
-	return ok;
+	return answered(pg, conn, res, late, want, "listener");
 }
 
 static bool
@@ -174,7 +184,7 @@ beat(struct kv_pg *pg, PGconn *conn)
 	char pid[24], started[32];
 	const char *vals[3] = { pg->host_name, pid, started };
 	PGresult *res;
-	bool late, ok;
+	bool late;
 
 	if (!pg->hosts_ok)
 		return simple(pg, conn, sql_ping, PGRES_TUPLES_OK);
@@ -182,18 +192,7 @@ beat(struct kv_pg *pg, PGconn *conn)
 	snprintf(started, sizeof(started), "%lld", (long long)pg->started);
 	res = kvpg_exec_params(pg, conn, sql_beat, 3, NULL, vals, NULL, NULL,
 	    0, &late);
-	ok = res != NULL && PQresultStatus(res) == PGRES_COMMAND_OK;
-	if (!ok && !late) {
-		struct vs_err e;
-
-		vs_err_clear(&e);
-		kvpg_result_fail(pg, conn, res, "hosts table", &e);
-		set_state(pg, e.msg);
-	} else if (late) {
-		late_state(pg);
-	}
-	PQclear(res);
-	return ok;
+	return answered(pg, conn, res, late, PGRES_COMMAND_OK, "hosts table");
 }
 
 /* Read the kept tables into the cache from one snapshot.  False when the

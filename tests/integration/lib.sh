@@ -588,23 +588,7 @@ ${DC24:+    type = auth
 }  }
 }"
 	fi
-	if [ -n "$DC24" ]; then
-		cat >"$DCCONF" <<EOF
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-auth_allow_cleartext = yes
-default_vsz_limit = unlimited
-mail_driver = mbox
-mail_path = ~/mail
-mail_inbox_path = ~/inbox
-EOF
-	else
-		cat >"$DCCONF" <<EOF
-disable_plaintext_auth = no
-default_vsz_limit = 0
-mail_location = mbox:~/mail:INBOX=~/inbox
-EOF
-	fi
+	t_dovecot_mbox_head "$DCCONF"
 	cat >>"$DCCONF" <<EOF
 # A throwaway Dovecot for a vmseal test.
 instance_name = vmseal-t-$$
@@ -822,4 +806,87 @@ EOF
 		    grep -o '"hash_verifications":[0-9]*' | cut -d: -f2
 	}
 	t_svc_start "$CONF" "start"
+}
+
+# t_dovecot_start_host H ADDR IMAP_PORT LMTP_PORT DB: the Dovecot of a
+# "mail host" H of the multi-host tests (pg_hosts.sh, pg_attack.sh) on
+# ADDR (127.0.0.2, 127.0.0.3: each its own address), IMAP on IMAP_PORT,
+# LMTP on LMTP_PORT (empty: none), auth through DB (the passdb/userdb
+# lines t_dovecot_auth_setup made); files under $WORK (dovecot-H.conf,
+# dovecot-H.log, dcH/), its master's pid added to $DC_PIDS (the caller
+# stops them).  Needs t_dovecot_env first ($DC24).
+t_dovecot_start_host() {
+	local h=$1 ip=$2 base=$WORK/dc$1 conf=$WORK/dovecot-$1.conf lmtp= a=address
+	[ -n "$DC24" ] && a=listen
+	[ -n "$4" ] && lmtp="service lmtp {
+  inet_listener lmtp {
+    $a = $ip
+    port = $4
+  }
+}"
+	t_dovecot_mbox_head "$conf"
+	cat >>"$conf" <<EOC
+instance_name = vmseal-h$h-$$
+base_dir = $base
+state_dir = $WORK/dc-state-$h
+log_path = $WORK/dovecot-$h.log
+listen = $ip
+protocols = imap${4:+ lmtp}
+ssl = no
+auth_mechanisms = plain login
+auth_verbose = yes
+auth_failure_delay = 0
+first_valid_uid = 1
+first_valid_gid = 1
+$5
+service imap-login {
+  inet_listener imap {
+    $a = $ip
+    port = $3
+  }
+  inet_listener imaps {
+    port = 0
+  }
+}
+$lmtp
+service anvil {
+  unix_listener anvil-auth-penalty {
+    mode = 0
+  }
+}
+EOC
+	mkdir -p "$WORK/dc-state-$h"
+	dovecot -c "$conf" </dev/null >"$WORK/dcstart-$h.out" 2>&1 ||
+	    { sed 's/^/#   /' "$WORK/dcstart-$h.out"; return 1; }
+	for _ in $(seq 100); do
+		if [ -s "$base/master.pid" ]; then
+			DC_PIDS="$DC_PIDS $(cat "$base/master.pid")"
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
+# t_dovecot_mbox_head FILE: start a Dovecot configuration in FILE with
+# what differs between 2.3 and 2.4 ($DC24): the version lines, plaintext
+# logins allowed, no memory limit, mbox mail in ~/mail with ~/inbox.
+t_dovecot_mbox_head() {
+	if [ -n "$DC24" ]; then
+		cat >"$1" <<EOF
+dovecot_config_version = 2.4.1
+dovecot_storage_version = 2.4.1
+auth_allow_cleartext = yes
+default_vsz_limit = unlimited
+mail_driver = mbox
+mail_path = ~/mail
+mail_inbox_path = ~/inbox
+EOF
+	else
+		cat >"$1" <<EOF
+disable_plaintext_auth = no
+default_vsz_limit = 0
+mail_location = mbox:~/mail:INBOX=~/inbox
+EOF
+	fi
 }

@@ -125,32 +125,9 @@ t_ok "two vmsealed on one PostgreSQL store, both unsealed (3 failures / 120 s pe
 cat >"$WORK/cl.py" <<'PY'
 import collections, imaplib, json, random, socket, sys, threading, time
 
-def ns(b):
-    return str(len(b)).encode() + b":" + b + b","
-
-def read_ns(s):
-    buf = b""
-    while b":" not in buf:
-        c = s.recv(1)
-        if not c:
-            raise EOFError
-        buf += c
-    n = int(buf[:-1])
-    data = b""
-    while len(data) < n + 1:
-        c = s.recv(n + 1 - len(data))
-        if not c:
-            raise EOFError
-        data += c
-    return data[:-1]
-
-def items(b):
-    out = []
-    while b:
-        n, rest = b.split(b":", 1)
-        out.append(rest[:int(n)].decode())
-        b = rest[int(n) + 1:]
-    return out
+# netstrings: the tests' client (vsclient.py, beside this test)
+sys.path.insert(0, sys.argv.pop(1))
+from vsclient import ns, read_ns, items
 
 def verify(sock, login, pw, ip):
     """One check on vmsealed's auth socket: 'ok', 'fail', 'fail throttled',
@@ -260,7 +237,7 @@ elif cmd == "stats":            # stats STATS.json IP: "ATTEMPTS THROTTLED"
     x = [y for y in st["addresses"] if y["address"] == a[1]]
     print("%d %d" % (x[0]["attempts"], x[0]["throttled"]) if x else "0 0")
 PY
-cl() { timeout 300 python3 "$WORK/cl.py" "$@"; }
+cl() { timeout 300 python3 "$WORK/cl.py" "$TOP_SRCDIR/tests/integration" "$@"; }
 vh() { local h=$1; shift; timeout 60 "$VMSEAL" -c "$WORK/vmseal-$h.conf" "$@"; }
 # hashes H: host H's count of password hashes so far
 hashes() { vh "$1" status --json >"$WORK/st-$1.json" 2>&1 && cl hashes "$WORK/st-$1.json"; }
@@ -303,67 +280,6 @@ check "... no hash ($H2 -> $H3)" test "$H2" -eq "$H3"
 check "... and no statement reached the shared table (newest touched $T0 -> $T1)" test "$T0" = "$T1"
 
 # --- the seed's attack through two real Dovecots ---
-dc_start() {    # dc_start H ADDR IMAP_PORT DB: host H's Dovecot on ADDR
-	local h=$1 ip=$2 base=$WORK/dc$1 conf=$WORK/dovecot-$1.conf a=address
-	[ -n "$DC24" ] && a=listen
-	if [ -n "$DC24" ]; then
-		cat >"$conf" <<EOC
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-auth_allow_cleartext = yes
-default_vsz_limit = unlimited
-mail_driver = mbox
-mail_path = ~/mail
-mail_inbox_path = ~/inbox
-EOC
-	else
-		cat >"$conf" <<EOC
-disable_plaintext_auth = no
-default_vsz_limit = 0
-mail_location = mbox:~/mail:INBOX=~/inbox
-EOC
-	fi
-	cat >>"$conf" <<EOC
-instance_name = vmseal-att-h$h-$$
-base_dir = $base
-state_dir = $WORK/dc-state-$h
-log_path = $WORK/dovecot-$h.log
-listen = $ip
-protocols = imap
-ssl = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-first_valid_uid = 1
-first_valid_gid = 1
-$4
-service imap-login {
-  inet_listener imap {
-    $a = $ip
-    port = $3
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-EOC
-	mkdir -p "$WORK/dc-state-$h"
-	dovecot -c "$conf" </dev/null >"$WORK/dcstart-$h.out" 2>&1 ||
-	    { sed 's/^/#   /' "$WORK/dcstart-$h.out"; return 1; }
-	for _ in $(seq 100); do
-		if [ -s "$base/master.pid" ]; then
-			DC_PIDS="$DC_PIDS $(cat "$base/master.pid")"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 # reasons H IP: the reasons of host H's "auth failed" lines for IP
 reasons() { sed -n "s/.*auth failed: rip=$2 .* reason=\([a-z-]*\)\$/\1/p" "$WORK/vmsealed-$1.log"; }
 
@@ -374,9 +290,9 @@ if [ -n "$DC_OK" ]; then
 	DB_A=$DB
 	DB_B=${DB//$WORK\/runA/$WORK/runB}
 	check "host A: Dovecot $DC_VERSION on 127.0.0.2:$IMAP_A ($AUTH_MODE, through A's vmsealed)" \
-	    dc_start A 127.0.0.2 "$IMAP_A" "$DB_A"
+	    t_dovecot_start_host A 127.0.0.2 "$IMAP_A" "" "$DB_A"
 	check "host B: Dovecot on 127.0.0.3:$IMAP_B (through B's vmsealed)" \
-	    dc_start B 127.0.0.3 "$IMAP_B" "$DB_B"
+	    t_dovecot_start_host B 127.0.0.3 "$IMAP_B" "" "$DB_B"
 	ready=
 	for _ in $(seq 100); do
 		[ "$(cl login 127.0.0.2 "$IMAP_A" 127.0.0.10 bob "$BOB_PW")" = OK ] &&

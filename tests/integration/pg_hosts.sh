@@ -343,7 +343,7 @@ check "host B's socketmap answers again: carol@example.org: $r" test "$r" = OK
 # --- two mail hosts: a Dovecot and a Postfix per vmsealed ---
 # Host A: Dovecot on 127.0.0.2; host B: Dovecot (imap, lmtp) and Postfix
 # on 127.0.0.3; each asks its own vmsealed.  lib.sh's starters listen on
-# 127.0.0.1: dc_start is t_dovecot_start_imap with an address, and B's
+# 127.0.0.1: t_dovecot_start_host (lib.sh) is t_dovecot_start_imap with an address, and B's
 # Postfix is t_postfix_start moved to 127.0.0.3 (master.cf, reload).
 # Dovecot 2.3 through checkpassword, 2.4 through the plugin (t_dovecot_env's
 # choice).  Skipped (one SKIP) without Dovecot or Postfix.
@@ -362,76 +362,6 @@ cleanup_mail() {
 }
 trap 'cleanup_mail; cleanup' EXIT
 
-# dc_start H ADDR IMAP_PORT LMTP_PORT DB: the Dovecot of host H on ADDR
-# (LMTP_PORT empty: no LMTP), auth through DB.
-dc_start() {
-	local h=$1 ip=$2 base=$WORK/dc$1 conf=$WORK/dovecot-$1.conf lmtp= a=address
-	[ -n "$DC24" ] && a=listen
-	[ -n "$4" ] && lmtp="service lmtp {
-  inet_listener lmtp {
-    $a = $ip
-    port = $4
-  }
-}"
-	if [ -n "$DC24" ]; then
-		cat >"$conf" <<EOC
-dovecot_config_version = 2.4.1
-dovecot_storage_version = 2.4.1
-auth_allow_cleartext = yes
-default_vsz_limit = unlimited
-mail_driver = mbox
-mail_path = ~/mail
-mail_inbox_path = ~/inbox
-EOC
-	else
-		cat >"$conf" <<EOC
-disable_plaintext_auth = no
-default_vsz_limit = 0
-mail_location = mbox:~/mail:INBOX=~/inbox
-EOC
-	fi
-	cat >>"$conf" <<EOC
-instance_name = vmseal-h$h-$$
-base_dir = $base
-state_dir = $WORK/dc-state-$h
-log_path = $WORK/dovecot-$h.log
-listen = $ip
-protocols = imap${4:+ lmtp}
-ssl = no
-auth_mechanisms = plain login
-auth_verbose = yes
-auth_failure_delay = 0
-first_valid_uid = 1
-first_valid_gid = 1
-$5
-service imap-login {
-  inet_listener imap {
-    $a = $ip
-    port = $3
-  }
-  inet_listener imaps {
-    port = 0
-  }
-}
-$lmtp
-service anvil {
-  unix_listener anvil-auth-penalty {
-    mode = 0
-  }
-}
-EOC
-	mkdir -p "$WORK/dc-state-$h"
-	dovecot -c "$conf" </dev/null >"$WORK/dcstart-$h.out" 2>&1 ||
-	    { sed 's/^/#   /' "$WORK/dcstart-$h.out"; return 1; }
-	for _ in $(seq 100); do
-		if [ -s "$base/master.pid" ]; then
-			DC_PIDS="$DC_PIDS $(cat "$base/master.pid")"
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
-}
 
 if [ -n "$DC_OK" ]; then
 	read -r IMAP_A IMAP_B LMTP_B SMTP_PORT < <(t_free_ports 4)
@@ -440,9 +370,9 @@ if [ -n "$DC_OK" ]; then
 	DB_A=$DB
 	DB_B=${DB//$WORK\/runA/$WORK/runB}
 	check "host A: Dovecot on 127.0.0.2:$IMAP_A ($AUTH_MODE, through host A's vmsealed)" \
-	    dc_start A 127.0.0.2 "$IMAP_A" "" "$DB_A"
+	    t_dovecot_start_host A 127.0.0.2 "$IMAP_A" "" "$DB_A"
 	check "host B: Dovecot on 127.0.0.3:$IMAP_B, LMTP on 127.0.0.3:$LMTP_B (through host B's vmsealed)" \
-	    dc_start B 127.0.0.3 "$IMAP_B" "$LMTP_B" "$DB_B"
+	    t_dovecot_start_host B 127.0.0.3 "$IMAP_B" "$LMTP_B" "$DB_B"
 	PFDIR=$WORK/postfix SPOOL=$WORK/spool MAILLOG=$WORK/maillog
 	SM="socketmap:unix:$WORK/runB/socketmap"
 	t_postfix_start "virtual_mailbox_domains = $SM:domains

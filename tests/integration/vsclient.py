@@ -11,7 +11,8 @@
 #                                        the first answer, then prints the
 #                                        wall clock (ns) of the first WANT,
 #                                        or "never" after SECONDS
-# Netstrings read with their lengths checked against what arrives; one
+# Netstrings read with their lengths checked against what arrives (ns,
+# read_ns and items, imported by pg_attack.sh's client too); one
 # question per connection, 30 s timeout.  Used by pg_service.sh,
 # pg_faults.sh and pg_hosts.sh.
 import socket
@@ -48,33 +49,38 @@ def items(b):
     return out
 
 
-cmd, path = sys.argv[1], sys.argv[2]
-s = socket.socket(socket.AF_UNIX)
-s.settimeout(30)
-s.connect(path)
-if cmd == "sm":
-    s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
-    print(read_ns(s).decode().split(" ")[0])
-elif cmd == "smwait":
-    import time
-    q = ns((sys.argv[3] + " " + sys.argv[4]).encode())
-    end = time.monotonic() + float(sys.argv[6])
-    first = True
-    while time.monotonic() < end:
-        s.sendall(q)
-        a = read_ns(s).decode().split(" ")[0]
-        if first:
-            open(sys.argv[7], "w").close()
-            first = False
-        if a == sys.argv[5]:
-            print(time.time_ns())
-            sys.exit(0)
-        time.sleep(0.001)
-    print("never")
-else:
-    pw = sys.stdin.readline().rstrip("\n")
-    ip = sys.argv[4] if len(sys.argv) > 4 else "192.0.2.7"
-    s.sendall(ns(b"".join(ns(x.encode()) for x in
-                          ("verify", sys.argv[3], pw, "imap", ip,
-                           "127.0.0.1", "1"))))
-    print(items(read_ns(s))[0])
+def main():
+    cmd, path = sys.argv[1], sys.argv[2]
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(30)
+    s.connect(path)
+    if cmd == "sm":
+        s.sendall(ns((sys.argv[3] + " " + sys.argv[4]).encode()))
+        print(read_ns(s).decode().split(" ")[0])
+    elif cmd == "smwait":
+        import time
+        q = ns((sys.argv[3] + " " + sys.argv[4]).encode())
+        end = time.monotonic() + float(sys.argv[6])
+        first = True
+        while time.monotonic() < end:
+            s.sendall(q)
+            a = read_ns(s).decode().split(" ")[0]
+            if first:
+                open(sys.argv[7], "w").close()
+                first = False
+            if a == sys.argv[5]:
+                print(time.time_ns())
+                sys.exit(0)
+            time.sleep(0.001)
+        print("never")
+    else:
+        pw = sys.stdin.readline().rstrip("\n")
+        ip = sys.argv[4] if len(sys.argv) > 4 else "192.0.2.7"
+        s.sendall(ns(b"".join(ns(x.encode()) for x in
+                              ("verify", sys.argv[3], pw, "imap", ip,
+                               "127.0.0.1", "1"))))
+        print(items(read_ns(s))[0])
+
+
+if __name__ == "__main__":
+    main()
