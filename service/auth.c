@@ -39,12 +39,10 @@
  * copy of a key kept.  "vmseal throttle list" shows both forms.
  *
  * Several hosts on one PostgreSQL store: after its lookup and before any
- * hash (an app password's keyed check included), the worker reserves the
- * check in the throttle the hosts share (guard.c,
- * svc_guard_shared_reserve: a database round trip per key, in the
- * worker, never in the main thread); refused there it answers "fail"
- * (throttled) or "temp" without a hash, and once answered it settles the
- * reservation (svc_guard_shared_settle).  On LMDB nothing changes.
+ * hash, the worker reserves the check in the throttle the hosts share
+ * (guard.c: a round trip per key, never in the main thread), answers
+ * "fail throttled" or "temp" without a hash when refused, and settles
+ * the reservation once answered.  On LMDB nothing changes.
  *
  * Legacy hashes: a successful check of a hash that is not Argon2id at the
  * store's cost re-hashes the password and saves it in the same request.
@@ -98,9 +96,7 @@ struct auth_job {
 	 * password change (chg, the caller's: it outlives the job) */
 	const struct passwd_change *chg;
 	bool sync, finished;
-	/* What the shared throttle reserved for it in the database
-	 * (PostgreSQL store: svc_guard_shared_reserve), settled by the
-	 * worker once answered. */
+	/* what the shared throttle reserved (guard.c), settled after */
 	struct guard_shared shared;
 	struct auth_job *next;
 };

@@ -3,7 +3,7 @@ sbin_PROGRAMS += service/vmsealed
 service_vmsealed_SOURCES = \
 	service/vmsealed.c service/service.h \
 	service/conn.c service/conn.h service/log.c service/log.h \
-	service/postfix.c service/admin.c service/cmd_service.c \
+	service/postfix.c service/admin.c service/status.c service/cmd_service.c \
 	service/auth.c service/authkey.c service/authkey.h service/guard.c \
 	service/passwd.c
 service_vmsealed_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_srcdir)/admin

@@ -99,6 +99,8 @@ void svc_rates_free(struct svc *s);
 /* admin.c: start the admin thread; svc_admin_enqueue hands it an accepted
  * connection (it closes it when done). */
 int svc_admin_start(struct svc *s);
+/* status.c: "vmseal status" (text, or JSON with json) to out. */
+void svc_status_print(struct svc *s, FILE *out, bool json);
 void svc_admin_enqueue(struct svc *s, int fd);
 void svc_admin_stop(struct svc *s);
 /* cmd_service.c: unseal, seal, status (struct cli_command, admin/cli.h),
