@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <libpq-fe.h>
 
@@ -113,6 +114,8 @@ int kvpg_result_fail(const struct kv_pg *pg, PGconn *conn,
  * time; the statement may still run there, the connection is in the
  * middle of it and must be closed (never reused) - kvpg_late_fail()
  * gives the message. */
+/* kv_pg_stmt.c: the monotonic clock in milliseconds (deadlines). */
+int64_t kvpg_now_ms(void);
 PGresult *kvpg_exec(const struct kv_pg *pg, PGconn *conn, const char *sql,
     bool *late_r);
 PGresult *kvpg_exec_params(const struct kv_pg *pg, PGconn *conn,

@@ -81,15 +81,6 @@ static const char sql_warm_page[] =
     "SELECT k, v FROM vmseal_kv WHERE tbl = $1::smallint AND k > $2 "
     "ORDER BY k LIMIT 512";
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 set_state(struct kv_pg *pg, const char *msg)
 {
@@ -329,14 +320,14 @@ listen_main(void *arg)
 					break;
 				continue;
 			}
-			next = now_ms() + KV_PG_BEAT_MS;
+			next = kvpg_now_ms() + KV_PG_BEAT_MS;
 		}
-		now = now_ms();
+		now = kvpg_now_ms();
 		if (now >= next) {
 			if (!beat(pg, conn))
 				goto lost;
 			drain(pg, conn);
-			next = now_ms() + KV_PG_BEAT_MS;
+			next = kvpg_now_ms() + KV_PG_BEAT_MS;
 			continue;
 		}
 		left = (int)(next - now);

@@ -82,8 +82,8 @@ static const char sql_count[] =
 
 /* ---- statements with a deadline ---- */
 
-static int64_t
-now_ms(void)
+int64_t
+kvpg_now_ms(void)
 {
 	struct timespec ts;
 
@@ -106,13 +106,13 @@ wait_socket(PGconn *conn, bool out, int64_t deadline)
 	p.events = POLLIN | (out ? POLLOUT : 0);
 	for (;;) {
 		left = -1;
-		if (deadline != 0 && (left = deadline - now_ms()) <= 0)
+		if (deadline != 0 && (left = deadline - kvpg_now_ms()) <= 0)
 			return 0;
 		p.revents = 0;
 		r = poll(&p, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 		if (r > 0)
 			return 1;
-		if (r == 0 && deadline != 0 && now_ms() >= deadline)
+		if (r == 0 && deadline != 0 && kvpg_now_ms() >= deadline)
 			return 0;
 		if (r < 0 && errno != EINTR)
 			return -1;
@@ -124,7 +124,7 @@ wait_socket(PGconn *conn, bool out, int64_t deadline)
 static PGresult *
 await_answer(const struct kv_pg *pg, PGconn *conn, bool *late_r)
 {
-	int64_t deadline = pg->answer_ms ? now_ms() + pg->answer_ms : 0;
+	int64_t deadline = pg->answer_ms ? kvpg_now_ms() + pg->answer_ms : 0;
 	PGresult *res, *last = NULL;
 	int w = 0, f;
 
