@@ -258,8 +258,13 @@ THR=$(jget "$WORK/burst.json" 'j["all"].get("fail throttled", 0)')
 OTHER=$(jget "$WORK/burst.json" 'sum(v for k, v in j["all"].items() if k not in ("fail", "fail throttled", "temp"))')
 check "60 wrong passwords from one address, 20 at a time over both hosts: exactly 3 hashes in total ($((H1 - H0)))" \
     test "$((H1 - H0))" -eq 3
+# How the other 57 split between "fail throttled" and "temp" is timing:
+# "temp" while the 3 reserved checks are in flight, "fail throttled" once
+# they are settled; on a slow machine (ASan) the whole burst can end
+# before they settle (CI once saw fail 3, temp 57). Checked below, after
+# the burst: every later attempt is "fail throttled".
 check "... 3 answered fail ($FAILS), the others fail throttled ($THR) or temp, nothing else ($OTHER)" \
-    test "$FAILS" -eq 3 -a "$OTHER" -eq 0 -a "$THR" -gt 0
+    test "$FAILS" -eq 3 -a "$OTHER" -eq 0
 ROWS=$(psql -Atc "SELECT count(*) FROM vmseal_throttle" 2>&1)
 check "the shared table vmseal_throttle was made and holds the keys ($ROWS rows)" test "${ROWS:-0}" -ge 2 2>/dev/null
 psql -qc "COPY vmseal_throttle TO STDOUT" >"$WORK/table.txt" 2>&1
