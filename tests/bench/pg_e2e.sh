@@ -32,10 +32,27 @@
 #                  mailbox) in the same cluster: the familiar set-up
 #                  (needs Debian's postfix-pgsql; without it that row is
 #                  skipped and said so)
+#       lmdb-direct, pg-direct
+#                  the same two vmsealed asked without proxymap:
+#                  socketmap:unix:.../socketmap:NAME, each Postfix process
+#                  (smtpd, cleanup, trivial-rewrite) on its own connection
+#                  to vmsealed (doc/postfix.md: with a chrooted smtpd this
+#                  needs the socket folder bind-mounted into the chroot,
+#                  as the policy service does)
+#       pgsql-direct the PostfixAdmin maps without proxymap (pgsql:): a
+#                  PostgreSQL connection per Postfix process
+#       native     Postfix's own hash: tables of the same users, read in
+#                  each Postfix process (no proxymap, no daemon, no
+#                  database): not a way to run vmseal, but the ceiling of
+#                  this Postfix set-up - no map source can be faster, so
+#                  native/pgsql-maps bounds what PG/pgsql-maps can reach
 #                 Each source is measured BENCH_ROUNDS times, the order
 #                 rotating between rounds; the best round is reported, and
 #                 the median of each round's ratio.  Printed: PG/LMDB
-#                 (target >= 0.9) and PG/pgsql-maps (target >= 1.5).
+#                 (target >= 0.9) and PG/pgsql-maps (target >= 1.5) for
+#                 vmseal with and without proxymap (the baseline is
+#                 always proxy:pgsql:, as the issue and PostfixAdmin have
+#                 it), pg-direct/pgsql-direct, and that ceiling.
 #   propagation   two vmsealed on the one PostgreSQL store: A takes writes
 #                 on its admin socket only, B answers socketmap lookups
 #                 only; for BENCH_PROP_TRIALS trials, "vmseal address add"
@@ -63,7 +80,7 @@
 #   BENCH_ROUNDS  measurements of each source (default 2)
 #   BENCH_PROP_TRIALS  propagation trials (default 50; 0 skips)
 #   BENCH_KEEP=1  keep the work folder (its path is printed)
-# The default run takes about 3-4 minutes on 2 CPUs.
+# The default run takes about 5-6 minutes on 2 CPUs.
 set -eu
 set -o pipefail
 
@@ -223,6 +240,17 @@ pgmap mailboxes "SELECT maildir FROM mailbox WHERE username = '%s' AND active = 
 pgmap aliases "SELECT goto FROM alias WHERE address = '%s' AND active = '1'"
 pgmap senders "SELECT username FROM mailbox WHERE username = '%s' AND active = '1' UNION SELECT goto FROM alias WHERE address = '%s' AND active = '1'"
 
+# Postfix's own tables of the same users (the "native" ceiling).
+mkdir -p "$W/native"
+awk '{ print $1 "\tOK" }' "$W/pfa-domain.tsv" >"$W/native/domains"
+cp "$W/mailboxes.map" "$W/native/mailboxes"
+cp "$W/mailboxes.map" "$W/native/senders"
+cp "$W/aliases.map" "$W/native/aliases"
+for m in domains mailboxes aliases senders; do
+	postmap -c "$d" "hash:$W/native/$m" || die "postmap $m"
+done
+chmod -R a+rX "$W/native"
+
 # --- vmsealed on each store ---
 SVCLOG=$W/vmsealed.log
 svc() {     # svc NAME LOCATION-LINE: vmsealed NAME, started and unsealed
@@ -256,6 +284,18 @@ maps_for() {    # maps_for SOURCE: the four map parameters
 	pgsql-maps)
 		for m in domains mailboxes aliases senders; do
 			eval "M_$m=proxy:pgsql:$W/pgsql/$m.cf"
+		done;;
+	pgsql-direct)
+		for m in domains mailboxes aliases senders; do
+			eval "M_$m=pgsql:$W/pgsql/$m.cf"
+		done;;
+	*-direct)
+		for m in domains mailboxes aliases senders; do
+			eval "M_$m=socketmap:unix:$W/svc-${1%-direct}/run/socketmap:$m"
+		done;;
+	native)
+		for m in domains mailboxes aliases senders; do
+			eval "M_$m=hash:$W/native/$m"
 		done;;
 	*)
 		for m in domains mailboxes aliases senders; do
@@ -308,7 +348,7 @@ probe() {
 # database SOURCE reads (nothing for lmdb).
 pg_xacts() {
 	local db
-	case $1 in pg) db=vmseal;; pgsql-maps) db=pfa;; *) return 0;; esac
+	case $1 in pg|pg-direct) db=vmseal;; pgsql-*) db=pfa;; *) return 0;; esac
 	psql -At -d postgres -c "SELECT pg_stat_force_next_flush()" >/dev/null 2>&1 || true
 	psql -At -d postgres -c "SELECT xact_commit + xact_rollback FROM
 	    pg_stat_database WHERE datname = '$db'" 2>/dev/null || true
@@ -369,8 +409,8 @@ measure() {
 	    "${XACTS[$k]:+, ${XACTS[$k]} PostgreSQL transactions per recipient}"
 }
 
-SOURCES="lmdb pg"
-[ -n "$HAVE_PGSQL_MAP" ] && SOURCES="$SOURCES pgsql-maps"
+SOURCES="lmdb pg lmdb-direct pg-direct native"
+[ -n "$HAVE_PGSQL_MAP" ] && SOURCES="$SOURCES pgsql-maps pgsql-direct"
 set -- $SOURCES
 NS=$#
 echo
@@ -505,24 +545,42 @@ echo "== results (N=$N users, $TOTAL recipients per measurement, best of" \
     "$ROUNDS; load average $(loadavg) at end)"
 printf '  %-44s %12s\n' "map source" "recipients/s"
 B_LMDB=$(best lmdb); B_PG=$(best pg)
+B_LMDBD=$(best lmdb-direct); B_PGD=$(best pg-direct)
 printf '  %-44s %12s\n' "vmseal, LMDB store (proxy:socketmap)" "$B_LMDB" \
-    "vmseal, PostgreSQL store (proxy:socketmap)" "$B_PG"
+    "vmseal, PostgreSQL store (proxy:socketmap)" "$B_PG" \
+    "vmseal, LMDB store (socketmap, no proxymap)" "$B_LMDBD" \
+    "vmseal, PostgreSQL store (socketmap, no proxy)" "$B_PGD"
 if [ -n "$HAVE_PGSQL_MAP" ]; then
-	B_PGSQL=$(best pgsql-maps)
-	printf '  %-44s %12s\n' "PostfixAdmin tables (proxy:pgsql)" "$B_PGSQL"
+	B_PGSQL=$(best pgsql-maps); B_PGSQLD=$(best pgsql-direct)
+	printf '  %-44s %12s\n' "PostfixAdmin tables (proxy:pgsql)" "$B_PGSQL" \
+	    "PostfixAdmin tables (pgsql, no proxymap)" "$B_PGSQLD"
 fi
+B_NATIVE=$(best native)
+printf '  %-44s %12s\n' "Postfix's own hash: tables (the ceiling)" "$B_NATIVE"
 echo
 echo "ratios                                         best   median of rounds   target"
 R=$(div "$B_PG" "$B_LMDB" '%.2f')
-printf '  %-42s %6s %12s %14s\n' "PG / LMDB" "$R" "$(median_ratio pg lmdb)" \
-    ">= 0.9 $(target "$R" 0.9)"
+printf '  %-42s %6s %12s %14s\n' "PG / LMDB (proxy:socketmap)" "$R" \
+    "$(median_ratio pg lmdb)" ">= 0.9 $(target "$R" 0.9)"
+R=$(div "$B_PGD" "$B_LMDBD" '%.2f')
+printf '  %-42s %6s %12s %14s\n' "PG / LMDB (socketmap, no proxymap)" "$R" \
+    "$(median_ratio pg-direct lmdb-direct)" ">= 0.9 $(target "$R" 0.9)"
 if [ -n "$HAVE_PGSQL_MAP" ]; then
 	R=$(div "$B_PG" "$B_PGSQL" '%.2f')
-	printf '  %-42s %6s %12s %14s\n' "PG / pgsql-maps" "$R" \
+	printf '  %-42s %6s %12s %14s\n' "PG (proxy:socketmap) / pgsql-maps" "$R" \
 	    "$(median_ratio pg pgsql-maps)" ">= 1.5 $(target "$R" 1.5)"
+	R=$(div "$B_PGD" "$B_PGSQL" '%.2f')
+	printf '  %-42s %6s %12s %14s\n' "PG (socketmap) / pgsql-maps" "$R" \
+	    "$(median_ratio pg-direct pgsql-maps)" ">= 1.5 $(target "$R" 1.5)"
+	R=$(div "$B_PGD" "$B_PGSQLD" '%.2f')
+	printf '  %-42s %6s %12s\n' "PG (socketmap) / pgsql (both no proxymap)" "$R" \
+	    "$(median_ratio pg-direct pgsql-direct)"
 	R=$(div "$B_LMDB" "$B_PGSQL" '%.2f')
 	printf '  %-42s %6s %12s\n' "LMDB / pgsql-maps" "$R" \
 	    "$(median_ratio lmdb pgsql-maps)"
+	R=$(div "$B_NATIVE" "$B_PGSQL" '%.2f')
+	printf '  %-42s %6s %12s\n' "native / pgsql-maps (no source can beat)" "$R" \
+	    "$(median_ratio native pgsql-maps)"
 else
 	echo "  PG / pgsql-maps: not measured (apt-get install postfix-pgsql)"
 fi

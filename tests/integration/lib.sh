@@ -177,9 +177,13 @@ t_favour() {
 # that keep it local (no DNS, no TLS, no local delivery, loopback only)
 # followed by EXTRA, the test's own lines (maps, restrictions, SASL).
 # Started and answering 220 within 15 s, or bail; sets PF_STARTED (the
-# test's cleanup calls t_postfix_stop).
+# test's cleanup calls t_postfix_stop).  T_PF_CHROOT=y runs smtpd, cleanup
+# and trivial-rewrite chrooted in $SPOOL as Debian's master.cf does (with
+# the files Debian copies into the chroot); T_PF_LAUNCH is a command
+# "postfix start" runs under (for instance one that enters a mount
+# namespace).
 t_postfix_start() {
-	local ready=
+	local ready= c=${T_PF_CHROOT:-n} f
 	mkdir -p "$PFDIR" "$SPOOL" "$WORK/data" "$WORK/log" ||
 	    bail "mkdir $PFDIR"
 	chown postfix "$WORK/data"
@@ -214,11 +218,11 @@ smtpd_error_sleep_time = 0
 $1
 EOF
 	cat >"$PFDIR/master.cf" <<EOF
-127.0.0.1:$SMTP_PORT inet n - n - - smtpd
+127.0.0.1:$SMTP_PORT inet n - $c - - smtpd
 pickup    unix  n       -       n       60      1       pickup
-cleanup   unix  n       -       n       -       0       cleanup
+cleanup   unix  n       -       $c       -       0       cleanup
 qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
+rewrite   unix  -       -       $c       -       -       trivial-rewrite
 bounce    unix  -       -       n       -       0       bounce
 defer     unix  -       -       n       -       0       bounce
 trace     unix  -       -       n       -       0       bounce
@@ -239,8 +243,14 @@ anvil     unix  -       -       n       -       1       anvil
 scache    unix  -       -       n       -       1       scache
 postlog   unix-dgram n  -       n       -       1       postlogd
 EOF
+	if [ "$c" = y ]; then
+		mkdir -p "$SPOOL/etc"
+		for f in localtime services resolv.conf hosts nsswitch.conf host.conf; do
+			[ -e "/etc/$f" ] && cp -L "/etc/$f" "$SPOOL/etc/"
+		done
+	fi
 	timeout 30 postfix -c "$PFDIR" check </dev/null >"$WORK/pfcheck.out" 2>&1
-	if timeout 30 postfix -c "$PFDIR" start </dev/null \
+	if timeout 30 ${T_PF_LAUNCH:-} postfix -c "$PFDIR" start </dev/null \
 	    >"$WORK/pfstart.out" 2>&1; then
 		PF_STARTED=1
 	else

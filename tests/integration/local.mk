@@ -4,6 +4,7 @@ INTEGRATION_TESTS = \
 	tests/integration/store_cli.sh \
 	tests/integration/service.sh \
 	tests/integration/postfix.sh \
+	tests/integration/postfix_chroot.sh \
 	tests/integration/dovecot.sh \
 	tests/integration/dovecot_plugin.sh \
 	tests/integration/dovecot_lua.sh \
