@@ -6,10 +6,14 @@
  * mode before listen(); every connection's buffers are capped (in_max,
  * out_max) and the number of connections is capped per kind and in all;
  * over a cap a peer is closed, never waited for.  No peer byte is logged.
+ * Out of file descriptors (EMFILE/ENFILE), a pending connection is still
+ * taken - with a descriptor kept spare for it - and closed at once, so the
+ * level-triggered listener does not spin the loop until one frees.
  */
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
@@ -41,8 +45,11 @@ conn_set_init(struct conn_set *s, struct vs_err *err)
 	s->n = 0;
 	s->nwatch = 0;
 	s->stop = false;
+	s->nofile_logged = 0;
 	if ((s->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		return vs_fail(err, VS_EIO, "epoll: %s", strerror(errno));
+	if ((s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return vs_fail(err, VS_EIO, "/dev/null: %s", strerror(errno));
 	return VS_OK;
 }
 
@@ -402,6 +409,38 @@ refuse(struct conn_set *s, struct conn_kind *k, int fd, const char *which,
 	}
 }
 
+/* accept4() failed with EMFILE or ENFILE: take the pending connection
+ * with the spare descriptor's place and close it (the peer sees the
+ * connection closed: Postfix answers 4xx, Dovecot a temporary failure).
+ * False when there was none or the spare could not be used. */
+static bool
+shed_one(struct conn_set *s, struct conn_kind *k)
+{
+	time_t now = time(NULL);
+	int fd;
+
+	if (s->spare_fd < 0 &&
+	    (s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+		return false;       /* another thread took the last one */
+	close(s->spare_fd);
+	fd = accept4(k->listen_fd, NULL, NULL, SOCK_CLOEXEC);
+	if (fd >= 0)
+		close(fd);
+	s->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	count(k->refused, 1);
+	count(s->refused, 1);
+	if (now - s->nofile_logged >= 60) {
+		s->nofile_logged = now;
+		svc_log(LOG_WARNING, "%s: out of file descriptors (%lu "
+		    "connections open): refusing new connections; raise the "
+		    "open-file limit (LimitNOFILE) or lower max_connections",
+		    k->name, s->n);
+	}
+	return true;
+}
+
 static void
 accept_on(struct conn_set *s, unsigned kind)
 {
@@ -415,8 +454,12 @@ accept_on(struct conn_set *s, unsigned kind)
 	for (;;) {
 		fd = accept4(k->listen_fd, NULL, NULL,
 		    SOCK_NONBLOCK | SOCK_CLOEXEC);
-		if (fd < 0)
+		if (fd < 0) {
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    shed_one(s, k))
+				continue;
 			return;
+		}
 		count(k->accepted, 1);
 		if ((which = over_limit(s, k, &open, &max)) != NULL) {
 			refuse(s, k, fd, which, open, max);

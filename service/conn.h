@@ -103,6 +103,9 @@ struct conn_set {
 	                                 * returns at once */
 	/* internal */
 	int epfd;
+	int spare_fd;                   /* /dev/null, given up to shed a
+	                                 * connection when out of descriptors */
+	time_t nofile_logged;
 	unsigned nwatch;
 	struct { int fd; void (*fn)(struct conn_set *, int); } watch[
 	    CONN_WATCH_MAX];

@@ -122,6 +122,35 @@ apply_limits(void)
 	    c->admin_max_connections : ADMIN_CONNECTIONS_DEFAULT;
 }
 
+/* Descriptors beyond max_connections: listeners, the store, the
+ * database's connections, admin and self-service sessions, logs. */
+#define NOFILE_RESERVE 256
+
+/* The soft open-file limit raised (up to the hard one) to what
+ * max_connections needs: systemd starts services with 1024, which the
+ * default max_connections alone fills.  Short of it, conn.c refuses the
+ * connections it cannot take (and says so); this says why at start. */
+static void
+fit_nofile(void)
+{
+	rlim_t want = (rlim_t)state.conf.max_connections + NOFILE_RESERVE;
+	struct rlimit rl;
+	rlim_t now;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	now = rl.rlim_cur;
+	rl.rlim_cur = (rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= want) ?
+	    want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+		now = rl.rlim_cur;
+	if (now < want)
+		svc_log(LOG_WARNING, "open-file limit %llu is below the %llu "
+		    "that max_connections %u needs: connections beyond it are "
+		    "refused (raise LimitNOFILE)", (unsigned long long)now,
+		    (unsigned long long)want, state.conf.max_connections);
+}
+
 static void
 apply_runtime_settings(void)
 {
@@ -129,6 +158,7 @@ apply_runtime_settings(void)
 	snprintf(state.lopts.delimiters, sizeof(state.lopts.delimiters), "%s",
 	    state.conf.recipient_delimiter);
 	apply_limits();
+	fit_nofile();
 }
 
 /* --- sockets --- */

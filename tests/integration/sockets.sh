@@ -92,7 +92,7 @@ status_json() {
 start_service() {
 	rm -rf "$SOCK"
 	: >"$LOG"
-	"$VMSEALED" -c "$CONF" -f </dev/null >>"$LOG" 2>&1 &
+	${LAUNCH:-} "$VMSEALED" -c "$CONF" -f </dev/null >>"$LOG" 2>&1 &
 	DPID=$!
 	local i
 	for i in $(seq 50); do
@@ -408,6 +408,42 @@ refuse_dir "socket folder that is a symbolic link" \
 check "nothing bound through the link" \
     test -z "$(find "$WORK/elsewhere/" -type s)"
 rm -f "$SOCK"
+
+# === out of file descriptors: refused at once, no busy loop ===
+# vmsealed under an open-file limit of 48 (soft and hard) with the
+# default max_connections (1024): it says at start that the limit is too
+# low; 100 idle socketmap connections fill its descriptors, and those it
+# cannot take are closed at once (a descriptor kept spare for it), not
+# left pending on a listener that would wake the loop for ever.
+if command -v prlimit >/dev/null 2>&1; then
+	write_conf "${BASE[@]}"
+	LAUNCH="prlimit --nofile=48:48"
+	if start_service; then
+		unset LAUNCH
+		check "under an open-file limit of 48, vmsealed says at start it is below what max_connections needs" \
+		    grep -q 'open-file limit 48 is below the 1280 that max_connections 1024 needs' "$LOG"
+		vsc unseal --passphrase-fd 3 3<<<"$PASS" >/dev/null 2>&1
+		hold socketmap 100
+		t0=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+		sleep 2
+		t1=$(awk '{ print $14 + $15 }' "/proc/$DPID/stat")
+		H=${HELD#held=}; H=${H% *}; C=${HELD##*closed=}
+		check "100 idle socketmap connections, out of descriptors: some held, the rest closed at once, none left pending ($HELD)" \
+		    test "${H:-0}" -ge 1 -a "${C:-0}" -ge 1 -a "$((${H:-0} + ${C:-0}))" -eq 100
+		check "... and the loop does not spin meanwhile (CPU $((t1 - t0)) ticks in 2 s, a spinning loop takes ~200)" \
+		    test "$((t1 - t0))" -lt 100
+		check "... logged: out of file descriptors, refusing new connections" \
+		    grep -q 'socketmap: out of file descriptors' "$LOG"
+		release
+		sm_at_once "... once they close, a lookup answers at once"
+		stop_service
+	else
+		unset LAUNCH
+		t_fail "vmsealed starts under an open-file limit of 48"
+	fi
+else
+	t_skip "prlimit (util-linux) not installed"
+fi
 
 # The service user's own folder (systemd's RuntimeDirectory) is fine.
 write_conf "${BASE[@]}"
