@@ -278,35 +278,21 @@ auxprop_plugin: sasldb
 sasldb_path: $W/sasl/sasldb2
 mech_list: PLAIN LOGIN
 EOF
-maps_for() {    # maps_for SOURCE: the four map parameters
-	local m
+map_of() {      # map_of SOURCE MAP: the table Postfix asks for MAP
 	case $1 in
-	pgsql-maps)
-		for m in domains mailboxes aliases senders; do
-			eval "M_$m=proxy:pgsql:$W/pgsql/$m.cf"
-		done;;
-	pgsql-direct)
-		for m in domains mailboxes aliases senders; do
-			eval "M_$m=pgsql:$W/pgsql/$m.cf"
-		done;;
-	*-direct)
-		for m in domains mailboxes aliases senders; do
-			eval "M_$m=socketmap:unix:$W/svc-${1%-direct}/run/socketmap:$m"
-		done;;
-	native)
-		for m in domains mailboxes aliases senders; do
-			eval "M_$m=hash:$W/native/$m"
-		done;;
-	*)
-		for m in domains mailboxes aliases senders; do
-			eval "M_$m=proxy:socketmap:unix:$W/svc-$1/run/socketmap:$m"
-		done;;
+	pgsql-maps)   echo "proxy:pgsql:$W/pgsql/$2.cf";;
+	pgsql-direct) echo "pgsql:$W/pgsql/$2.cf";;
+	*-direct)     echo "socketmap:unix:$W/svc-${1%-direct}/run/socketmap:$2";;
+	native)       echo "hash:$W/native/$2";;
+	*)            echo "proxy:socketmap:unix:$W/svc-$1/run/socketmap:$2";;
 	esac
+}
+maps_for() {    # maps_for SOURCE: the four map parameters
 	cat <<EOF
-virtual_mailbox_domains = $M_domains
-virtual_mailbox_maps = $M_mailboxes
-virtual_alias_maps = $M_aliases
-smtpd_sender_login_maps = $M_senders
+virtual_mailbox_domains = $(map_of "$1" domains)
+virtual_mailbox_maps = $(map_of "$1" mailboxes)
+virtual_alias_maps = $(map_of "$1" aliases)
+smtpd_sender_login_maps = $(map_of "$1" senders)
 virtual_transport = discard
 smtpd_recipient_limit = $PER
 smtpd_soft_error_limit = 1000
